@@ -1,0 +1,112 @@
+/**
+ * A development JWT issuer standing in for the deployment's identity
+ * provider. Its ES256 key pair lives in `.dev/issuer-key.json` (git-ignored),
+ * created on first use, so `npm run dev-token` and `npm start` agree on it
+ * across processes.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+
+/** Issuer (`iss`) of dev tokens; the local server accepts no other. */
+export const DEV_ISSUER = 'https://dev-issuer.visual-token-broker.local';
+
+/** Audience (`aud`) of dev tokens; the local server accepts no other. */
+export const DEV_AUDIENCE = 'visual-token-broker';
+
+const ALG = 'ES256';
+
+/** Where the dev key pair is kept. */
+export const DEFAULT_KEY_FILE = new URL('../../.dev/issuer-key.json', import.meta.url);
+
+interface StoredKey {
+  readonly privateJwk: JWK;
+  readonly publicJwk: JWK;
+}
+
+async function loadOrCreateKey(file: URL): Promise<StoredKey> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as StoredKey;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const stored: StoredKey = {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: ALG },
+    publicJwk: { ...publicJwk, kid, alg: ALG, use: 'sig' },
+  };
+  await mkdir(new URL('.', file), { recursive: true });
+  try {
+    // `wx`: if another process created the key meanwhile, keep theirs.
+    await writeFile(file, JSON.stringify(stored), { flag: 'wx', mode: 0o600 });
+    return stored;
+  } catch {
+    return JSON.parse(await readFile(file, 'utf8')) as StoredKey;
+  }
+}
+
+/** Claims of a dev token. */
+export interface DevTokenOptions {
+  /**
+   * Subject.
+   * @default 'dev-user'
+   */
+  readonly sub?: string;
+  /**
+   * Device grants, as the `devices` claim.
+   * @default '*'
+   */
+  readonly devices?: string;
+  /**
+   * Lifetime in seconds; negative for an already expired token (tests).
+   * @default 3600
+   */
+  readonly expiresInSeconds?: number;
+  /** Extra claims or overrides (tests). */
+  readonly claims?: JWTPayload;
+  /** Key file. @default DEFAULT_KEY_FILE */
+  readonly keyFile?: URL;
+}
+
+/** Signs a dev token. */
+export async function issueDevToken(options: DevTokenOptions = {}): Promise<string> {
+  const { privateJwk } = await loadOrCreateKey(options.keyFile ?? DEFAULT_KEY_FILE);
+  const key = await importJWK(privateJwk, ALG);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  return new SignJWT({ devices: options.devices ?? '*', ...options.claims })
+    .setProtectedHeader({ alg: ALG, kid: privateJwk.kid as string, typ: 'JWT' })
+    .setIssuer(DEV_ISSUER)
+    .setAudience(DEV_AUDIENCE)
+    .setSubject(options.sub ?? 'dev-user')
+    .setIssuedAt(nowSeconds)
+    .setExpirationTime(nowSeconds + (options.expiresInSeconds ?? 3600))
+    .sign(key);
+}
+
+/** Verifies a bearer token as API Gateway's JWT authorizer would. */
+export type DevVerifier = (token: string) => Promise<JWTPayload>;
+
+/** Creates a verifier bound to the dev issuer's public key. */
+export async function createDevVerifier(keyFile: URL = DEFAULT_KEY_FILE): Promise<DevVerifier> {
+  const { publicJwk } = await loadOrCreateKey(keyFile);
+  const keys = createLocalJWKSet({ keys: [publicJwk] });
+  return async (token) =>
+    (
+      await jwtVerify(token, keys, {
+        issuer: DEV_ISSUER,
+        audience: DEV_AUDIENCE,
+        algorithms: [ALG],
+      })
+    ).payload;
+}

@@ -1,0 +1,300 @@
+/**
+ * `npm start`: the Lambda handler behind a loopback HTTP server that plays
+ * API Gateway's part. Each request is verified against the dev issuer, as the
+ * JWT authorizer would, and becomes a real payload 2.0 event.
+ *
+ * With no settings it starts the built-in upstream simulator and uses a dev
+ * secret that matches it. See the README for overrides.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import { ENV, loadConfig } from '../token-broker/config.ts';
+import { type SecretSource, secretsManagerSource } from '../token-broker/credentials.ts';
+import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
+import { type HttpResponse, toProblem } from '../token-broker/handler.ts';
+import type { Logger } from '../token-broker/log.ts';
+import { MAX_BODY_BYTES } from '../token-broker/request.ts';
+import { createRuntime } from '../token-broker/runtime.ts';
+import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
+import {
+  DEV_ACCOUNT,
+  startUpstreamSimulator,
+  type UpstreamSimulator,
+} from './upstream-simulator.ts';
+
+/** Variables only the local server reads. */
+export const LOCAL_ENV = {
+  port: 'PORT',
+  secretFile: 'BROKER_SECRET_FILE',
+} as const;
+
+/** Default port of `npm start`. */
+export const DEFAULT_PORT = 3000;
+
+/** How long a simulated invocation may run, as the deployed function's timeout. */
+const INVOCATION_TIMEOUT_MS = 10_000;
+
+/** Options of {@link startLocalServer}. */
+export interface LocalServerOptions {
+  /**
+   * Environment to read settings from.
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Port; 0 picks a free one.
+   * @default PORT, else 3000
+   */
+  readonly port?: number;
+  /**
+   * Logger of the handler.
+   * @default JSON lines on stdout
+   */
+  readonly logger?: Logger;
+  /** Dev issuer key file (tests). */
+  readonly keyFile?: URL;
+}
+
+/** A running local server. */
+export interface LocalServer {
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  /** The built-in simulator, when no UPSTREAM_URL was given. */
+  readonly simulator: UpstreamSimulator | undefined;
+  /** Where the secret comes from, for the start-up banner. */
+  readonly secretDescription: string;
+  /** Stops the server and the simulator. */
+  close(): Promise<void>;
+}
+
+function fileSource(path: string): SecretSource {
+  return { name: `file ${path}`, read: () => readFile(path, 'utf8') };
+}
+
+/** The built-in dev secret, matching the simulator's account. */
+const devSecretSource: SecretSource = {
+  name: 'built-in dev secret',
+  read: async () => JSON.stringify(DEV_ACCOUNT),
+};
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
+    // One byte past the limit is enough for the handler to answer 413.
+    if (size > MAX_BODY_BYTES) break;
+  }
+  return Buffer.concat(chunks);
+}
+
+const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]+\+)?json)/i;
+
+/** Builds the payload 2.0 event API Gateway would send for this request. */
+function toEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  claims: Record<string, unknown>,
+  requestId: string,
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const text = TEXT_TYPES.test(headers['content-type'] ?? '');
+  const time = new Date();
+  const method = req.method ?? 'GET';
+  return {
+    version: '2.0',
+    routeKey: `${method} ${url.pathname}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: { claims: claims as Record<string, string>, scopes: [] },
+      },
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: `${method} ${url.pathname}`,
+      stage: '$default',
+      time: time.toISOString(),
+      timeEpoch: time.getTime(),
+    },
+    ...(body.byteLength > 0
+      ? { body: text ? body.toString('utf8') : body.toString('base64') }
+      : {}),
+    isBase64Encoded: body.byteLength > 0 && !text,
+  };
+}
+
+function toContext(requestId: string): Context {
+  const deadline = Date.now() + INVOCATION_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'visual-token-broker-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:visual-token-broker-local',
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+function write(res: ServerResponse, response: HttpResponse) {
+  res.writeHead(response.statusCode, response.headers);
+  res.end(response.body);
+}
+
+function problem(error: Error, requestId: string, extraHeaders: Record<string, string> = {}) {
+  const body = toProblem(error, requestId);
+  return {
+    statusCode: body.status,
+    headers: {
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+      ...extraHeaders,
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+async function authenticate(verify: DevVerifier, header: string | undefined) {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (match?.[1] === undefined) {
+    throw new UnauthenticatedError('A bearer token is required in the Authorization header');
+  }
+  try {
+    return await verify(match[1]);
+  } catch (cause) {
+    throw new UnauthenticatedError('The bearer token is invalid or expired', { cause });
+  }
+}
+
+/** Starts the local broker (and the simulator when no upstream is configured). */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const env = options.env ?? process.env;
+  const simulator = env[ENV.upstreamUrl] === undefined ? await startUpstreamSimulator() : undefined;
+  try {
+    const config = loadConfig(env, {
+      allowLoopbackHttp: true,
+      fallback: { secretId: 'local-dev-secret', upstreamUrl: simulator?.url },
+    });
+    const secretFile = env[LOCAL_ENV.secretFile];
+    const secretSource =
+      secretFile !== undefined
+        ? fileSource(secretFile)
+        : env[ENV.secretId] !== undefined
+          ? secretsManagerSource(new SecretsManagerClient({}), config.secretId)
+          : devSecretSource;
+    const { handler } = createRuntime(config, {
+      secretSource,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    const verify = await createDevVerifier(options.keyFile);
+
+    const server = createServer(async (req, res) => {
+      const requestId = randomUUID();
+      try {
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path !== '/tokens') {
+          return write(res, problem(new NotFoundError(`No route for ${path}`), requestId));
+        }
+        const body = await readBody(req);
+        let claims: Record<string, unknown>;
+        try {
+          claims = await authenticate(verify, req.headers.authorization);
+        } catch (error) {
+          return write(res, problem(error as Error, requestId, { 'www-authenticate': 'Bearer' }));
+        }
+        const response = (await handler(
+          toEvent(req, body, claims, requestId),
+          toContext(requestId),
+        )) as HttpResponse;
+        write(res, response);
+      } catch (error) {
+        if (!res.headersSent) write(res, problem(error as Error, requestId));
+        else res.destroy();
+      }
+    });
+    const port = options.port ?? Number(env[LOCAL_ENV.port] ?? DEFAULT_PORT);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    const address = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${address.port}`,
+      simulator,
+      secretDescription: secretSource.name,
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        });
+        await simulator?.close();
+      },
+    };
+  } catch (error) {
+    await simulator?.close();
+    throw error;
+  }
+}
+
+/** The start-up banner: what runs where, and a request that works as printed. */
+export async function banner(server: LocalServer): Promise<string> {
+  const token = await issueDevToken();
+  const body = JSON.stringify({
+    devices: [{ productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' }],
+  });
+  return [
+    `visual-token-broker ready on ${server.url}`,
+    `  upstream: ${server.simulator ? `built-in simulator at ${server.simulator.url}` : 'UPSTREAM_URL'}`,
+    `  secret:   ${server.secretDescription}`,
+    '',
+    'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
+    '',
+    `curl -s -X POST ${server.url}/tokens -H 'Content-Type: application/json' -H 'Authorization: Bearer ${token}' -d '${body}'`,
+    '',
+  ].join('\n');
+}
+
+if (import.meta.main) {
+  try {
+    const server = await startLocalServer();
+    process.stdout.write(`${await banner(server)}\n`);
+    const stop = () => {
+      server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (error) {
+    process.stderr.write(
+      `visual-token-broker could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The use case: for the devices asked for, serve what the cache holds, log in
+ * upstream for the rest in batches, cache what comes back, and report the
+ * devices that got no token. Pure: every dependency is injected.
+ */
+import type { CredentialsProvider } from './credentials.ts';
+import { type DeviceKey, deviceId } from './device.ts';
+import { DEVICE_FAILURE_CODES } from './errors.ts';
+import type { CachedToken, TokenCache } from './token-cache.ts';
+import type { LoginClient } from './upstream/login-client.ts';
+import { checkToken } from './upstream/token-expiry.ts';
+
+/** A token handed to the caller. */
+export interface IssuedToken {
+  /** Product key of the device. */
+  readonly productKey: string;
+  /** Device name. */
+  readonly deviceName: string;
+  /** The provider's token for this device. */
+  readonly visualToken: string;
+  /** Expiry, ISO 8601. */
+  readonly expiresAt: string;
+  /** Whole seconds left until expiry. */
+  readonly expiresIn: number;
+}
+
+/** A device that got no token, while the request as a whole succeeded. */
+export interface DeviceFailure {
+  /** Product key of the device. */
+  readonly productKey: string;
+  /** Device name. */
+  readonly deviceName: string;
+  /** Stable reason code, one of {@link DEVICE_FAILURE_CODES}. */
+  readonly code: (typeof DEVICE_FAILURE_CODES)[keyof typeof DEVICE_FAILURE_CODES];
+  /** Human-readable reason. */
+  readonly message: string;
+}
+
+/** The answer to a token request. */
+export interface TokenResult {
+  /** Tokens, in the order the devices were asked for. */
+  readonly tokens: IssuedToken[];
+  /** Devices that got no token. */
+  readonly failures: DeviceFailure[];
+}
+
+/** Counters of one request, for the request log line. */
+export interface BrokerStats {
+  /** Devices served from the cache. */
+  cacheHits: number;
+  /** Devices not in the cache. */
+  cacheMisses: number;
+  /** Login calls this request started. */
+  upstreamCalls: number;
+  /** Wall time of those calls, summed, in milliseconds. */
+  upstreamMs: number;
+}
+
+/** Dependencies and settings of {@link createBroker}. */
+export interface BrokerDependencies {
+  /** The developer credentials. */
+  readonly credentials: CredentialsProvider;
+  /** The provider's login API. */
+  readonly upstream: LoginClient;
+  /** Where tokens are kept between requests. */
+  readonly cache: TokenCache;
+  /** Clock, epoch milliseconds. */
+  readonly now: () => number;
+  /** A cached token is served only with at least this many seconds left. */
+  readonly minTokenValiditySeconds: number;
+  /** Most devices in one login call. */
+  readonly upstreamBatchSize: number;
+}
+
+/** Per-request options of {@link Broker.getTokens}. */
+export interface GetTokensOptions {
+  /** Aborts upstream work when the invocation is about to time out. */
+  readonly signal?: AbortSignal;
+  /** Receives this request's counters. */
+  readonly stats?: BrokerStats;
+}
+
+/** The broker use case. */
+export interface Broker {
+  /** Tokens for `devices`, which must be validated and free of duplicates. */
+  getTokens(devices: readonly DeviceKey[], options?: GetTokensOptions): Promise<TokenResult>;
+}
+
+type Outcome =
+  | { readonly token: CachedToken }
+  | { readonly failure: Pick<DeviceFailure, 'code' | 'message'> };
+
+const NO_TOKEN: Outcome = {
+  failure: {
+    code: DEVICE_FAILURE_CODES.noToken,
+    message: 'The upstream returned no token for this device',
+  },
+};
+
+/** Returns a fresh counters object. */
+export const emptyStats = (): BrokerStats => ({
+  cacheHits: 0,
+  cacheMisses: 0,
+  upstreamCalls: 0,
+  upstreamMs: 0,
+});
+
+/** Wires the use case. */
+export function createBroker(deps: BrokerDependencies): Broker {
+  const { credentials, upstream, cache, now } = deps;
+  const minValidityMs = deps.minTokenValiditySeconds * 1000;
+  // One login per device at a time, shared by every request that misses it.
+  const inFlight = new Map<string, Promise<Outcome>>();
+
+  async function loginBatch(
+    batch: readonly DeviceKey[],
+    stats: BrokerStats,
+    signal: AbortSignal | undefined,
+  ): Promise<Map<string, Outcome>> {
+    const creds = await credentials.get();
+    const started = now();
+    stats.upstreamCalls += 1;
+    let received: Awaited<ReturnType<LoginClient['login']>>;
+    try {
+      received = await upstream.login(creds, batch, signal);
+    } finally {
+      stats.upstreamMs += now() - started;
+    }
+    const receivedAt = now();
+    const outcomes = new Map<string, Outcome>();
+    for (const { device, visualToken, expire } of received) {
+      const check = checkToken(device, visualToken, expire, receivedAt);
+      const id = deviceId(device);
+      if (check.ok) {
+        const token = { visualToken, expiresAt: check.expiresAt };
+        cache.set(id, token);
+        outcomes.set(id, { token });
+      } else {
+        outcomes.set(id, {
+          failure: { code: DEVICE_FAILURE_CODES.invalidToken, message: check.reason },
+        });
+      }
+    }
+    return outcomes;
+  }
+
+  function startLogins(misses: readonly DeviceKey[], stats: BrokerStats, signal?: AbortSignal) {
+    for (let i = 0; i < misses.length; i += deps.upstreamBatchSize) {
+      const batch = misses.slice(i, i + deps.upstreamBatchSize);
+      const outcomes = loginBatch(batch, stats, signal);
+      for (const device of batch) {
+        const id = deviceId(device);
+        const outcome = outcomes
+          .then((byId): Outcome => byId.get(id) ?? NO_TOKEN)
+          .finally(() => inFlight.delete(id));
+        // Each waiting request observes the rejection; this guards the case
+        // where none is left to, which would otherwise crash the process.
+        outcome.catch(() => {});
+        inFlight.set(id, outcome);
+      }
+    }
+  }
+
+  return {
+    async getTokens(devices, options = {}) {
+      const stats = options.stats ?? emptyStats();
+      const start = now();
+      const pending: Array<Outcome | string> = [];
+      const misses: DeviceKey[] = [];
+      for (const device of devices) {
+        const id = deviceId(device);
+        const token = cache.get(id, start, minValidityMs);
+        if (token !== undefined) {
+          stats.cacheHits += 1;
+          pending.push({ token });
+          continue;
+        }
+        stats.cacheMisses += 1;
+        if (!inFlight.has(id)) misses.push(device);
+        pending.push(id);
+      }
+      if (misses.length > 0) startLogins(misses, stats, options.signal);
+      // Synchronous since the lookups above, so every missed id is in flight.
+      const resolved = await Promise.all(
+        pending.map((entry) => (typeof entry === 'string' ? inFlight.get(entry) : entry)),
+      );
+      const at = now();
+      const result: TokenResult = { tokens: [], failures: [] };
+      resolved.forEach((outcome, i) => {
+        const { productKey, deviceName } = devices[i] as DeviceKey;
+        if (outcome === undefined)
+          throw new Error('unreachable: a missed device was not in flight');
+        if ('token' in outcome) {
+          result.tokens.push({
+            productKey,
+            deviceName,
+            visualToken: outcome.token.visualToken,
+            expiresAt: new Date(outcome.token.expiresAt).toISOString(),
+            expiresIn: Math.max(0, Math.floor((outcome.token.expiresAt - at) / 1000)),
+          });
+        } else {
+          result.failures.push({ productKey, deviceName, ...outcome.failure });
+        }
+      });
+      return result;
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Environment → typed configuration, validated once at cold start. Every env
+ * var name the broker reads is spelled here and nowhere else in functions/.
+ */
+import { ConfigurationError } from './errors.ts';
+
+/** The environment variables the broker reads, by config field. */
+export const ENV = {
+  secretId: 'SECRET_ID',
+  upstreamUrl: 'UPSTREAM_URL',
+  maxDevicesPerRequest: 'MAX_DEVICES_PER_REQUEST',
+  minTokenValiditySeconds: 'MIN_TOKEN_VALIDITY_SECONDS',
+  upstreamBatchSize: 'UPSTREAM_BATCH_SIZE',
+  upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
+  secretCacheSeconds: 'SECRET_CACHE_SECONDS',
+  tokenCacheMaxEntries: 'TOKEN_CACHE_MAX_ENTRIES',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/** Log levels, least to most severe. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** A log level name. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The broker's runtime configuration. */
+export interface BrokerConfig {
+  /** Secrets Manager id or ARN of the developer credentials. */
+  readonly secretId: string;
+  /** Base URL of the provider's gateway, without a trailing slash. */
+  readonly upstreamUrl: string;
+  /** Most devices one request may name. */
+  readonly maxDevicesPerRequest: number;
+  /** A cached token is served only while it has at least this many seconds left. */
+  readonly minTokenValiditySeconds: number;
+  /** Most devices sent in one upstream login call. */
+  readonly upstreamBatchSize: number;
+  /** Time limit of one upstream attempt, in milliseconds. */
+  readonly upstreamTimeoutMs: number;
+  /** How long the secret is cached, in seconds. */
+  readonly secretCacheSeconds: number;
+  /** Most tokens kept in memory; the least recently used are evicted first. */
+  readonly tokenCacheMaxEntries: number;
+  /** Least severe level that is logged. */
+  readonly logLevel: LogLevel;
+}
+
+/** Defaults of every optional setting. */
+export const DEFAULTS = {
+  maxDevicesPerRequest: 50,
+  minTokenValiditySeconds: 300,
+  upstreamBatchSize: 20,
+  upstreamTimeoutMs: 3000,
+  secretCacheSeconds: 300,
+  tokenCacheMaxEntries: 10_000,
+  logLevel: 'info',
+} as const satisfies Partial<BrokerConfig>;
+
+/** How {@link loadConfig} treats settings that differ between Lambda and the laptop. */
+export interface LoadConfigOptions {
+  /**
+   * Allow `http:` upstream URLs on loopback, for the local simulator.
+   * @default false
+   */
+  readonly allowLoopbackHttp?: boolean;
+  /** Values used where the environment has none (the local server's built-in defaults). */
+  readonly fallback?: Partial<Record<keyof typeof ENV, string>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the configuration.
+ * @throws ConfigurationError naming the variable at fault.
+ */
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): BrokerConfig {
+  const read = (field: keyof typeof ENV): string | undefined => {
+    const value = env[ENV[field]]?.trim();
+    return value === undefined || value === '' ? options.fallback?.[field] : value;
+  };
+  const required = (field: keyof typeof ENV): string => {
+    const value = read(field);
+    if (value === undefined) throw new ConfigurationError(`${ENV[field]} is required`);
+    return value;
+  };
+  const integer = (field: keyof typeof ENV & keyof typeof DEFAULTS, min: number, max: number) => {
+    const raw = read(field);
+    if (raw === undefined) return DEFAULTS[field] as number;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      throw new ConfigurationError(
+        `${ENV[field]} must be a whole number from ${min} to ${max}, got "${raw}"`,
+      );
+    }
+    return value;
+  };
+  const logLevel = read('logLevel') ?? DEFAULTS.logLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigurationError(`${ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return {
+    secretId: required('secretId'),
+    upstreamUrl: parseUpstreamUrl(required('upstreamUrl'), options.allowLoopbackHttp ?? false),
+    maxDevicesPerRequest: integer('maxDevicesPerRequest', 1, 500),
+    minTokenValiditySeconds: integer('minTokenValiditySeconds', 0, 86_400),
+    upstreamBatchSize: integer('upstreamBatchSize', 1, 100),
+    upstreamTimeoutMs: integer('upstreamTimeoutMs', 100, 60_000),
+    secretCacheSeconds: integer('secretCacheSeconds', 0, 86_400),
+    tokenCacheMaxEntries: integer('tokenCacheMaxEntries', 1, 10_000_000),
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The upstream URL is fixed configuration: credentials are sent to it, so it
+ * must be https (plain http only to loopback, for the local simulator), carry
+ * no user info and no query string.
+ */
+function parseUpstreamUrl(raw: string, allowLoopbackHttp: boolean): string {
+  const name = ENV.upstreamUrl;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigurationError(`${name} is not a valid URL`);
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowLoopbackHttp && loopback)) {
+    throw new ConfigurationError(
+      `${name} must use https:${allowLoopbackHttp ? ' (http: is allowed only to loopback)' : ''}`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigurationError(`${name} must not contain user info`);
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new ConfigurationError(`${name} must not contain a query string or fragment`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,187 @@
+/**
+ * Developer credentials: the Secrets Manager port, shape validation, and a
+ * TTL cache that fetches once however many requests arrive together.
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigurationError, CredentialsUnavailableError } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/** How the broker authenticates to the provider's API gateway. */
+export type GatewayAuth =
+  | { readonly mode: 'none' }
+  | { readonly mode: 'appCode'; readonly appCode: string }
+  | { readonly mode: 'signature'; readonly appKey: string; readonly appSecret: string };
+
+/** The developer account's credentials, as held in the secret. */
+export interface Credentials {
+  /** Developer account name. */
+  readonly userName: string;
+  /** Developer password; secret. */
+  readonly password: string;
+  /** Gateway authentication; its values are secret. */
+  readonly gateway: GatewayAuth;
+}
+
+/** Where the raw secret string comes from: Secrets Manager, a file, a fake. */
+export interface SecretSource {
+  /** A human-readable name of the secret for logs (its id, never its value). */
+  readonly name: string;
+  /** Reads the secret string. */
+  read(): Promise<string>;
+}
+
+/** The credentials port the broker uses. */
+export interface CredentialsProvider {
+  /** The current credentials, from cache while fresh. */
+  get(): Promise<Credentials>;
+  /** Reads the secret again, bypassing the cache (after the upstream refused it). */
+  refresh(): Promise<Credentials>;
+}
+
+const SECRET_KEYS = ['userName', 'password', 'appCode', 'appKey', 'appSecret'] as const;
+
+/**
+ * Parses and validates the secret string. Messages name keys, never values;
+ * a JSON syntax error's own message quotes the input, so it is not kept.
+ * @throws ConfigurationError
+ */
+export function parseCredentials(secretString: string, secretName: string): Credentials {
+  const fail = (what: string) => new ConfigurationError(`Secret ${secretName} ${what}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(secretString);
+  } catch {
+    throw fail('is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw fail('must be a JSON object');
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!(SECRET_KEYS as readonly string[]).includes(key)) {
+      throw fail(`has unknown key "${key.slice(0, 40)}"; allowed: ${SECRET_KEYS.join(', ')}`);
+    }
+  }
+  const text = (key: (typeof SECRET_KEYS)[number]): string | undefined => {
+    const v = record[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw fail(`key "${key}" must be a non-empty string`);
+    return v;
+  };
+  const userName = text('userName');
+  const password = text('password');
+  if (userName === undefined) throw fail('is missing key "userName"');
+  if (password === undefined) throw fail('is missing key "password"');
+  const appCode = text('appCode');
+  const appKey = text('appKey');
+  const appSecret = text('appSecret');
+  if (appCode !== undefined && (appKey !== undefined || appSecret !== undefined)) {
+    throw fail('must hold either "appCode" or "appKey" and "appSecret", not both');
+  }
+  if ((appKey === undefined) !== (appSecret === undefined)) {
+    throw fail('must hold "appKey" and "appSecret" together');
+  }
+  const gateway: GatewayAuth =
+    appCode !== undefined
+      ? { mode: 'appCode', appCode }
+      : appKey !== undefined && appSecret !== undefined
+        ? { mode: 'signature', appKey, appSecret }
+        : { mode: 'none' };
+  return { userName, password, gateway };
+}
+
+/** Options of {@link createCredentialsProvider}. */
+export interface CredentialsProviderOptions {
+  /** Where the secret string comes from. */
+  readonly source: SecretSource;
+  /** How long a fetched secret is served from memory, in seconds. */
+  readonly ttlSeconds: number;
+  /** Clock, epoch milliseconds. */
+  readonly now: () => number;
+  /** Where configuration problems are reported. */
+  readonly logger: Logger;
+  /** Called once per secret read, for metrics. */
+  readonly onFetch?: () => void;
+}
+
+/**
+ * Caches the credentials for `ttlSeconds` and shares one in-flight read among
+ * all concurrent callers, so a burst of cold requests costs one GetSecretValue.
+ */
+export function createCredentialsProvider(
+  options: CredentialsProviderOptions,
+): CredentialsProvider {
+  const { source, ttlSeconds, now, logger } = options;
+  let cached: { readonly credentials: Credentials; readonly fetchedAt: number } | undefined;
+  let inFlight: Promise<Credentials> | undefined;
+
+  const load = (): Promise<Credentials> => {
+    inFlight ??= (async () => {
+      try {
+        options.onFetch?.();
+        const credentials = parseCredentials(await source.read(), source.name);
+        cached = { credentials, fetchedAt: now() };
+        return credentials;
+      } catch (error) {
+        logger.error('Could not load the developer credentials', {
+          secret: source.name,
+          errorName: error instanceof Error ? error.name : typeof error,
+          errorMessage: error instanceof Error ? error.message : undefined,
+        });
+        throw error;
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  };
+
+  return {
+    get() {
+      if (cached !== undefined && now() - cached.fetchedAt < ttlSeconds * 1000) {
+        return Promise.resolve(cached.credentials);
+      }
+      return load();
+    },
+    refresh: load,
+  };
+}
+
+/** Error names of Secrets Manager that mean the deployment is wrong, not the network. */
+const CONFIGURATION_FAULTS = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'DecryptionFailure',
+  'InvalidParameterException',
+  'InvalidRequestException',
+  'ValidationException',
+]);
+
+/** Reads the secret string from AWS Secrets Manager. */
+export function secretsManagerSource(client: SecretsManagerClient, secretId: string): SecretSource {
+  return {
+    name: secretId,
+    async read() {
+      let secretString: string | undefined;
+      try {
+        ({ SecretString: secretString } = await client.send(
+          new GetSecretValueCommand({ SecretId: secretId }),
+        ));
+      } catch (cause) {
+        const name = cause instanceof Error ? cause.name : '';
+        if (CONFIGURATION_FAULTS.has(name)) {
+          throw new ConfigurationError(`Secret ${secretId} could not be read (${name})`, { cause });
+        }
+        throw new CredentialsUnavailableError(`Secrets Manager is unavailable (${name})`, {
+          cause,
+        });
+      }
+      if (secretString === undefined) {
+        throw new ConfigurationError(
+          `Secret ${secretId} has no SecretString (binary secrets are not supported)`,
+        );
+      }
+      return secretString;
+    },
+  };
+}

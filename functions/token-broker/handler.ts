@@ -1,0 +1,247 @@
+/**
+ * The Lambda handler: the only file that knows middy and API Gateway. It maps
+ * an API Gateway HTTP API (payload 2.0) or REST API (payload 1.0) event, or a
+ * direct invocation, onto the broker, and maps the result or error back.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type Broker, type BrokerStats, emptyStats, type TokenResult } from './broker.ts';
+import type { DeviceKey } from './device.ts';
+import {
+  BrokerError,
+  ForbiddenDeviceError,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  UpstreamTimeoutError,
+} from './errors.ts';
+import { describeError, type Logger } from './log.ts';
+import { parseJsonBody, parseTokenRequest } from './request.ts';
+
+/** What the handler needs. */
+export interface HandlerDependencies {
+  /** The use case. */
+  readonly broker: Broker;
+  /** Where the per-request line goes. */
+  readonly logger: Logger;
+  /** Most devices one request may name. */
+  readonly maxDevicesPerRequest: number;
+  /**
+   * Clock, epoch milliseconds.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** The kinds of event the handler serves. */
+export const EVENT_KINDS = {
+  httpApi: 'http-api-v2',
+  restApi: 'rest-api-v1',
+  direct: 'direct-invoke',
+} as const;
+
+type EventKind = (typeof EVENT_KINDS)[keyof typeof EVENT_KINDS];
+
+/** An HTTP response in the shape both API Gateway payload versions accept. */
+export interface HttpResponse {
+  /** HTTP status. */
+  readonly statusCode: number;
+  /** Response headers, lower case. */
+  readonly headers: Record<string, string>;
+  /** Response body. */
+  readonly body: string;
+}
+
+/** An HTTP request, whichever API Gateway payload version carried it. */
+interface HttpRequest {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+  readonly isBase64Encoded: boolean;
+  readonly requestId: string | undefined;
+}
+
+interface Invocation {
+  readonly kind: EventKind;
+  readonly requestId: string;
+  readonly started: number;
+  devices: readonly DeviceKey[];
+  readonly stats: BrokerStats;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Tells the event kinds apart by the fields API Gateway always sets. */
+function classify(event: unknown): EventKind {
+  if (!isRecord(event) || !isRecord(event.requestContext)) return EVENT_KINDS.direct;
+  if (event.version === '2.0' && isRecord(event.requestContext.http)) return EVENT_KINDS.httpApi;
+  if (typeof event.httpMethod === 'string') return EVENT_KINDS.restApi;
+  return EVENT_KINDS.direct;
+}
+
+const lowerCaseKeys = (headers: unknown): Record<string, string | undefined> => {
+  const out: Record<string, string | undefined> = {};
+  if (isRecord(headers)) {
+    for (const [k, v] of Object.entries(headers)) {
+      if (typeof v === 'string') out[k.toLowerCase()] = v;
+    }
+  }
+  return out;
+};
+
+/** Maps both payload versions onto one request shape, so the rest is shared. */
+function toHttpRequest(kind: EventKind, event: Record<string, unknown>): HttpRequest {
+  const ctx = event.requestContext as Record<string, unknown>;
+  const method =
+    kind === EVENT_KINDS.httpApi ? (ctx.http as Record<string, unknown>).method : event.httpMethod;
+  return {
+    method: typeof method === 'string' ? method.toUpperCase() : '',
+    headers: lowerCaseKeys(event.headers),
+    body: typeof event.body === 'string' ? event.body : undefined,
+    isBase64Encoded: event.isBase64Encoded === true,
+    requestId: typeof ctx.requestId === 'string' ? ctx.requestId : undefined,
+  };
+}
+
+const BASE_HEADERS = { 'cache-control': 'no-store' } as const;
+
+const jsonResponse = (statusCode: number, body: unknown): HttpResponse => ({
+  statusCode,
+  headers: { ...BASE_HEADERS, 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/**
+ * What a caller is told for server-side failures: the class of fault and
+ * what to do, never the internal detail, which goes to the log.
+ */
+const PUBLIC_DETAIL: Readonly<Record<string, string>> = {
+  UPSTREAM_REJECTED: 'The provider refused the broker’s login. Operators: see the broker’s logs.',
+  UPSTREAM_ERROR: 'The provider answered with an error or an unusable response. Retry later.',
+  UPSTREAM_TIMEOUT: 'The provider did not answer in time. Retry later.',
+  CONFIGURATION_ERROR: 'The broker is misconfigured. Operators: see the broker’s logs.',
+  CREDENTIALS_UNAVAILABLE: 'The broker could not read its credentials. Retry later.',
+  INTERNAL_ERROR: 'An unexpected error occurred. Operators: see the broker’s logs.',
+};
+
+/** The public view of any error: the one place errors become an answer. */
+export function toProblem(error: unknown, requestId: string) {
+  const known = error instanceof BrokerError ? error : undefined;
+  const code = known?.code ?? 'INTERNAL_ERROR';
+  const status = known?.status ?? 500;
+  const detail =
+    status < 500 && known !== undefined
+      ? known.message
+      : (PUBLIC_DETAIL[code] ?? PUBLIC_DETAIL.INTERNAL_ERROR);
+  return {
+    type: `urn:visual-token-broker:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: known?.title ?? 'Internal error',
+    status,
+    detail,
+    code,
+    requestId,
+    ...(error instanceof InvalidRequestError ? { field: error.field } : {}),
+    ...(error instanceof ForbiddenDeviceError ? { devices: error.devices } : {}),
+  } as const;
+}
+
+/**
+ * The error a direct invoker receives: same `name` as the broker's error so a
+ * caller or a Step Functions `Catch` can match it, the public detail as the
+ * message, and no stack or cause, which Lambda would otherwise serialise.
+ */
+function toInvokeError(error: unknown, requestId: string): Error {
+  const problem = toProblem(error, requestId);
+  const out = new Error(`${problem.code}: ${problem.detail}`);
+  out.name = error instanceof BrokerError ? error.name : 'InternalError';
+  out.stack = `${out.name}: ${out.message}`;
+  return out;
+}
+
+/** Builds the middy-wrapped handler around a broker. */
+export function createHandler(deps: HandlerDependencies) {
+  const { broker, logger, maxDevicesPerRequest } = deps;
+  const now = deps.now ?? Date.now;
+
+  const logLine = (inv: Invocation, outcome: string, status: number, extra: object) => {
+    logger.info('token request', {
+      requestId: inv.requestId,
+      kind: inv.kind,
+      deviceCount: inv.devices.length,
+      ...inv.stats,
+      outcome,
+      status,
+      durationMs: now() - inv.started,
+      ...extra,
+    });
+  };
+
+  const protocol: middy.MiddlewareObj<unknown, unknown, Error, Context, { inv?: Invocation }> = {
+    before(request) {
+      const raw = request.event;
+      const kind = classify(raw);
+      const http =
+        kind === EVENT_KINDS.direct
+          ? undefined
+          : toHttpRequest(kind, raw as Record<string, unknown>);
+      const inv: Invocation = {
+        kind,
+        requestId: http?.requestId ?? request.context.awsRequestId ?? 'unknown',
+        started: now(),
+        devices: [],
+        stats: emptyStats(),
+      };
+      request.internal.inv = inv;
+      if (http !== undefined && http.method !== 'POST') {
+        throw new MethodNotAllowedError(
+          `Method ${http.method || '(none)'} is not allowed; use POST`,
+        );
+      }
+      const payload =
+        http === undefined
+          ? raw
+          : parseJsonBody({
+              contentType: http.headers['content-type'],
+              body: http.body,
+              isBase64Encoded: http.isBase64Encoded,
+            });
+      inv.devices = parseTokenRequest(payload, maxDevicesPerRequest).devices;
+      request.event = inv;
+    },
+    after(request) {
+      const inv = request.internal.inv as Invocation;
+      const result = request.response as TokenResult;
+      logLine(inv, 'OK', 200, { tokens: result.tokens.length, failures: result.failures.length });
+      if (inv.kind !== EVENT_KINDS.direct) request.response = jsonResponse(200, result);
+    },
+    onError(request) {
+      const inv = request.internal.inv ?? {
+        kind: EVENT_KINDS.direct,
+        requestId: request.context.awsRequestId ?? 'unknown',
+        started: now(),
+        devices: [],
+        stats: emptyStats(),
+      };
+      const problem = toProblem(request.error, inv.requestId);
+      logLine(inv, problem.code, problem.status, { error: describeError(request.error) });
+      if (inv.kind === EVENT_KINDS.direct) throw toInvokeError(request.error, inv.requestId);
+      request.response = {
+        statusCode: problem.status,
+        headers: { ...BASE_HEADERS, 'content-type': 'application/problem+json' },
+        body: JSON.stringify(problem),
+      } satisfies HttpResponse;
+    },
+  };
+
+  return middy<unknown, unknown, Error, Context>({
+    timeoutEarlyInMillis: 50,
+    timeoutEarlyResponse: () => {
+      throw new UpstreamTimeoutError('The invocation ran out of time before the upstream answered');
+    },
+  })
+    .use(protocol)
+    .handler((inv, _context, { signal }) => {
+      const { devices, stats } = inv as unknown as Invocation;
+      return broker.getTokens(devices, { signal, stats });
+    });
+}

@@ -1,0 +1,130 @@
+/**
+ * Validation of a token request, shared by the HTTP and direct-invoke paths.
+ * Hand-written rather than schema-driven: the schema is two fields deep, the
+ * error must name the exact field (`devices[3].deviceName`), and it runs on
+ * every warm request.
+ */
+import { type DeviceKey, deviceId } from './device.ts';
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+
+/** Largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** Pattern a product key must match. */
+export const PRODUCT_KEY_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+
+/** Pattern a device name must match. */
+export const DEVICE_NAME_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+/** A validated token request. */
+export interface TokenRequest {
+  /** The devices asked for, duplicates removed, in first-seen order. */
+  readonly devices: readonly DeviceKey[];
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
+function rejectUnknownKeys(value: Record<string, unknown>, allowed: readonly string[], at: string) {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new InvalidRequestError(
+        at === '' ? key : `${at}.${key}`,
+        `unknown field; allowed: ${allowed.join(', ')}`,
+      );
+    }
+  }
+}
+
+function stringField(value: Record<string, unknown>, key: string, pattern: RegExp, at: string) {
+  const field = `${at}.${key}`;
+  const v = value[key];
+  if (v === undefined) throw new InvalidRequestError(field, 'is required');
+  if (typeof v !== 'string')
+    throw new InvalidRequestError(field, `must be a string, got ${describe(v)}`);
+  if (!pattern.test(v)) throw new InvalidRequestError(field, `must match ${pattern.source}`);
+  return v;
+}
+
+/**
+ * Validates a parsed payload (`{"devices":[…]}`).
+ * @throws InvalidRequestError naming the field at fault.
+ */
+export function parseTokenRequest(payload: unknown, maxDevices: number): TokenRequest {
+  if (!isPlainObject(payload)) {
+    throw new InvalidRequestError('body', `must be a JSON object, got ${describe(payload)}`);
+  }
+  rejectUnknownKeys(payload, ['devices'], '');
+  const list = payload.devices;
+  if (list === undefined) throw new InvalidRequestError('devices', 'is required');
+  if (!Array.isArray(list)) {
+    throw new InvalidRequestError('devices', `must be an array, got ${describe(list)}`);
+  }
+  if (list.length === 0) throw new InvalidRequestError('devices', 'must not be empty');
+  if (list.length > maxDevices) {
+    throw new InvalidRequestError(
+      'devices',
+      `must hold at most ${maxDevices} devices, got ${list.length}`,
+    );
+  }
+  const seen = new Map<string, DeviceKey>();
+  list.forEach((item: unknown, index) => {
+    const at = `devices[${index}]`;
+    if (!isPlainObject(item))
+      throw new InvalidRequestError(at, `must be an object, got ${describe(item)}`);
+    rejectUnknownKeys(item, ['productKey', 'deviceName'], at);
+    const device = {
+      productKey: stringField(item, 'productKey', PRODUCT_KEY_PATTERN, at),
+      deviceName: stringField(item, 'deviceName', DEVICE_NAME_PATTERN, at),
+    };
+    const id = deviceId(device);
+    if (!seen.has(id)) seen.set(id, device);
+  });
+  return { devices: [...seen.values()] };
+}
+
+/** What the HTTP layer knows about a request body before it is parsed. */
+export interface RawBody {
+  /** The `Content-Type` header, if any. */
+  readonly contentType: string | undefined;
+  /** The body as API Gateway delivers it. */
+  readonly body: string | undefined;
+  /** Whether API Gateway base64-encoded the body. */
+  readonly isBase64Encoded: boolean;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Checks media type and size, then parses JSON.
+ * @throws UnsupportedMediaTypeError, PayloadTooLargeError or InvalidRequestError.
+ */
+export function parseJsonBody(raw: RawBody): unknown {
+  if (raw.contentType === undefined || !JSON_MEDIA_TYPE.test(raw.contentType)) {
+    throw new UnsupportedMediaTypeError('Content-Type must be application/json');
+  }
+  const body = raw.body ?? '';
+  // Measure before decoding so a huge body costs nothing more than its length check.
+  const approxBytes = raw.isBase64Encoded ? Math.floor((body.length * 3) / 4) : body.length;
+  if (approxBytes > MAX_BODY_BYTES) throw tooLarge();
+  const bytes = raw.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new InvalidRequestError('body', 'is not valid UTF-8', { cause });
+  }
+  if (text.trim() === '') throw new InvalidRequestError('body', 'is required');
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidRequestError('body', 'is not valid JSON', { cause });
+  }
+}
+
+const tooLarge = () =>
+  new PayloadTooLargeError(`The request body must be at most ${MAX_BODY_BYTES} bytes`);
