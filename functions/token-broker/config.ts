@@ -14,6 +14,13 @@ export const ENV = {
   upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
   secretCacheSeconds: 'SECRET_CACHE_SECONDS',
   tokenCacheMaxEntries: 'TOKEN_CACHE_MAX_ENTRIES',
+  upstreamMaxRetries: 'UPSTREAM_MAX_RETRIES',
+  upstreamMaxConcurrentLogins: 'UPSTREAM_MAX_CONCURRENT_LOGINS',
+  circuitBreakerThreshold: 'CIRCUIT_BREAKER_THRESHOLD',
+  circuitBreakerCooldownSeconds: 'CIRCUIT_BREAKER_COOLDOWN_SECONDS',
+  deviceScopeClaim: 'DEVICE_SCOPE_CLAIM',
+  allowedProductKeys: 'ALLOWED_PRODUCT_KEYS',
+  corsAllowedOrigins: 'CORS_ALLOWED_ORIGINS',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -41,6 +48,20 @@ export interface BrokerConfig {
   readonly secretCacheSeconds: number;
   /** Most tokens kept in memory; the least recently used are evicted first. */
   readonly tokenCacheMaxEntries: number;
+  /** Most retries of one upstream login after a transient failure. */
+  readonly upstreamMaxRetries: number;
+  /** Most upstream logins in flight at once for the account, per container. */
+  readonly upstreamMaxConcurrentLogins: number;
+  /** Consecutive upstream failures that open the circuit breaker. */
+  readonly circuitBreakerThreshold: number;
+  /** How long the open circuit answers at once before one probe, in seconds. */
+  readonly circuitBreakerCooldownSeconds: number;
+  /** JWT claim that carries the caller's device grants. */
+  readonly deviceScopeClaim: string;
+  /** Products every caller is limited to; undefined means no deployment-wide limit. */
+  readonly allowedProductKeys: readonly string[] | undefined;
+  /** Exact origins allowed by CORS; empty means none. */
+  readonly corsAllowedOrigins: readonly string[];
   /** Least severe level that is logged. */
   readonly logLevel: LogLevel;
 }
@@ -53,6 +74,11 @@ export const DEFAULTS = {
   upstreamTimeoutMs: 3000,
   secretCacheSeconds: 300,
   tokenCacheMaxEntries: 10_000,
+  upstreamMaxRetries: 2,
+  upstreamMaxConcurrentLogins: 4,
+  circuitBreakerThreshold: 5,
+  circuitBreakerCooldownSeconds: 30,
+  deviceScopeClaim: 'devices',
   logLevel: 'info',
 } as const satisfies Partial<BrokerConfig>;
 
@@ -108,8 +134,68 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): BrokerCon
     upstreamTimeoutMs: integer('upstreamTimeoutMs', 100, 60_000),
     secretCacheSeconds: integer('secretCacheSeconds', 0, 86_400),
     tokenCacheMaxEntries: integer('tokenCacheMaxEntries', 1, 10_000_000),
+    upstreamMaxRetries: integer('upstreamMaxRetries', 0, 10),
+    upstreamMaxConcurrentLogins: integer('upstreamMaxConcurrentLogins', 1, 100),
+    circuitBreakerThreshold: integer('circuitBreakerThreshold', 1, 1000),
+    circuitBreakerCooldownSeconds: integer('circuitBreakerCooldownSeconds', 1, 3600),
+    deviceScopeClaim: parseClaimName(read('deviceScopeClaim') ?? DEFAULTS.deviceScopeClaim),
+    allowedProductKeys: parseProductKeys(read('allowedProductKeys')),
+    corsAllowedOrigins: parseOrigins(read('corsAllowedOrigins')),
     logLevel: logLevel as LogLevel,
   };
+}
+
+const list = (raw: string | undefined): string[] =>
+  raw === undefined
+    ? []
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+
+function parseClaimName(raw: string): string {
+  if (!/^[A-Za-z0-9_:.-]{1,128}$/.test(raw)) {
+    throw new ConfigurationError(
+      `${ENV.deviceScopeClaim} must be a claim name, got "${raw.slice(0, 40)}"`,
+    );
+  }
+  return raw;
+}
+
+function parseProductKeys(raw: string | undefined): readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  const keys = list(raw);
+  for (const key of keys) {
+    if (!/^[A-Za-z0-9]{1,64}$/.test(key)) {
+      throw new ConfigurationError(
+        `${ENV.allowedProductKeys} holds an invalid product key "${key.slice(0, 70)}"`,
+      );
+    }
+  }
+  if (keys.length === 0)
+    throw new ConfigurationError(`${ENV.allowedProductKeys} is set but lists no product key`);
+  return keys;
+}
+
+/**
+ * Origins are compared as exact strings, so each must be a bare origin:
+ * scheme, host and optional port, nothing else, and no wildcard.
+ */
+function parseOrigins(raw: string | undefined): readonly string[] {
+  return list(raw).map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.origin !== origin || !/^https?:$/.test(url.protocol)) {
+      throw new ConfigurationError(
+        `${ENV.corsAllowedOrigins} entries must be exact origins such as https://app.example.com, got "${origin.slice(0, 80)}"`,
+      );
+    }
+    return origin;
+  });
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
