@@ -189,7 +189,12 @@ function parseOrigins(raw: string | undefined): readonly string[] {
     } catch {
       url = undefined;
     }
-    if (url === undefined || url.origin !== origin || !/^https?:$/.test(url.protocol)) {
+    if (
+      url === undefined ||
+      origin.includes('*') ||
+      url.origin !== origin ||
+      !/^https?:$/.test(url.protocol)
+    ) {
       throw new ConfigurationError(
         `${ENV.corsAllowedOrigins} entries must be exact origins such as https://app.example.com, got "${origin.slice(0, 80)}"`,
       );
