@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_BODY_BYTES,
+  parseJsonBody,
+  parseTokenRequest,
+} from '../../functions/token-broker/request.ts';
+
+const device = { productKey: 'pk1', deviceName: 'dev-1' };
+
+describe('parseTokenRequest', () => {
+  it('accepts valid devices and serves duplicates once, in first-seen order', () => {
+    // Prepare
+    const payload = { devices: [device, { productKey: 'pk2', deviceName: 'a_b.c:d@e-f' }, device] };
+    // Act
+    const { devices } = parseTokenRequest(payload, 50);
+    // Assess
+    expect(devices).toEqual([device, { productKey: 'pk2', deviceName: 'a_b.c:d@e-f' }]);
+  });
+
+  it.each([
+    ['the body is not an object', [], 'body', /must be a JSON object/],
+    ['devices is missing', {}, 'devices', /is required/],
+    ['devices is not an array', { devices: 'pk/dev' }, 'devices', /must be an array/],
+    ['devices is empty', { devices: [] }, 'devices', /must not be empty/],
+    ['a device is not an object', { devices: [device, 'x'] }, 'devices[1]', /must be an object/],
+    ['a field is unknown', { devices: [device], extra: 1 }, 'extra', /unknown field/],
+    [
+      'a device field is unknown',
+      { devices: [{ ...device, x: 1 }] },
+      'devices[0].x',
+      /unknown field/,
+    ],
+    [
+      '__proto__ is smuggled in',
+      JSON.parse('{"devices":[],"__proto__":{"a":1}}'),
+      '__proto__',
+      /unknown/,
+    ],
+    [
+      'productKey is missing',
+      { devices: [{ deviceName: 'd' }] },
+      'devices[0].productKey',
+      /is required/,
+    ],
+    [
+      'productKey is a number',
+      { devices: [{ productKey: 1, deviceName: 'd' }] },
+      'devices[0].productKey',
+      /must be a string/,
+    ],
+    [
+      'productKey has a slash',
+      { devices: [{ productKey: 'a/b', deviceName: 'd' }] },
+      'devices[0].productKey',
+      /must match/,
+    ],
+    [
+      'productKey is too long',
+      { devices: [{ productKey: 'a'.repeat(65), deviceName: 'd' }] },
+      'devices[0].productKey',
+      /must match/,
+    ],
+    [
+      'deviceName has a space',
+      { devices: [device, device, device, { productKey: 'p', deviceName: 'a b' }] },
+      'devices[3].deviceName',
+      /must match/,
+    ],
+    [
+      'deviceName is empty',
+      { devices: [{ productKey: 'p', deviceName: '' }] },
+      'devices[0].deviceName',
+      /must match/,
+    ],
+    [
+      'deviceName is too long',
+      { devices: [{ productKey: 'p', deviceName: 'd'.repeat(129) }] },
+      'devices[0].deviceName',
+      /must match/,
+    ],
+  ])('fails when %s', (_case, payload, field, message) => {
+    // Act
+    const act = () => parseTokenRequest(payload, 50);
+    // Assess
+    expect(act).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_REQUEST',
+        field,
+        message: expect.stringMatching(message),
+      }),
+    );
+  });
+
+  it('fails when there are more devices than MAX_DEVICES_PER_REQUEST', () => {
+    // Prepare
+    const devices = Array.from({ length: 4 }, (_, i) => ({ productKey: 'p', deviceName: `d${i}` }));
+    // Act
+    const act = () => parseTokenRequest({ devices }, 3);
+    // Assess
+    expect(act).toThrow(
+      expect.objectContaining({
+        field: 'devices',
+        message: 'devices: must hold at most 3 devices, got 4',
+      }),
+    );
+  });
+});
+
+describe('parseJsonBody', () => {
+  const json = (body: string, contentType: string | undefined = 'application/json') => ({
+    contentType,
+    body,
+    isBase64Encoded: false,
+  });
+
+  it('parses JSON with charset and +json media types, and base64 bodies', () => {
+    // Act
+    const plain = parseJsonBody(json('{"a":1}', 'application/json; charset=utf-8'));
+    const vendor = parseJsonBody(json('{"a":2}', 'application/vnd.api+json'));
+    const encoded = parseJsonBody({
+      contentType: 'application/json',
+      body: Buffer.from('{"a":3}').toString('base64'),
+      isBase64Encoded: true,
+    });
+    // Assess
+    expect([plain, vendor, encoded]).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+  });
+
+  it.each([
+    [
+      'the content type is missing',
+      { contentType: undefined, body: '{}', isBase64Encoded: false },
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    ['the content type is text', json('{}', 'text/plain'), 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'the content type only looks like JSON',
+      json('{}', 'application/jsonp'),
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    ['the body is malformed', json('{"devices":'), 'INVALID_REQUEST'],
+    ['the body is empty', json(''), 'INVALID_REQUEST'],
+    ['the body is over 16 KiB', json(`{"a":"${'x'.repeat(MAX_BODY_BYTES)}"}`), 'PAYLOAD_TOO_LARGE'],
+    [
+      'the body is invalid UTF-8',
+      {
+        contentType: 'application/json',
+        body: Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'),
+        isBase64Encoded: true,
+      },
+      'INVALID_REQUEST',
+    ],
+  ])('fails when %s', (_case, raw, code) => {
+    // Act
+    const act = () => parseJsonBody(raw);
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('accepts a body of exactly 16 KiB', () => {
+    // Prepare
+    const body = `{"a":"${'x'.repeat(MAX_BODY_BYTES - 8)}"}`;
+    // Act
+    const parsed = parseJsonBody(json(body));
+    // Assess
+    expect(Buffer.byteLength(body)).toBe(MAX_BODY_BYTES);
+    expect(parsed).toHaveProperty('a');
+  });
+});
