@@ -1,0 +1,126 @@
+/**
+ * A loopback stand-in for the AWS Secrets Manager endpoint (JSON 1.1
+ * protocol, `GetSecretValue` only), so the real SDK client — its retries,
+ * signing and error parsing included — can be tested offline. Point a client
+ * at it with `endpoint` or `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the endpoint does with the next requests. */
+export const SECRETS_MANAGER_FAULTS = {
+  none: 'none',
+  throttle: 'throttle',
+  notFound: 'notFound',
+  accessDenied: 'accessDenied',
+  serverError: 'serverError',
+  reset: 'reset',
+} as const;
+
+/** A fault mode of the fake endpoint. */
+export type SecretsManagerFault =
+  (typeof SECRETS_MANAGER_FAULTS)[keyof typeof SECRETS_MANAGER_FAULTS];
+
+const FAULT_ANSWERS: Record<
+  Exclude<SecretsManagerFault, 'none' | 'reset'>,
+  { status: number; type: string; message: string }
+> = {
+  throttle: { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' },
+  notFound: {
+    status: 400,
+    type: 'ResourceNotFoundException',
+    message: "Secrets Manager can't find the specified secret.",
+  },
+  accessDenied: { status: 400, type: 'AccessDeniedException', message: 'Access denied' },
+  serverError: { status: 500, type: 'InternalServiceError', message: 'Internal failure' },
+};
+
+/** A running fake endpoint. */
+export interface FakeSecretsManager {
+  /** Endpoint URL for the SDK. */
+  readonly url: string;
+  /** GetSecretValue requests received, including faulted ones. */
+  readonly calls: number;
+  /** Sets the secret string served. */
+  setSecret(value: string): void;
+  /** Makes the next `count` requests (default: all) fail with `fault`. */
+  fail(fault: SecretsManagerFault, count?: number): void;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/** Environment that points the SDK at `url` with dummy static credentials. */
+export const sdkEnvFor = (url: string): Record<string, string> => ({
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
+  AWS_SECRET_ACCESS_KEY: 'local-test-secret-key',
+});
+
+const readBody = async (req: IncomingMessage) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/** Starts the fake endpoint on 127.0.0.1. */
+export async function startFakeSecretsManager(initialSecret: string): Promise<FakeSecretsManager> {
+  let secret = initialSecret;
+  let fault: SecretsManagerFault = 'none';
+  let remaining = Number.POSITIVE_INFINITY;
+  let calls = 0;
+  let version = 1;
+
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    calls += 1;
+    const active = remaining > 0 ? fault : 'none';
+    if (active !== 'none') remaining -= 1;
+    if (active === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (active !== 'none') {
+      const answer = FAULT_ANSWERS[active];
+      res.writeHead(answer.status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': answer.type,
+      });
+      res.end(JSON.stringify({ __type: answer.type, message: answer.message }));
+      return;
+    }
+    const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(
+      JSON.stringify({
+        ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SecretId}`,
+        Name: SecretId,
+        SecretString: secret,
+        VersionId: `v${version}`,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: 1_795_305_600,
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get calls() {
+      return calls;
+    },
+    setSecret(value) {
+      secret = value;
+      version += 1;
+    },
+    fail(next, count = Number.POSITIVE_INFINITY) {
+      fault = next;
+      remaining = count;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
