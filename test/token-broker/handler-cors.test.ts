@@ -5,6 +5,7 @@ import {
   corsPreflightHeaders,
   corsResponseHeaders,
 } from '../../functions/token-broker/cors.ts';
+import { UpstreamError } from '../../functions/token-broker/errors.ts';
 import { createHandler, type HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
 import { httpApiEvent, lambdaContext, restApiEvent } from '../support/events.ts';
@@ -12,11 +13,11 @@ import { captureLogger, fakeCredentials, fakeLoginClient } from '../support/fake
 
 const ALLOWED = 'https://www.example.com';
 
-const setup = () =>
+const setup = (upstream = fakeLoginClient()) =>
   createHandler({
     broker: createBroker({
       credentials: fakeCredentials(),
-      upstream: fakeLoginClient(),
+      upstream,
       cache: createTokenCache(10),
       now: Date.now,
       minTokenValiditySeconds: 0,
@@ -51,6 +52,28 @@ describe('handler CORS', () => {
       });
     },
   );
+
+  it.each([
+    [
+      'an upstream failure (502)',
+      () => fakeLoginClient({ fail: () => new UpstreamError('boom') }),
+      10_000,
+      502,
+    ],
+    ['the early timeout (504)', () => fakeLoginClient({ gate: new Promise(() => {}) }), 200, 504],
+  ])('adds the CORS headers to %s', async (_n, upstream, remainingMs, status) => {
+    // Prepare
+    const handler = setup(upstream());
+    const event = httpApiEvent({ body, claims: { devices: '*' }, headers: { origin: ALLOWED } });
+    // Act
+    const response = (await handler(event, lambdaContext(remainingMs))) as HttpResponse;
+    // Assess
+    expect(response.statusCode).toBe(status);
+    expect(response.headers).toMatchObject({
+      'access-control-allow-origin': ALLOWED,
+      vary: 'Origin',
+    });
+  });
 
   it.each([
     ['a look-alike host', 'https://wwwxexample.com'],
