@@ -264,7 +264,17 @@ export function createHandler(deps: HandlerDependencies) {
       inv.devices = parseTokenRequest(payload, maxDevicesPerRequest).devices;
       // Before the broker, and so before its cache: a token cached for one
       // caller must never reach a caller not entitled to that device.
-      enforceScope(inv.devices, grantsOf(http, claimName), deps.allowedProductKeys);
+      const grants = grantsOf(http, claimName);
+      if (grants.ignored > 0) {
+        // The count only: a misconfigured identity provider shows up here,
+        // and the claim itself stays out of the log.
+        logger.warn('grant claim has malformed entries, which grant nothing', {
+          requestId: inv.requestId,
+          claim: claimName,
+          ignored: grants.ignored,
+        });
+      }
+      enforceScope(inv.devices, grants, deps.allowedProductKeys);
       request.event = inv;
     },
     after(request) {

@@ -12,6 +12,7 @@ const d = (productKey: string, deviceName: string): DeviceKey => ({ productKey, 
 const setup = (
   options: { allowedProductKeys?: readonly string[]; deviceScopeClaim?: string } = {},
 ) => {
+  const logger = captureLogger();
   const upstream = fakeLoginClient();
   const broker = createBroker({
     credentials: fakeCredentials(),
@@ -23,11 +24,11 @@ const setup = (
   });
   const handler = createHandler({
     broker,
-    logger: captureLogger(),
+    logger,
     maxDevicesPerRequest: 50,
     ...options,
   });
-  return { handler, upstream };
+  return { handler, upstream, logger };
 };
 
 type Caller =
@@ -131,6 +132,22 @@ describe('handler scope', () => {
     expect(response.statusCode).toBe(401);
     expect(JSON.parse(response.body).code).toBe('UNAUTHENTICATED');
     expect(upstream.calls).toEqual([]);
+  });
+
+  it('warns with the count, not the values, when the grant claim has malformed entries', async () => {
+    // Prepare
+    const { handler, logger } = setup();
+    // Act
+    const outcome = await call(
+      handler,
+      { kind: 'http', claims: { devices: 'pkA secret-ish/x/y,pkA/dev1' } },
+      [d('pkA', 'dev1')],
+    );
+    // Assess
+    expect(outcome.status).toBe(200);
+    const warning = logger.lines.map((l) => JSON.parse(l)).find((l) => l.level === 'warn');
+    expect(warning).toMatchObject({ claim: 'devices', ignored: 2 });
+    expect(logger.lines.join('\n')).not.toContain('secret-ish');
   });
 
   it('reads grants from the claim named by DEVICE_SCOPE_CLAIM', async () => {
