@@ -6,6 +6,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Broker, type BrokerStats, emptyStats, type TokenResult } from './broker.ts';
+import { DEFAULTS } from './config.ts';
 import { corsResponseHeaders } from './cors.ts';
 import type { DeviceKey } from './device.ts';
 import {
@@ -30,7 +31,7 @@ export interface HandlerDependencies {
   readonly maxDevicesPerRequest: number;
   /**
    * JWT claim that carries the caller's device grants.
-   * @default 'devices'
+   * @default DEFAULTS.deviceScopeClaim ('devices')
    */
   readonly deviceScopeClaim?: string;
   /**
@@ -215,7 +216,7 @@ function toInvokeError(error: unknown, requestId: string): Error {
 /** Builds the middy-wrapped handler around a broker. */
 export function createHandler(deps: HandlerDependencies) {
   const { broker, logger, maxDevicesPerRequest } = deps;
-  const claimName = deps.deviceScopeClaim ?? 'devices';
+  const claimName = deps.deviceScopeClaim ?? DEFAULTS.deviceScopeClaim;
   const allowedOrigins = deps.corsAllowedOrigins ?? [];
   const now = deps.now ?? Date.now;
 
