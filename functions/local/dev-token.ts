@@ -1,24 +1,45 @@
 /**
  * `npm run --silent dev-token -- [--devices "pkA/*,pkB/dev1"] [--sub alice] [--expires-in 600]`
- * prints a token the local server accepts, and nothing else.
+ * prints a token the local server accepts, and nothing else. With no
+ * `--devices` the token grants `*` (every device).
  */
 import { parseArgs } from 'node:util';
+import { parseGrants } from '../token-broker/scope.ts';
 import { issueDevToken } from './dev-issuer.ts';
 
-const { values } = parseArgs({
-  options: {
-    devices: { type: 'string' },
-    sub: { type: 'string' },
-    'expires-in': { type: 'string' },
-  },
-  strict: true,
-});
+const fail = (message: string): never => {
+  process.stderr.write(`dev-token: ${message}\n`);
+  process.exit(2);
+};
+
+let values: { devices?: string; sub?: string; 'expires-in'?: string };
+try {
+  ({ values } = parseArgs({
+    options: {
+      devices: { type: 'string' },
+      sub: { type: 'string' },
+      'expires-in': { type: 'string' },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  values = fail((error as Error).message);
+}
 
 const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
-if (expiresIn !== undefined && !Number.isInteger(expiresIn)) {
-  process.stderr.write('--expires-in must be a whole number of seconds\n');
-  process.exit(2);
+if (expiresIn !== undefined && !(Number.isInteger(expiresIn) && expiresIn > 0)) {
+  fail('--expires-in must be a positive whole number of seconds');
 }
+if (values.devices !== undefined) {
+  // A typo would otherwise yield a token that silently grants less than intended.
+  const grants = parseGrants(values.devices);
+  if (grants.ignored > 0) {
+    fail(
+      `--devices holds ${grants.ignored} malformed entr${grants.ignored === 1 ? 'y' : 'ies'}; use productKey/deviceName, productKey/* or *, separated by commas or spaces`,
+    );
+  }
+}
+if (values.sub?.trim() === '') fail('--sub must not be empty');
 
 process.stdout.write(
   `${await issueDevToken({

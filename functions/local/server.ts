@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { ENV, loadConfig } from '../token-broker/config.ts';
+import { corsPreflightHeaders, corsResponseHeaders } from '../token-broker/cors.ts';
 import { type SecretSource, secretsManagerSource } from '../token-broker/credentials.ts';
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
 import { type HttpResponse, toProblem } from '../token-broker/handler.ts';
@@ -34,6 +35,16 @@ export const LOCAL_ENV = {
 
 /** Default port of `npm start`. */
 export const DEFAULT_PORT = 3000;
+
+/**
+ * The origins the demo page is served on (`npm run demo`, port + 1), which
+ * the local server allows when CORS_ALLOWED_ORIGINS is not set, so the demo
+ * works out of the box. Both spellings of loopback, since a browser treats
+ * them as different origins.
+ */
+export function demoOrigins(brokerPort: number): string[] {
+  return [`http://127.0.0.1:${brokerPort + 1}`, `http://localhost:${brokerPort + 1}`];
+}
 
 /** How long a simulated invocation may run, as the deployed function's timeout. */
 const INVOCATION_TIMEOUT_MS = 10_000;
@@ -67,6 +78,8 @@ export interface LocalServer {
   readonly simulator: UpstreamSimulator | undefined;
   /** Where the secret comes from, for the start-up banner. */
   readonly secretDescription: string;
+  /** The origins CORS allows. */
+  readonly corsAllowedOrigins: readonly string[];
   /** Stops the server and the simulator. */
   close(): Promise<void>;
 }
@@ -197,12 +210,18 @@ async function authenticate(verify: DevVerifier, header: string | undefined) {
 /** Starts the local broker (and the simulator when no upstream is configured). */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = options.env ?? process.env;
+  const port = options.port ?? Number(env[LOCAL_ENV.port] ?? DEFAULT_PORT);
   const simulator = env[ENV.upstreamUrl] === undefined ? await startUpstreamSimulator() : undefined;
   try {
     const config = loadConfig(env, {
       allowLoopbackHttp: true,
-      fallback: { secretId: 'local-dev-secret', upstreamUrl: simulator?.url },
+      fallback: {
+        secretId: 'local-dev-secret',
+        upstreamUrl: simulator?.url,
+        ...(port === 0 ? {} : { corsAllowedOrigins: demoOrigins(port).join(',') }),
+      },
     });
+    const origins = config.corsAllowedOrigins;
     const secretFile = env[LOCAL_ENV.secretFile];
     const secretSource =
       secretFile !== undefined
@@ -218,17 +237,37 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 
     const server = createServer(async (req, res) => {
       const requestId = randomUUID();
+      // The server's own answers carry the same CORS headers as the handler's,
+      // so a browser can read a 401 or 404 from an allowed origin.
+      const cors = corsResponseHeaders(req.headers.origin, origins);
       try {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
         if (path !== '/tokens') {
-          return write(res, problem(new NotFoundError(`No route for ${path}`), requestId));
+          return write(res, problem(new NotFoundError(`No route for ${path}`), requestId, cors));
+        }
+        // Preflight, answered here as API Gateway's CORS configuration
+        // answers it when deployed: before authentication, since a browser
+        // sends no Authorization header with it.
+        if (
+          req.method === 'OPTIONS' &&
+          req.headers['access-control-request-method'] !== undefined
+        ) {
+          req.resume();
+          return write(res, {
+            statusCode: 204,
+            headers: corsPreflightHeaders(req.headers.origin, origins),
+            body: '',
+          });
         }
         const body = await readBody(req);
         let claims: Record<string, unknown>;
         try {
           claims = await authenticate(verify, req.headers.authorization);
         } catch (error) {
-          return write(res, problem(error as Error, requestId, { 'www-authenticate': 'Bearer' }));
+          return write(
+            res,
+            problem(error as Error, requestId, { ...cors, 'www-authenticate': 'Bearer' }),
+          );
         }
         const response = (await handler(
           toEvent(req, body, claims, requestId),
@@ -236,11 +275,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         )) as HttpResponse;
         write(res, response);
       } catch (error) {
-        if (!res.headersSent) write(res, problem(error as Error, requestId));
+        if (!res.headersSent) write(res, problem(error as Error, requestId, cors));
         else res.destroy();
       }
     });
-    const port = options.port ?? Number(env[LOCAL_ENV.port] ?? DEFAULT_PORT);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', resolve);
@@ -250,6 +288,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       url: `http://127.0.0.1:${address.port}`,
       simulator,
       secretDescription: secretSource.name,
+      corsAllowedOrigins: origins,
       close: async () => {
         await new Promise<void>((resolve) => {
           server.closeAllConnections();
@@ -274,6 +313,7 @@ export async function banner(server: LocalServer): Promise<string> {
     `visual-token-broker ready on ${server.url}`,
     `  upstream: ${server.simulator ? `built-in simulator at ${server.simulator.url}` : 'UPSTREAM_URL'}`,
     `  secret:   ${server.secretDescription}`,
+    `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
     '',

@@ -6,16 +6,20 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Broker, type BrokerStats, emptyStats, type TokenResult } from './broker.ts';
+import { DEFAULTS } from './config.ts';
+import { corsResponseHeaders } from './cors.ts';
 import type { DeviceKey } from './device.ts';
 import {
   BrokerError,
   ForbiddenDeviceError,
   InvalidRequestError,
   MethodNotAllowedError,
+  UnauthenticatedError,
   UpstreamTimeoutError,
 } from './errors.ts';
 import { describeError, type Logger } from './log.ts';
 import { parseJsonBody, parseTokenRequest } from './request.ts';
+import { DIRECT_INVOKE_GRANTS, enforceScope, type Grants, parseGrants } from './scope.ts';
 
 /** What the handler needs. */
 export interface HandlerDependencies {
@@ -25,6 +29,21 @@ export interface HandlerDependencies {
   readonly logger: Logger;
   /** Most devices one request may name. */
   readonly maxDevicesPerRequest: number;
+  /**
+   * JWT claim that carries the caller's device grants.
+   * @default DEFAULTS.deviceScopeClaim ('devices')
+   */
+  readonly deviceScopeClaim?: string;
+  /**
+   * Products every caller, direct invokers included, is limited to.
+   * @default no deployment-wide limit
+   */
+  readonly allowedProductKeys?: readonly string[] | undefined;
+  /**
+   * Exact origins whose browsers may read responses.
+   * @default none
+   */
+  readonly corsAllowedOrigins?: readonly string[];
   /**
    * Clock, epoch milliseconds.
    * @default Date.now
@@ -58,6 +77,8 @@ interface HttpRequest {
   readonly body: string | undefined;
   readonly isBase64Encoded: boolean;
   readonly requestId: string | undefined;
+  /** Claims of the identity API Gateway verified; undefined when there is none. */
+  readonly claims: Readonly<Record<string, unknown>> | undefined;
 }
 
 interface Invocation {
@@ -100,7 +121,41 @@ function toHttpRequest(kind: EventKind, event: Record<string, unknown>): HttpReq
     body: typeof event.body === 'string' ? event.body : undefined,
     isBase64Encoded: event.isBase64Encoded === true,
     requestId: typeof ctx.requestId === 'string' ? ctx.requestId : undefined,
+    claims: verifiedClaims(kind, ctx),
   };
+}
+
+/**
+ * Where each payload version puts the verified identity: HTTP API's JWT
+ * authorizer under `authorizer.jwt.claims`, a REST API Cognito authorizer
+ * under `authorizer.claims`.
+ */
+function verifiedClaims(
+  kind: EventKind,
+  ctx: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const authorizer = ctx.authorizer;
+  if (!isRecord(authorizer)) return undefined;
+  const claims =
+    kind === EVENT_KINDS.httpApi
+      ? isRecord(authorizer.jwt)
+        ? authorizer.jwt.claims
+        : undefined
+      : authorizer.claims;
+  return isRecord(claims) ? claims : undefined;
+}
+
+/**
+ * The grants a request carries. An HTTP request without verified claims comes
+ * from a route that lacks an authorizer: it is refused as unauthenticated
+ * rather than trusted.
+ */
+function grantsOf(http: HttpRequest | undefined, claimName: string): Grants {
+  if (http === undefined) return DIRECT_INVOKE_GRANTS;
+  if (http.claims === undefined) {
+    throw new UnauthenticatedError('The request carries no verified identity');
+  }
+  return parseGrants(http.claims[claimName]);
 }
 
 const BASE_HEADERS = { 'cache-control': 'no-store' } as const;
@@ -161,6 +216,8 @@ function toInvokeError(error: unknown, requestId: string): Error {
 /** Builds the middy-wrapped handler around a broker. */
 export function createHandler(deps: HandlerDependencies) {
   const { broker, logger, maxDevicesPerRequest } = deps;
+  const claimName = deps.deviceScopeClaim ?? DEFAULTS.deviceScopeClaim;
+  const allowedOrigins = deps.corsAllowedOrigins ?? [];
   const now = deps.now ?? Date.now;
 
   const logLine = (inv: Invocation, outcome: string, status: number, extra: object) => {
@@ -206,6 +263,19 @@ export function createHandler(deps: HandlerDependencies) {
               isBase64Encoded: http.isBase64Encoded,
             });
       inv.devices = parseTokenRequest(payload, maxDevicesPerRequest).devices;
+      // Before the broker, and so before its cache: a token cached for one
+      // caller must never reach a caller not entitled to that device.
+      const grants = grantsOf(http, claimName);
+      if (grants.ignored > 0) {
+        // The count only: a misconfigured identity provider shows up here,
+        // and the claim itself stays out of the log.
+        logger.warn('grant claim has malformed entries, which grant nothing', {
+          requestId: inv.requestId,
+          claim: claimName,
+          ignored: grants.ignored,
+        });
+      }
+      enforceScope(inv.devices, grants, deps.allowedProductKeys);
       request.event = inv;
     },
     after(request) {
@@ -233,12 +303,54 @@ export function createHandler(deps: HandlerDependencies) {
     },
   };
 
+  /**
+   * Adds the CORS headers to every HTTP response, errors included (API
+   * Gateway's CORS answers preflight only). Hand-written: @middy/http-cors
+   * also matches origins by pattern, and the rule here is exact match only.
+   */
+  const cors: middy.MiddlewareObj<
+    unknown,
+    unknown,
+    Error,
+    Context,
+    { origin?: string; corsHttp?: boolean }
+  > = {
+    before(request) {
+      const raw = request.event;
+      if (classify(raw) === EVENT_KINDS.direct) return;
+      request.internal.origin = lowerCaseKeys((raw as Record<string, unknown>).headers).origin;
+      request.internal.corsHttp = true;
+    },
+    after: addCorsHeaders,
+    onError: addCorsHeaders,
+  };
+  function addCorsHeaders(
+    request: middy.Request<
+      unknown,
+      unknown,
+      Error,
+      Context,
+      { origin?: string; corsHttp?: boolean }
+    >,
+  ) {
+    const response = request.response as HttpResponse | undefined;
+    if (request.internal.corsHttp !== true || response?.headers === undefined) return;
+    request.response = {
+      ...response,
+      headers: {
+        ...response.headers,
+        ...corsResponseHeaders(request.internal.origin, allowedOrigins),
+      },
+    };
+  }
+
   return middy<unknown, unknown, Error, Context>({
     timeoutEarlyInMillis: 50,
     timeoutEarlyResponse: () => {
       throw new UpstreamTimeoutError('The invocation ran out of time before the upstream answered');
     },
   })
+    .use(cors)
     .use(protocol)
     .handler((inv, _context, { signal }) => {
       const { devices, stats } = inv as unknown as Invocation;

@@ -67,6 +67,9 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     broker,
     logger,
     maxDevicesPerRequest: config.maxDevicesPerRequest,
+    deviceScopeClaim: config.deviceScopeClaim,
+    allowedProductKeys: config.allowedProductKeys,
+    corsAllowedOrigins: config.corsAllowedOrigins,
     now,
   });
   return { broker, handler, logger };

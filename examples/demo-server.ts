@@ -1,0 +1,78 @@
+/**
+ * `npm run demo`: serves examples/demo/ on a second loopback origin (the
+ * broker's port + 1 by default), so the page calls the broker cross-origin
+ * as a real frontend would.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_PORT } from '../functions/local/server.ts';
+
+/** The files served, by URL path; nothing else is reachable. */
+const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/broker-client.js': { file: 'broker-client.js', type: 'text/javascript; charset=utf-8' },
+};
+
+const ROOT = new URL('./demo/', import.meta.url);
+
+/** A running demo server. */
+export interface DemoServer {
+  /** The page's origin, e.g. `http://127.0.0.1:3001`. */
+  readonly origin: string;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/** Serves the demo page on 127.0.0.1:`port` (0 picks a free one). */
+export async function startDemoServer(port: number): Promise<DemoServer> {
+  const server = createServer(async (req, res) => {
+    const entry = FILES[new URL(req.url ?? '/', 'http://localhost').pathname];
+    if (req.method !== 'GET' || entry === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    try {
+      const body = await readFile(new URL(entry.file, ROOT));
+      res
+        .writeHead(200, {
+          'content-type': entry.type,
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        })
+        .end(body);
+    } catch {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('Cannot read the demo file');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+if (import.meta.main) {
+  const brokerPort = Number(process.env.PORT ?? DEFAULT_PORT);
+  const port = Number(process.env.DEMO_PORT ?? brokerPort + 1);
+  try {
+    const demo = await startDemoServer(port);
+    process.stdout.write(
+      `demo page on ${demo.origin}/?broker=http://127.0.0.1:${brokerPort}\n` +
+        `(the local broker allows this origin by default; for another broker add ${demo.origin} to its CORS_ALLOWED_ORIGINS)\n`,
+    );
+  } catch (error) {
+    process.stderr.write(`demo server could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Per-device grants: parsing the caller's grant claim and deciding which
+ * requested devices it may have. Pure: no AWS, no middy, no I/O.
+ *
+ * Deny by default: a missing claim, an empty claim and entries that are not
+ * well formed grant nothing.
+ */
+import { type DeviceKey, deviceId } from './device.ts';
+import { ForbiddenDeviceError } from './errors.ts';
+import { DEVICE_NAME_PATTERN, PRODUCT_KEY_PATTERN } from './request.ts';
+
+/** What a caller may have. */
+export interface Grants {
+  /** `*`: every device. */
+  readonly all: boolean;
+  /** `productKey/*`: every device of these products. */
+  readonly products: ReadonlySet<string>;
+  /** `productKey/deviceName`: these devices, by {@link deviceId}. */
+  readonly devices: ReadonlySet<string>;
+  /** Entries that were not well formed and so grant nothing (kept for the log). */
+  readonly ignored: number;
+}
+
+/** Grants of a caller with none: nothing at all. */
+export const NO_GRANTS: Grants = Object.freeze({
+  all: false,
+  products: new Set<string>(),
+  devices: new Set<string>(),
+  ignored: 0,
+});
+
+/**
+ * Grants of a direct invoker: IAM already decided it may invoke the function,
+ * so it may ask for any device, still within the deployment's allowlist.
+ */
+export const DIRECT_INVOKE_GRANTS: Grants = Object.freeze({
+  all: true,
+  products: new Set<string>(),
+  devices: new Set<string>(),
+  ignored: 0,
+});
+
+/**
+ * Splits a claim value into entries. Accepts a JSON array (a JWT claim), a
+ * space- or comma-separated string (Cognito custom attributes are strings), a
+ * JSON array serialised into a string, and the `[a b]` form API Gateway's
+ * HTTP API JWT authorizer flattens an array claim into.
+ */
+function claimEntries(claim: unknown): unknown[] {
+  if (Array.isArray(claim)) return claim;
+  if (typeof claim !== 'string') return [];
+  const text = claim.trim();
+  if (text.startsWith('[') && text.endsWith(']')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed)) return parsed;
+    } catch {
+      // Not JSON: the authorizer's `[a b]` flattening, handled below.
+    }
+    return text.slice(1, -1).split(/[\s,]+/);
+  }
+  return text.split(/[\s,]+/);
+}
+
+/** Parses the grant claim of a verified identity. Never throws. */
+export function parseGrants(claim: unknown): Grants {
+  let all = false;
+  let ignored = 0;
+  const products = new Set<string>();
+  const devices = new Set<string>();
+  for (const raw of claimEntries(claim)) {
+    const entry = typeof raw === 'string' ? raw.trim() : undefined;
+    if (entry === '') continue;
+    if (entry === '*') {
+      all = true;
+      continue;
+    }
+    const slash = entry?.indexOf('/') ?? -1;
+    const productKey = entry?.slice(0, slash) ?? '';
+    const deviceName = entry?.slice(slash + 1) ?? '';
+    if (slash < 0 || !PRODUCT_KEY_PATTERN.test(productKey)) {
+      ignored += 1;
+    } else if (deviceName === '*') {
+      products.add(productKey);
+    } else if (DEVICE_NAME_PATTERN.test(deviceName)) {
+      devices.add(deviceId({ productKey, deviceName }));
+    } else {
+      ignored += 1;
+    }
+  }
+  return { all, products, devices, ignored };
+}
+
+/** Whether `grants` cover `device`, ignoring the deployment's allowlist. */
+export function isGranted(grants: Grants, device: DeviceKey): boolean {
+  return (
+    grants.all || grants.products.has(device.productKey) || grants.devices.has(deviceId(device))
+  );
+}
+
+/**
+ * The requested devices the caller may not have: outside its grants, or of a
+ * product outside `allowedProductKeys` (undefined: no deployment-wide limit).
+ */
+export function refusedDevices(
+  devices: readonly DeviceKey[],
+  grants: Grants,
+  allowedProductKeys: readonly string[] | undefined,
+): DeviceKey[] {
+  const allowed = allowedProductKeys === undefined ? undefined : new Set(allowedProductKeys);
+  return devices.filter(
+    (device) =>
+      !isGranted(grants, device) || (allowed !== undefined && !allowed.has(device.productKey)),
+  );
+}
+
+/**
+ * Lets a request through only if every device is allowed; all or nothing, so
+ * a caller never gets a partial answer that hides what it was refused.
+ * @throws ForbiddenDeviceError listing every refused device.
+ */
+export function enforceScope(
+  devices: readonly DeviceKey[],
+  grants: Grants,
+  allowedProductKeys: readonly string[] | undefined,
+): void {
+  const refused = refusedDevices(devices, grants, allowedProductKeys);
+  if (refused.length > 0) throw new ForbiddenDeviceError(refused);
+}

@@ -1,0 +1,173 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { type DeviceKey, deviceId } from '../../functions/token-broker/device.ts';
+import { ForbiddenDeviceError } from '../../functions/token-broker/errors.ts';
+import {
+  DIRECT_INVOKE_GRANTS,
+  enforceScope,
+  isGranted,
+  NO_GRANTS,
+  parseGrants,
+  refusedDevices,
+} from '../../functions/token-broker/scope.ts';
+
+const d = (productKey: string, deviceName: string): DeviceKey => ({ productKey, deviceName });
+
+describe('parseGrants', () => {
+  it.each([
+    ['a JSON array', ['pkA/*', 'pkB/dev1']],
+    ['a comma-separated string', 'pkA/*,pkB/dev1'],
+    ['a space-separated string', 'pkA/*  pkB/dev1'],
+    ['a mixed string', ' pkA/*, pkB/dev1 '],
+    ['the HTTP API authorizer flattening [a b]', '[pkA/* pkB/dev1]'],
+    ['a JSON array inside a string', '["pkA/*","pkB/dev1"]'],
+  ])('reads %s', (_name, claim) => {
+    // Act
+    const grants = parseGrants(claim);
+    // Assess
+    expect(grants.all).toBe(false);
+    expect([...grants.products]).toEqual(['pkA']);
+    expect([...grants.devices]).toEqual(['pkB/dev1']);
+  });
+
+  it('reads * as every device', () => {
+    // Act
+    const grants = parseGrants('*');
+    // Assess
+    expect(grants.all).toBe(true);
+    expect(isGranted(grants, d('anyPk', 'anyDevice'))).toBe(true);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['null', null],
+    ['empty', ''],
+    ['a number', 42],
+    ['an object', { devices: '*' }],
+    ['an empty array', []],
+    ['the flattened empty array', '[]'],
+  ])('grants nothing when the claim is %s', (_name, claim) => {
+    // Act
+    const grants = parseGrants(claim);
+    // Assess
+    expect(grants).toMatchObject({ all: false, products: new Set(), devices: new Set() });
+    expect(isGranted(grants, d('pkA', 'dev1'))).toBe(false);
+  });
+
+  it('ignores malformed entries and counts them, keeping the valid ones', () => {
+    // Act
+    const grants = parseGrants([
+      'pk-A/dev1',
+      'pkA',
+      'pkA/',
+      '/dev1',
+      'pkA/de v1',
+      '**',
+      7,
+      'pkB/d1',
+    ]);
+    // Assess
+    expect(grants.all).toBe(false);
+    expect([...grants.devices]).toEqual(['pkB/d1']);
+    expect(grants.ignored).toBe(7);
+  });
+
+  it('does not read a product wildcard as every device, nor a device grant as its product', () => {
+    // Prepare
+    const grants = parseGrants('pkA/*,pkB/dev1');
+    // Act
+    const refused = refusedDevices(
+      [d('pkA', 'x'), d('pkB', 'dev1'), d('pkB', 'dev2'), d('pkC', 'dev1')],
+      grants,
+      undefined,
+    );
+    // Assess
+    expect(refused.map(deviceId)).toEqual(['pkB/dev2', 'pkC/dev1']);
+  });
+});
+
+describe('enforceScope', () => {
+  it('fails when a caller has no grants, listing every device', () => {
+    // Act
+    const act = () => enforceScope([d('pkA', 'dev1'), d('pkB', 'dev2')], NO_GRANTS, undefined);
+    // Assess
+    expect(act).toThrow(ForbiddenDeviceError);
+    expect(act).toThrow('pkA/dev1, pkB/dev2');
+  });
+
+  it('fails when a direct invoker asks for a product outside ALLOWED_PRODUCT_KEYS', () => {
+    // Act
+    const act = () =>
+      enforceScope([d('pkA', 'dev1'), d('pkZ', 'dev2')], DIRECT_INVOKE_GRANTS, ['pkA']);
+    // Assess
+    expect(act).toThrow(ForbiddenDeviceError);
+    try {
+      act();
+    } catch (error) {
+      expect((error as ForbiddenDeviceError).devices).toEqual([d('pkZ', 'dev2')]);
+    }
+  });
+
+  it('fails when even a * grant names a product outside ALLOWED_PRODUCT_KEYS', () => {
+    // Act
+    const refused = refusedDevices([d('pkA', 'dev1'), d('pkB', 'dev1')], parseGrants('*'), ['pkB']);
+    // Assess
+    expect(refused).toEqual([d('pkA', 'dev1')]);
+  });
+
+  it('lets a request through when every device is granted and allowed', () => {
+    // Act
+    const act = () =>
+      enforceScope([d('pkA', 'dev1'), d('pkB', 'dev1')], parseGrants('pkA/*,pkB/dev1'), [
+        'pkA',
+        'pkB',
+      ]);
+    // Assess
+    expect(act).not.toThrow();
+  });
+});
+
+// Small alphabets so that random grants and requests overlap often.
+const productKey = fc.constantFrom('pkA', 'pkB', 'pkC');
+const deviceName = fc.constantFrom('dev1', 'dev2', 'dev3');
+const device = fc.record({ productKey, deviceName });
+const grantEntry = fc.oneof(
+  fc.constant('*'),
+  productKey.map((pk) => `${pk}/*`),
+  device.map(deviceId),
+  fc.constantFrom('bad entry', 'pk-x/dev1', 'pkA/', ''),
+);
+const claim = fc.oneof(
+  fc.array(grantEntry, { maxLength: 5 }),
+  fc.array(grantEntry, { maxLength: 5 }).map((entries) => entries.join(',')),
+  fc.array(grantEntry, { maxLength: 5 }).map((entries) => `[${entries.join(' ')}]`),
+);
+const allowlist = fc.option(fc.uniqueArray(productKey, { minLength: 1 }), { nil: undefined });
+const request = fc.uniqueArray(device, { minLength: 1, maxLength: 6, selector: deviceId });
+
+/** Whether `device` is covered by the raw entries, computed independently of scope.ts. */
+const covered = (
+  entries: readonly string[],
+  dev: DeviceKey,
+  allowed: readonly string[] | undefined,
+) =>
+  (allowed === undefined || allowed.includes(dev.productKey)) &&
+  entries.some((e) => e === '*' || e === `${dev.productKey}/*` || e === deviceId(dev));
+
+const entriesOf = (value: string | string[]) =>
+  Array.isArray(value) ? value : value.replace(/^\[|\]$/g, '').split(/[\s,]+/);
+
+describe('scope properties', () => {
+  test.prop([claim, allowlist, request])(
+    'refuses exactly the devices the grants and the allowlist do not cover',
+    (rawClaim, allowed, devices) => {
+      // Act
+      const refused = refusedDevices(devices, parseGrants(rawClaim), allowed).map(deviceId);
+      // Assess
+      const expected = devices
+        .filter((dev) => !covered(entriesOf(rawClaim), dev, allowed))
+        .map(deviceId);
+      expect(refused).toEqual(expected);
+    },
+  );
+});
