@@ -668,18 +668,11 @@ export class TokenBroker extends Construct {
           'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement (logs, secret) is scoped to one resource.',
       });
     }
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Invoked synchronously only (API Gateway and RequestResponse direct invokes): the caller gets the error, a DLQ would never receive an event.',
-      },
-      {
-        id: 'Serverless-LambdaAsyncFailureDestination',
-        reason:
-          'Invoked synchronously only; a token vended asynchronously would be discarded, so there is no async failure to route.',
-      },
-    );
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously only (API Gateway and RequestResponse direct invokes): the caller gets the error, and a token vended to a DLQ would be useless.',
+    });
     if (createdSecret) {
       Validations.of(this.secret).acknowledge({
         id: 'AwsSolutions-SMG4',
