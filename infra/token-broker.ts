@@ -635,9 +635,11 @@ export class TokenBroker extends Construct {
       },
     });
     const client = userPool.addClient('AppClient', {
-      // A browser app: a public client, SRP sign-in only.
+      // A browser app: a public client signing in with SRP. Admin password
+      // sign-in needs AWS credentials (cognito-idp:AdminInitiateAuth), so it
+      // serves operators' scripts and tests, never a browser.
       generateSecret: false,
-      authFlows: { userSrp: true },
+      authFlows: { userSrp: true, adminUserPassword: true },
       disableOAuth: true,
       preventUserExistenceErrors: true,
       idTokenValidity: Duration.hours(1),

@@ -426,7 +426,7 @@ describe('authorizer', () => {
     );
   });
 
-  test('users cannot write their own device grants', () => {
+  test('users cannot write their own device grants, nor sign in with a plain password', () => {
     // Prepare
     const { template } = synthStack();
 
@@ -437,6 +437,11 @@ describe('authorizer', () => {
     expect(client?.Properties.ReadAttributes).toContain(COGNITO_DEVICE_CLAIM);
     expect(client?.Properties.WriteAttributes).toEqual(['email']);
     expect(client?.Properties.GenerateSecret).toBe(false);
+    expect(client?.Properties.ExplicitAuthFlows.sort()).toEqual([
+      'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+      'ALLOW_REFRESH_TOKEN_AUTH',
+      'ALLOW_USER_SRP_AUTH',
+    ]);
   });
 });
 
