@@ -93,6 +93,9 @@ export const RUNTIME_DEFAULTS = {
 export const COGNITO_DEVICE_CLAIM = 'custom:devices';
 
 /** Log levels the function accepts. */
+export const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
+
+/** A log level the function accepts. */
 export type TokenBrokerLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Props of {@link TokenBroker}. */
@@ -385,6 +388,25 @@ export class TokenBroker extends Construct {
         `(${timeout.toSeconds()} s) must exceed upstreamTimeout × (upstreamMaxRetries + 1) = ${(upstreamTimeoutMs * (retries + 1)) / 1000} s, or callers get a Lambda timeout instead of a clean upstream error`,
       );
     }
+    const logLevel = props.logLevel ?? d.logLevel;
+    if (!LOG_LEVELS.includes(logLevel)) {
+      throw new PropError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    }
+    const memorySize = Number(wholeNumber('memorySize', props.memorySize ?? 512, 128, 10_240));
+    const reserved = Number(
+      wholeNumber(
+        'reservedConcurrentExecutions',
+        props.reservedConcurrentExecutions ?? 10,
+        1,
+        10_000,
+      ),
+    );
+    const rateLimit = Number(
+      wholeNumber('throttlingRateLimit', props.throttlingRateLimit ?? 50, 1, 1_000_000),
+    );
+    const burstLimit = Number(
+      wholeNumber('throttlingBurstLimit', props.throttlingBurstLimit ?? 100, 1, 1_000_000),
+    );
     this.alarmTopic = props.alarmTopic;
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
@@ -436,9 +458,9 @@ export class TokenBroker extends Construct {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize,
       timeout,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 10,
+      reservedConcurrentExecutions: reserved,
       role,
       logGroup,
       tracing: Tracing.ACTIVE,
@@ -501,7 +523,7 @@ export class TokenBroker extends Construct {
         // Empty means "not set" to the function: no product limit, no CORS.
         [env.allowedProductKeys]: productKeys,
         [env.corsAllowedOrigins]: corsOrigins.join(','),
-        [env.logLevel]: props.logLevel ?? d.logLevel,
+        [env.logLevel]: logLevel,
       },
     });
     this.secret.grantRead(this.function);
@@ -531,8 +553,8 @@ export class TokenBroker extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: {
-        rateLimit: props.throttlingRateLimit ?? 50,
-        burstLimit: props.throttlingBurstLimit ?? 100,
+        rateLimit,
+        burstLimit,
       },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
@@ -685,6 +707,6 @@ export class TokenBroker extends Construct {
   }
 }
 
-/** The account-free form of the stack's region, for documentation of the issuer. */
+/** The issuer (`iss`) of a Cognito user pool's tokens. */
 export const cognitoIssuerOf = (pool: UserPool): string =>
   `https://cognito-idp.${Stack.of(pool).region}.amazonaws.com/${pool.userPoolId}`;

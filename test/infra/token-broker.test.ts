@@ -1,5 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -606,6 +606,21 @@ describe('stack settings', () => {
     );
   });
 
+  test('warns at synth when the placeholder upstream is used, and only then', () => {
+    // Prepare
+    const warningId = /placeholder-upstream/;
+
+    // Act
+    const placeholder = Annotations.fromStack(synthStack().stack);
+    const real = Annotations.fromStack(
+      synthStack({ upstreamUrl: 'https://gateway.example.com' }).stack,
+    );
+
+    // Assess
+    placeholder.hasWarning('/Broker', Match.stringLikeRegexp('No upstreamUrl in context'));
+    expect(JSON.stringify(real.findWarning('*', Match.anyValue()))).not.toMatch(warningId);
+  });
+
   test('reads -c string values as numbers and lists', () => {
     // Prepare
     const context = {
@@ -709,6 +724,26 @@ describe('bad props fail synth with a clear message', () => {
       'jwtIssuer is http',
       { jwtIssuer: 'http://idp.example.com/', jwtAudience: ['a'] },
       /jwtIssuer must be an https URL/,
+    ],
+    [
+      'the log level is unknown',
+      { logLevel: 'verbose' as never },
+      /logLevel must be one of debug, info, warn, error, got "verbose"/,
+    ],
+    [
+      'reserved concurrency is 0',
+      { reservedConcurrentExecutions: 0 },
+      /reservedConcurrentExecutions must be a whole number from 1/,
+    ],
+    [
+      'memory is below 128 MiB',
+      { memorySize: 64 },
+      /memorySize must be a whole number from 128 to 10240/,
+    ],
+    [
+      'the burst limit is negative',
+      { throttlingBurstLimit: -1 },
+      /throttlingBurstLimit must be a whole number from 1/,
     ],
     [
       'the timeout leaves no room for retries',
