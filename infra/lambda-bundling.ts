@@ -5,6 +5,7 @@
  * can pass the same object to `esbuild.build`, so both produce the same code.
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 /** Path of the Lambda entry, relative to the project root. Referred to by path only. */
 export const HANDLER_ENTRY = 'functions/token-broker/index.ts';
@@ -40,10 +41,10 @@ export const ESBUILD_OPTIONS = {
   sourcemap: false,
   // The SDK is bundled, not taken from the runtime, so the version we test is
   // the version we ship, and tree-shaking trims it.
-  external: [] as string[],
+  external: [],
   legalComments: 'none',
   banner: { js: CREATE_REQUIRE_BANNER },
-} as const;
+} satisfies BuildOptions;
 
 /** The same options, as `NodejsFunction` `bundling` props. */
 export function nodejsBundlingOptions(): BundlingOptions {

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ENV } from '../../functions/token-broker/config.ts';
-import { ESBUILD_OPTIONS } from '../../infra/lambda-bundling.ts';
+import { ESBUILD_OPTIONS, HANDLER_ENTRY } from '../../infra/lambda-bundling.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,10 +45,10 @@ afterAll(async () => {
   if (outdir !== undefined) await rm(outdir, { recursive: true, force: true });
 });
 
-const invoke = async (event: unknown) => {
+const invoke = async (bundlePath: string, event: unknown) => {
   const { stdout } = await run(
     NODE,
-    [path.join(ROOT, 'test/infra/invoke-bundle.ts'), bundle, JSON.stringify(event)],
+    [path.join(ROOT, 'test/infra/invoke-bundle.ts'), bundlePath, JSON.stringify(event)],
     {
       cwd: tmpdir(),
       env: {
@@ -60,6 +61,20 @@ const invoke = async (event: unknown) => {
   );
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
 };
+
+describe('a plain esbuild build with the shared options', () => {
+  test('produces a handler that answers like the synthesized one', async () => {
+    // Prepare
+    const outfile = path.join(outdir, 'plain-build', 'index.mjs');
+
+    // Act
+    await build({ ...ESBUILD_OPTIONS, entryPoints: [path.join(ROOT, HANDLER_ENTRY)], outfile });
+
+    // Assess
+    const outcome = await invoke(outfile, { devices: [] });
+    expect(outcome).toMatchObject({ outcome: 'threw', name: 'InvalidRequestError' });
+  });
+});
 
 describe('bundled handler from a real cdk synth', () => {
   test('is a minified ESM file with no source map', async () => {
@@ -82,7 +97,7 @@ describe('bundled handler from a real cdk synth', () => {
     const event = { devices: 'not-a-list' };
 
     // Act
-    const outcome = await invoke(event);
+    const outcome = await invoke(bundle, event);
 
     // Assess
     expect(outcome).toMatchObject({ outcome: 'threw', name: 'InvalidRequestError' });
