@@ -1,0 +1,64 @@
+/**
+ * The one place where the Lambda bundle is described. `NodejsFunction` derives
+ * its `bundling` props from {@link ESBUILD_OPTIONS}, and a plain esbuild build
+ * (for example a `npm run build` script producing `dist/token-broker/index.mjs`)
+ * can pass the same object to `esbuild.build`, so both produce the same code.
+ */
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
+
+/** Path of the Lambda entry, relative to the project root. Referred to by path only. */
+export const HANDLER_ENTRY = 'functions/token-broker/index.ts';
+
+/** Name of the exported handler function in {@link HANDLER_ENTRY}. */
+export const HANDLER_EXPORT = 'handler';
+
+/**
+ * Bundled CommonJS dependencies (parts of the AWS SDK among them) call
+ * `require` for Node built-ins, which an ES module does not define.
+ */
+const CREATE_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
+ * Raw esbuild options of the Lambda bundle (the subset of esbuild's
+ * `BuildOptions` that matters; spread into `esbuild.build` with `entryPoints`
+ * and `outfile`).
+ */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  // ESM builds of dependencies first: smaller, and tree-shakeable.
+  mainFields: ['module', 'main'],
+  minify: true,
+  // Error classes set `name` from `new.target.name`; minified names would
+  // break the error names direct invokers match on.
+  keepNames: true,
+  // Source maps stay out of the hot path: loading them costs cold-start time
+  // and every stack trace would be remapped.
+  sourcemap: false,
+  // The SDK is bundled, not taken from the runtime, so the version we test is
+  // the version we ship, and tree-shaking trims it.
+  external: [],
+  legalComments: 'none',
+  banner: { js: CREATE_REQUIRE_BANNER },
+} satisfies BuildOptions;
+
+/** The same options, as `NodejsFunction` `bundling` props. */
+export function nodejsBundlingOptions(): BundlingOptions {
+  const o = ESBUILD_OPTIONS;
+  return {
+    format: o.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+    target: o.target,
+    mainFields: [...o.mainFields],
+    minify: o.minify,
+    keepNames: o.keepNames,
+    sourceMap: o.sourcemap,
+    externalModules: [...o.external],
+    bundleAwsSDK: true,
+    banner: o.banner.js,
+    esbuildArgs: { '--legal-comments': o.legalComments },
+  };
+}
