@@ -22,6 +22,7 @@ import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
 import {
   DEV_ACCOUNT,
+  parseSimulatorFault,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from './upstream-simulator.ts';
@@ -30,6 +31,7 @@ import {
 export const LOCAL_ENV = {
   port: 'PORT',
   secretFile: 'BROKER_SECRET_FILE',
+  simulatorFault: 'SIMULATOR_FAULT',
 } as const;
 
 /** Default port of `npm start`. */
@@ -197,7 +199,13 @@ async function authenticate(verify: DevVerifier, header: string | undefined) {
 /** Starts the local broker (and the simulator when no upstream is configured). */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = options.env ?? process.env;
-  const simulator = env[ENV.upstreamUrl] === undefined ? await startUpstreamSimulator() : undefined;
+  const faultSetting = env[LOCAL_ENV.simulatorFault];
+  const simulator =
+    env[ENV.upstreamUrl] === undefined
+      ? await startUpstreamSimulator(
+          faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {},
+        )
+      : undefined;
   try {
     const config = loadConfig(env, {
       allowLoopbackHttp: true,
