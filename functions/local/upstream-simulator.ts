@@ -40,6 +40,7 @@ export interface SimulatorAccount {
  * - `malformed`: a body that is not JSON
  * - `oversize`: a 2 MiB body
  * - `success-false`: `success:false` with a message
+ * - `echo-password`: `success:false` whose message quotes the password sent
  * - `partial`: leave the last device asked for out of the list
  * - `wrong-sub`: a token whose JWT `sub` names another device
  * - `extra`: a token for a device nobody asked for, plus unknown fields
@@ -55,6 +56,7 @@ export const SIMULATOR_FAULTS = [
   'malformed',
   'oversize',
   'success-false',
+  'echo-password',
   'partial',
   'wrong-sub',
   'extra',
@@ -317,10 +319,21 @@ export async function startUpstreamSimulator(
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<html>gateway maintenance</html>');
         return;
-      case 'oversize':
+      case 'oversize': {
+        // Chunked, with no Content-Length: the client must count what it reads.
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(`{"success":true,"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+        const chunk = 'x'.repeat(64 * 1024);
+        res.write('{"success":true,"pad":"');
+        for (let i = 0; i < 32 && !res.destroyed; i += 1) res.write(chunk);
+        res.end('"}');
         return;
+      }
+      case 'echo-password':
+        return send(res, 200, {
+          success: false,
+          msg: `wrong password ${String(JSON.parse(body.toString('utf8') || '{}').password)}`,
+          t: now(),
+        });
       case 'unauthorized':
         return send(res, 401, { message: 'Unauthorized' });
       default:

@@ -83,6 +83,17 @@ describe('upstream faults as the caller sees them', () => {
     assertNoSecrets(response, logger.lines);
   });
 
+  it('keeps a credential out of the log when the upstream msg quotes it', async () => {
+    // Prepare
+    const { call, logger } = await setup({ kind: 'echo-password' });
+    // Act
+    const response = await call([dev(1)]);
+    // Assess
+    expect(JSON.parse(response.body).code).toBe('UPSTREAM_REJECTED');
+    expect(logger.lines.join('\n')).toContain('redacted');
+    assertNoSecrets(response, logger.lines);
+  });
+
   it.each(['oversize', 'malformed', 'redirect'] as const)(
     'answers 502 UPSTREAM_ERROR for a %s response, after one attempt',
     async (kind) => {

@@ -137,10 +137,21 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
       return parseLoginResponse(response.status, text, devices, {
         retryAfter: response.headers.get('retry-after'),
         now: options.signing?.now ?? Date.now,
+        secrets: secretValues(credentials),
       });
     },
   };
 }
+
+/** The credential values of a login; the user name is not secret. */
+const secretValues = (credentials: Credentials): string[] => {
+  const { gateway } = credentials;
+  return [
+    credentials.password,
+    ...(gateway.mode === 'appCode' ? [gateway.appCode] : []),
+    ...(gateway.mode === 'signature' ? [gateway.appSecret] : []),
+  ];
+};
 
 const describe = (error: unknown): string =>
   error instanceof Error
@@ -180,7 +191,12 @@ export function parseLoginResponse(
   status: number,
   text: string,
   devices: readonly DeviceKey[],
-  meta: { readonly retryAfter?: string | null; readonly now?: () => number } = {},
+  meta: {
+    readonly retryAfter?: string | null;
+    readonly now?: () => number;
+    /** Values that must not be logged even if the upstream echoes them. */
+    readonly secrets?: readonly string[];
+  } = {},
 ): UpstreamToken[] {
   if (status === 401 || status === 403) {
     throw new UpstreamRejectedError(`Upstream gateway refused the credentials (HTTP ${status})`);
@@ -207,7 +223,11 @@ export function parseLoginResponse(
     throw new UpstreamError('Upstream answer has no boolean "success"');
   }
   if (!json.success) {
-    const msg = typeof json.msg === 'string' ? json.msg.slice(0, 200) : 'no message';
+    const raw = typeof json.msg === 'string' ? json.msg : 'no message';
+    // The msg goes to the log; an upstream that echoes a credential must not put it there.
+    const msg = (meta.secrets ?? []).some((secret) => raw.includes(secret))
+      ? '(redacted: it quoted a credential)'
+      : raw.slice(0, 200);
     throw new UpstreamRejectedError(`Upstream refused the login: ${msg}`);
   }
   const list = isRecord(json.data) ? json.data.deviceVisualTokenList : undefined;

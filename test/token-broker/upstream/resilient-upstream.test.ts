@@ -132,6 +132,35 @@ describe('resilient upstream: retries', () => {
     expect(sim.requests()).toBe(3);
   });
 
+  it('caps the backoff ceiling however many retries are allowed', async () => {
+    // Prepare
+    const { sim, upstream, sleeps } = await setup({
+      fault: { kind: 'status-503' },
+      maxRetries: 6,
+      threshold: 10,
+    });
+    // Act
+    const attempt = upstream.login(creds, [device(1)]);
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(sim.requests()).toBe(7);
+    expect(sleeps).toEqual([50, 100, 200, 400, 800, 1000]); // ceilings 100…1600, then capped at 2000
+  });
+
+  it('stops retrying once the circuit opens mid-way', async () => {
+    // Prepare
+    const { sim, upstream } = await setup({
+      fault: { kind: 'status-503' },
+      maxRetries: 6,
+      threshold: 3,
+    });
+    // Act
+    const attempt = upstream.login(creds, [device(1)]);
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(sim.requests()).toBe(3);
+  });
+
   it('retries a connection reset', async () => {
     // Prepare
     const { sim, upstream } = await setup({ fault: { kind: 'reset', times: 1 } });
