@@ -52,6 +52,8 @@ export interface BrokerStats {
   cacheMisses: number;
   /** Login calls this request started. */
   upstreamCalls: number;
+  /** HTTP attempts of those calls, retries included. */
+  upstreamAttempts: number;
   /** Wall time of those calls, summed, in milliseconds. */
   upstreamMs: number;
 }
@@ -104,6 +106,7 @@ export const emptyStats = (): BrokerStats => ({
   cacheHits: 0,
   cacheMisses: 0,
   upstreamCalls: 0,
+  upstreamAttempts: 0,
   upstreamMs: 0,
 });
 
@@ -183,6 +186,9 @@ export function createBroker(deps: BrokerDependencies): Broker {
       }
       if (misses.length > 0) {
         startLogins(misses, stats, {
+          onAttempt: () => {
+            stats.upstreamAttempts += 1;
+          },
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
         });

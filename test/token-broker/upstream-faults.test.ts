@@ -63,6 +63,12 @@ describe('upstream faults as the caller sees them', () => {
     const response = await call([dev(1)]);
     // Assess
     expect(sim.requests()).toBe(3);
+    expect(
+      logger.lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'token request'),
+    ).toEqual([
+      expect.objectContaining({ upstreamAttempts: 3, outcome: 'UPSTREAM_ERROR' }),
+      expect.objectContaining({ upstreamAttempts: 0, outcome: 'UPSTREAM_UNAVAILABLE' }),
+    ]);
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('30');
     expect(JSON.parse(response.body)).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503 });

@@ -32,6 +32,8 @@ export interface LoginCallOptions {
   readonly deadline?: number;
   /** Time limit of this attempt, in ms; the client's own limit when absent. */
   readonly timeoutMs?: number;
+  /** Called as each HTTP attempt starts, for the request's counters. */
+  readonly onAttempt?: () => void;
 }
 
 /** The upstream port the broker uses. */

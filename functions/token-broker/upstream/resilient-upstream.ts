@@ -113,6 +113,7 @@ export function createResilientUpstream(options: ResilientUpstreamOptions): Logi
       try {
         return await limit.run(async () => {
           breaker.acquire();
+          call.onAttempt?.();
           try {
             const tokens = await client.login(creds, devices, {
               ...(signal ? { signal } : {}),
