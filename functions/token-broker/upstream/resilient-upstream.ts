@@ -66,6 +66,13 @@ export interface ResilientUpstreamOptions {
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   delay(ms, undefined, signal ? { signal } : {}).then(() => undefined);
 
+/** `signal`, also aborting after `ms` when that is finite. */
+const withDeadline = (signal: AbortSignal | undefined, ms: number): AbortSignal | undefined => {
+  if (!Number.isFinite(ms)) return signal;
+  const timer = AbortSignal.timeout(Math.max(0, Math.floor(ms)));
+  return signal === undefined ? timer : AbortSignal.any([signal, timer]);
+};
+
 /** Whether two credential sets are the same values (a re-read found no rotation). */
 export const sameCredentials = (a: Credentials, b: Credentials): boolean =>
   JSON.stringify(a) === JSON.stringify(b);
@@ -111,13 +118,20 @@ export function createResilientUpstream(options: ResilientUpstreamOptions): Logi
         );
       }
       try {
+        // Waiting for a login slot must not outlive the deadline either.
+        const slotSignal = withDeadline(signal, left);
         return await limit.run(async () => {
+          // The wait for a slot used some of the time: measure again.
+          const budget = Math.floor(Math.min(timeoutMs, deadline - now()));
+          if (budget < minAttemptMs) {
+            throw new UpstreamTimeoutError('Out of time while waiting for an upstream login slot');
+          }
           breaker.acquire();
           call.onAttempt?.();
           try {
             const tokens = await client.login(creds, devices, {
               ...(signal ? { signal } : {}),
-              timeoutMs: Math.floor(Math.min(timeoutMs, left)),
+              timeoutMs: budget,
             });
             breaker.success();
             return tokens;
@@ -126,7 +140,7 @@ export function createResilientUpstream(options: ResilientUpstreamOptions): Logi
             else breaker.success();
             throw error;
           }
-        }, signal);
+        }, slotSignal);
       } catch (error) {
         last = error;
         if (!isTransient(error, signal) || attempt >= maxRetries) throw error;

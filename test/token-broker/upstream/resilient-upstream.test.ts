@@ -375,6 +375,22 @@ describe('resilient upstream: rotation-safe credentials', () => {
 });
 
 describe('resilient upstream: concurrent logins', () => {
+  it('fails with UPSTREAM_TIMEOUT when no login slot frees up before the deadline', async () => {
+    // Prepare
+    const { sim, upstream, deadlineIn } = await setup({
+      fault: { kind: 'delay', delayMs: 800 },
+      maxConcurrent: 1,
+      maxRetries: 0,
+    });
+    const holder = upstream.login(creds, [device(1)]);
+    // Act
+    const waiting = upstream.login(creds, [device(2)], { deadline: deadlineIn(450) });
+    // Assess
+    await expect(waiting).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(sim.requests()).toBe(1);
+    await expect(holder).resolves.toHaveLength(1);
+  });
+
   it('runs at most UPSTREAM_MAX_CONCURRENT_LOGINS logins at once', async () => {
     // Prepare
     const { sim, upstream } = await setup({
