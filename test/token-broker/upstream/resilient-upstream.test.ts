@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type SimulatorAccount,
   type SimulatorFault,
@@ -263,7 +263,9 @@ describe('resilient upstream: deadlines', () => {
     const controller = new AbortController();
     // Act
     const attempt = upstream.login(creds, [device(1)], { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    // Abort once the upstream holds the request, as middy does near the timeout.
+    await vi.waitFor(() => expect(sim.requests()).toBe(1));
+    controller.abort();
     // Assess
     await expect(attempt).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(sim.requests()).toBe(1);
