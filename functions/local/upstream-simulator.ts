@@ -106,6 +106,14 @@ export const DEV_ACCOUNT = {
   appCode: 'dev-appcode',
 } as const satisfies SimulatorAccount;
 
+/** The built-in account in gateway signature mode (`SIMULATOR_GATEWAY_AUTH=signature`). */
+export const DEV_SIGNATURE_ACCOUNT = {
+  userName: 'dev-user',
+  password: 'dev-password',
+  appKey: 'dev-app-key',
+  appSecret: 'dev-app-secret',
+} as const satisfies SimulatorAccount;
+
 /** Options of {@link startUpstreamSimulator}. */
 export interface SimulatorOptions {
   /**

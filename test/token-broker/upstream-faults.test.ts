@@ -179,7 +179,7 @@ describe('upstream faults as the caller sees them', () => {
     const response = await call([1, 2, 3, 4, 5, 6, 7].map(dev));
     // Assess
     expect(JSON.parse(response.body).tokens).toHaveLength(7);
-    expect(sim.logins.map((l) => l.devices.length)).toEqual([2, 2, 2, 1]);
+    expect(sim.logins.map((l) => l.devices.length).sort()).toEqual([1, 2, 2, 2]);
     expect(sim.concurrency().max).toBe(2);
   });
 
