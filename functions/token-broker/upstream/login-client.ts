@@ -138,12 +138,19 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
       }
       return parseLoginResponse(response.status, text, devices, {
         retryAfter: response.headers.get('retry-after'),
+        gatewayError: response.headers.get('x-ca-error-message'),
         now: options.signing?.now ?? Date.now,
         secrets: secretValues(credentials),
       });
     },
   };
 }
+
+/**
+ * Alibaba Cloud API Gateway's `X-Ca-Error-Message` values that mean the
+ * gateway credentials are wrong (https://www.alibabacloud.com/help/en/api-gateway/invalid-signature).
+ */
+const GATEWAY_CREDENTIAL_ERRORS = /^Invalid (?:Signature|AppKey|AppCode)\b/i;
 
 /** The credential values of a login; the user name is not secret. */
 const secretValues = (credentials: Credentials): string[] => {
@@ -195,6 +202,8 @@ export function parseLoginResponse(
   devices: readonly DeviceKey[],
   meta: {
     readonly retryAfter?: string | null;
+    /** The gateway's `X-Ca-Error-Message`; it may quote its string to sign, so it is never logged whole. */
+    readonly gatewayError?: string | null;
     readonly now?: () => number;
     /** Values that must not be logged even if the upstream echoes them. */
     readonly secrets?: readonly string[];
@@ -202,6 +211,13 @@ export function parseLoginResponse(
 ): UpstreamToken[] {
   if (status === 401 || status === 403) {
     throw new UpstreamRejectedError(`Upstream gateway refused the credentials (HTTP ${status})`);
+  }
+  const refusal = GATEWAY_CREDENTIAL_ERRORS.exec(meta.gatewayError ?? '');
+  if (status === 400 && refusal !== null) {
+    // A rotated AppKey/AppSecret/AppCode looks like this, not like a 401.
+    throw new UpstreamRejectedError(
+      `Upstream gateway refused the credentials (HTTP 400 ${refusal[0]})`,
+    );
   }
   if (status >= 300 && status < 400) {
     throw new UpstreamError(`Upstream answered a redirect (HTTP ${status}); not followed`);

@@ -161,7 +161,10 @@ describe('gateway signature', () => {
       [device],
     );
     // Assess
-    await expect(attempt).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', transient: false });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'UPSTREAM_REJECTED',
+      message: 'Upstream gateway refused the credentials (HTTP 400 Invalid Signature)',
+    });
     expect(simulator.logins).toHaveLength(0);
   });
 });

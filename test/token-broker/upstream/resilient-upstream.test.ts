@@ -247,6 +247,25 @@ describe('resilient upstream: deadlines', () => {
     expect(timeouts).toEqual([1000]); // 1250 − 250 ms margin, below UPSTREAM_TIMEOUT_MS
   });
 
+  it('stops retrying before the deadline: the time taken stays within it', async () => {
+    // Prepare
+    const { sim, upstream, sleeps, deadlineIn, advance } = await setup({
+      fault: { kind: 'status-503' },
+      maxRetries: 10,
+      threshold: 100,
+    });
+    const start = advance(0);
+    const deadline = deadlineIn(1000);
+    // Act
+    const attempt = upstream.login(creds, [device(1)], { deadline });
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    // Waits 50, 100, 200; the next (400) would end past 1000 − 250 ms margin − 100 ms floor.
+    expect(sleeps).toEqual([50, 100, 200]);
+    expect(sim.requests()).toBe(4);
+    expect(advance(0) - start).toBeLessThanOrEqual(deadline - start);
+  });
+
   it('fails at once with UPSTREAM_TIMEOUT when the time left cannot fit an attempt', async () => {
     // Prepare
     const { sim, upstream, deadlineIn } = await setup();
@@ -341,6 +360,23 @@ describe('resilient upstream: rotation-safe credentials', () => {
     expect(sim.logins.filter((l) => l.body.includes(rotated.password))).toHaveLength(5);
     noSecretsIn(logger.lines.join('\n'));
     expect(logger.lines.join('\n')).not.toContain(rotated.password);
+  });
+
+  it('picks up a rotated AppSecret after the gateway answers Invalid Signature', async () => {
+    // Prepare
+    const signed = { userName: 'u', password: 'p', appKey: 'k', appSecret: 'canary-old-secret' };
+    let secret = JSON.stringify(signed);
+    const { sim, upstream, credentials } = await setup({ secret: () => secret });
+    sim.setAccount(signed);
+    const stale = await credentials.get();
+    const rotated = { ...signed, appSecret: 'canary-new-secret' };
+    sim.setAccount(rotated);
+    secret = JSON.stringify(rotated);
+    // Act
+    const tokens = await upstream.login(stale, [device(1)]);
+    // Assess
+    expect(tokens).toHaveLength(1);
+    expect(sim.requests()).toBe(2);
   });
 
   it('fails with UPSTREAM_REJECTED without a second login when the secret is unchanged', async () => {
