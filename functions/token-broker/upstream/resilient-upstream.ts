@@ -118,6 +118,8 @@ export function createResilientUpstream(options: ResilientUpstreamOptions): Logi
         );
       }
       try {
+        // An open circuit answers at once, without queueing for a login slot.
+        if (breaker.state() === 'open') breaker.acquire();
         // Waiting for a login slot must not outlive the deadline either.
         const slotSignal = withDeadline(signal, left);
         return await limit.run(async () => {
