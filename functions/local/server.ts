@@ -23,6 +23,9 @@ import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
 import {
   DEV_ACCOUNT,
+  DEV_SIGNATURE_ACCOUNT,
+  parseSimulatorFault,
+  type SimulatorAccount,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from './upstream-simulator.ts';
@@ -31,6 +34,8 @@ import {
 export const LOCAL_ENV = {
   port: 'PORT',
   secretFile: 'BROKER_SECRET_FILE',
+  simulatorFault: 'SIMULATOR_FAULT',
+  simulatorGatewayAuth: 'SIMULATOR_GATEWAY_AUTH',
 } as const;
 
 /** Default port of `npm start`. */
@@ -89,10 +94,17 @@ function fileSource(path: string): SecretSource {
 }
 
 /** The built-in dev secret, matching the simulator's account. */
-const devSecretSource: SecretSource = {
+const devSecretSource = (account: SimulatorAccount): SecretSource => ({
   name: 'built-in dev secret',
-  read: async () => JSON.stringify(DEV_ACCOUNT),
-};
+  read: async () => JSON.stringify(account),
+});
+
+/** The simulator's gateway authentication: AppCode, or the AppKey/AppSecret signature. */
+function simulatorAccount(raw: string | undefined): SimulatorAccount {
+  if (raw === undefined || raw === 'appCode') return DEV_ACCOUNT;
+  if (raw === 'signature') return DEV_SIGNATURE_ACCOUNT;
+  throw new Error(`${LOCAL_ENV.simulatorGatewayAuth} must be appCode or signature, got "${raw}"`);
+}
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -211,7 +223,15 @@ async function authenticate(verify: DevVerifier, header: string | undefined) {
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = options.env ?? process.env;
   const port = options.port ?? Number(env[LOCAL_ENV.port] ?? DEFAULT_PORT);
-  const simulator = env[ENV.upstreamUrl] === undefined ? await startUpstreamSimulator() : undefined;
+  const faultSetting = env[LOCAL_ENV.simulatorFault];
+  const account = simulatorAccount(env[LOCAL_ENV.simulatorGatewayAuth]);
+  const simulator =
+    env[ENV.upstreamUrl] === undefined
+      ? await startUpstreamSimulator({
+          account,
+          ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
+        })
+      : undefined;
   try {
     const config = loadConfig(env, {
       allowLoopbackHttp: true,
@@ -228,7 +248,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         ? fileSource(secretFile)
         : env[ENV.secretId] !== undefined
           ? secretsManagerSource(new SecretsManagerClient({}), config.secretId)
-          : devSecretSource;
+          : devSecretSource(account);
     const { handler } = createRuntime(config, {
       secretSource,
       ...(options.logger ? { logger: options.logger } : {}),

@@ -100,11 +100,49 @@ export class UpstreamRejectedError extends BrokerError {
   readonly title = 'Upstream rejected the login';
 }
 
+/** Options of {@link UpstreamError}. */
+export interface UpstreamErrorOptions extends BrokerErrorOptions {
+  /**
+   * The failure may pass by itself (network error, 5xx, 429), so a retry is safe.
+   * @default false
+   */
+  readonly transient?: boolean;
+  /** How long the upstream asked to wait (429/503 `Retry-After`), in milliseconds. */
+  readonly retryAfterMs?: number;
+}
+
 /** The upstream failed or answered something the broker cannot use. */
 export class UpstreamError extends BrokerError {
   readonly code = 'UPSTREAM_ERROR';
   readonly status = 502;
   readonly title = 'Upstream error';
+  /** Whether a retry is safe and may succeed. */
+  readonly transient: boolean;
+  /** The wait the upstream asked for, in milliseconds, if it named one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: UpstreamErrorOptions = {}) {
+    super(message, options);
+    this.transient = options.transient ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * The circuit breaker is open after repeated upstream failures: the broker
+ * answers at once instead of adding load to a failing upstream.
+ */
+export class UpstreamUnavailableError extends BrokerError {
+  readonly code = 'UPSTREAM_UNAVAILABLE';
+  readonly status = 503;
+  readonly title = 'Upstream unavailable';
+  /** Whole seconds until the broker will try the upstream again (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options?: BrokerErrorOptions) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /** The upstream did not answer within the deadline. */
@@ -140,6 +178,7 @@ export const ERROR_CODES = [
   'UPSTREAM_REJECTED',
   'UPSTREAM_ERROR',
   'UPSTREAM_TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
   'CONFIGURATION_ERROR',
   'CREDENTIALS_UNAVAILABLE',
   'INTERNAL_ERROR',
