@@ -21,6 +21,7 @@ import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
+import { INVOKE_PATH, invokeLocally } from './lambda-invoke.ts';
 import {
   DEV_ACCOUNT,
   startUpstreamSimulator,
@@ -229,6 +230,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
             headers: { 'content-type': 'application/json' },
             body,
           });
+        }
+        if (INVOKE_PATH.test(path) && req.method === 'POST') {
+          return write(
+            res,
+            await invokeLocally(handler, await readBody(req), toContext(requestId)),
+          );
         }
         if (path !== '/tokens') {
           return write(res, problem(new NotFoundError(`No route for ${path}`), requestId));

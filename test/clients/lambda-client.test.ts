@@ -19,8 +19,9 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../../clients/lambda-client.ts';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import * as broker from '../../functions/token-broker/errors.ts';
-import { fakeLoginClient } from '../support/fakes.ts';
+import { captureLogger, fakeLoginClient } from '../support/fakes.ts';
 import { handlerHarness } from '../support/handler-harness.ts';
 import { type LambdaEndpoint, startLambdaEndpoint } from '../support/lambda-endpoint.ts';
 
@@ -201,5 +202,48 @@ describe('TokenBrokerClient', () => {
     const error = await client.getTokens([A]).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
+  });
+});
+
+describe('TokenBrokerClient against the local server (npm start)', () => {
+  let server: LocalServer;
+  let local: LambdaClient;
+  beforeAll(async () => {
+    server = await startLocalServer({ env: {}, port: 0, logger: captureLogger() });
+    local = new LambdaClient({
+      endpoint: server.url,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    local.destroy();
+    await server.close();
+  });
+
+  it('gets tokens through the local Invoke API', async () => {
+    // Prepare
+    const client = new TokenBrokerClient({ functionName: 'visual-token-broker', client: local });
+    // Act
+    const result = await client.getTokens([A]);
+    // Assess
+    expect(result.failures).toEqual([]);
+    expect(result.tokens).toEqual([
+      expect.objectContaining({ ...A, visualToken: expect.stringMatching(/^eyJ/) }),
+    ]);
+  });
+
+  it('fails when the devices are invalid, with InvalidRequestError from the real handler', async () => {
+    // Prepare
+    const client = new TokenBrokerClient({ functionName: 'visual-token-broker', client: local });
+    // Act
+    const error = await client.getTokens([]).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'INVALID_REQUEST: devices: must not be empty',
+    });
   });
 });
