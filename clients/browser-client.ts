@@ -140,6 +140,26 @@ interface Waiter {
 
 const idOf = (d: DeviceKey) => `${d.productKey}/${d.deviceName}`;
 
+/** The broker's rules for a device, checked before a device joins a shared batch. */
+export const DEVICE_PATTERNS = {
+  productKey: /^[A-Za-z0-9]{1,64}$/,
+  deviceName: /^[A-Za-z0-9_.:@-]{1,128}$/,
+} as const;
+
+/** The 400 the broker would answer for the first malformed device, if any. */
+function checkDevices(devices: readonly DeviceKey[]): void {
+  devices.forEach((device, i) => {
+    for (const key of ['productKey', 'deviceName'] as const) {
+      const value: unknown = device?.[key];
+      if (typeof value !== 'string' || !DEVICE_PATTERNS[key].test(value)) {
+        const field = `devices[${i}].${key}`;
+        const detail = `${field}: must match ${DEVICE_PATTERNS[key].source}`;
+        throw new TokenBrokerHttpError(400, { code: 'INVALID_REQUEST', detail, field });
+      }
+    }
+  });
+}
+
 /** Gets visual tokens from the broker, with caching, coalescing and batching. */
 export class TokenBrokerClient {
   readonly #options: TokenBrokerClientOptions;
@@ -156,9 +176,12 @@ export class TokenBrokerClient {
   /**
    * Tokens for `devices`: from the cache when valid long enough, else from
    * the broker, together with every other device asked for in this task.
+   * A malformed device is refused before sending, with the 400 the broker
+   * would answer, so that it cannot fail the other calls batched with it.
    * @throws TokenBrokerHttpError when the broker answers an error, TokenBrokerError otherwise.
    */
   async getTokens(devices: readonly DeviceKey[]): Promise<TokensResult> {
+    checkDevices(devices);
     const now = (this.#options.now ?? Date.now)();
     const minMs = (this.#options.minValiditySeconds ?? 300) * 1000;
     const ids = [...new Set(devices.map(idOf))];
@@ -203,37 +226,44 @@ export class TokenBrokerClient {
     const queue = this.#queue;
     this.#queue = [];
     const size = this.#options.maxBatchSize ?? 50;
-    for (let i = 0; i < queue.length; i += size) {
-      const batch = queue.slice(i, i + size);
-      this.#request(batch.map((w) => w.device)).then(
-        (outcomes) => {
-          for (const w of batch) {
-            w.resolve(
-              outcomes.get(idOf(w.device)) ?? {
-                failure: {
-                  ...w.device,
-                  code: 'UPSTREAM_NO_TOKEN',
-                  message: 'The broker returned nothing for this device',
-                },
+    for (let i = 0; i < queue.length; i += size) this.#send(queue.slice(i, i + size), true);
+  }
+
+  #send(batch: Waiter[], mayRetry: boolean): void {
+    this.#request(batch.map((w) => w.device)).then(
+      (outcomes) => {
+        for (const w of batch) {
+          w.resolve(
+            outcomes.get(idOf(w.device)) ?? {
+              failure: {
+                ...w.device,
+                code: 'UPSTREAM_NO_TOKEN',
+                message: 'The broker returned nothing for this device',
               },
-            );
-          }
-        },
-        (error) => {
-          for (const w of batch) w.reject(error);
-        },
-      );
-    }
+            },
+          );
+        }
+      },
+      (error) => {
+        // One caller's forbidden device must not fail the callers it was batched with.
+        const refused = new Set((error as TokenBrokerHttpError).devices?.map(idOf));
+        const rest = mayRetry ? batch.filter((w) => !refused.has(idOf(w.device))) : [];
+        for (const w of batch) if (!rest.includes(w)) w.reject(error);
+        if (refused.size > 0 && rest.length > 0) this.#send(rest, false);
+        else for (const w of rest) w.reject(error);
+      },
+    );
   }
 
   async #request(devices: DeviceKey[]): Promise<Map<string, Outcome>> {
     const { fetch: doFetch = globalThis.fetch } = this.#options;
+    const accessToken = await this.#options.getAccessToken();
     let response: Response;
     try {
       response = await doFetch(this.#url, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${await this.#options.getAccessToken()}`,
+          authorization: `Bearer ${accessToken}`,
           'content-type': 'application/json',
           accept: 'application/json, application/problem+json',
         },

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEVICE_PATTERNS,
   type DeviceKey,
   TokenBrokerClient,
   type TokenBrokerClientOptions,
@@ -22,6 +23,7 @@ import {
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
+import { DEVICE_NAME_PATTERN, PRODUCT_KEY_PATTERN } from '../../functions/token-broker/request.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 const A = { productKey: 'pkA', deviceName: 'cam-1' };
@@ -299,6 +301,89 @@ describe('TokenBrokerClient error mapping', () => {
     expect(error).toBeInstanceOf(TokenBrokerError);
     expect(error).not.toBeInstanceOf(TokenBrokerHttpError);
     expect(error).toMatchObject({ name: 'TokenBrokerError', code: 'NETWORK_ERROR', cause });
+  });
+});
+
+describe('TokenBrokerClient batching isolation', () => {
+  /** A broker that refuses `refused` devices with 403 and issues tokens for the rest. */
+  function fakeBroker(refused: readonly string[]) {
+    const requests: string[][] = [];
+    const doFetch: typeof fetch = async (_input, init) => {
+      const { devices } = JSON.parse(String(init?.body)) as { devices: DeviceKey[] };
+      const ids = devices.map((d) => `${d.productKey}/${d.deviceName}`);
+      requests.push(ids);
+      const forbidden = devices.filter((_, i) => refused.includes(ids[i] as string));
+      if (forbidden.length > 0) {
+        return problemResponse(403, { code: 'FORBIDDEN_DEVICE', detail: 'no', devices: forbidden });
+      }
+      const tokens = devices.map((d) => ({
+        ...d,
+        visualToken: 'eyJ.x.y',
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        expiresIn: 3600,
+      }));
+      return Response.json({ tokens, failures: [] });
+    };
+    const client = new TokenBrokerClient({
+      baseUrl: 'http://broker.test',
+      getAccessToken: () => 't',
+      fetch: doFetch,
+    });
+    return { client, requests };
+  }
+
+  it('fails only the call with a forbidden device, not the calls batched with it', async () => {
+    // Prepare
+    const { client, requests } = fakeBroker(['pkB/cam-2']);
+    // Act
+    const [a, b] = await Promise.all([
+      client.getTokens([A]),
+      client.getTokens([B]).catch((e: unknown) => e),
+    ]);
+    // Assess
+    expect(a.tokens.map((t) => t.deviceName)).toEqual(['cam-1']);
+    expect(b).toMatchObject({ status: 403, code: 'FORBIDDEN_DEVICE', devices: [B] });
+    expect(requests).toEqual([['pkA/cam-1', 'pkB/cam-2'], ['pkA/cam-1']]);
+  });
+
+  it('fails when a device is malformed, before sending, without failing the calls batched with it', async () => {
+    // Prepare
+    const { client, requests } = fakeBroker([]);
+    // Act
+    const [a, bad] = await Promise.all([
+      client.getTokens([A]),
+      client.getTokens([B, { productKey: 'pk-1', deviceName: 'x' }]).catch((e: unknown) => e),
+    ]);
+    // Assess
+    expect(a.tokens).toHaveLength(1);
+    expect(bad).toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+      field: 'devices[1].productKey',
+    });
+    expect(requests).toEqual([['pkA/cam-1']]);
+  });
+
+  it('checks devices with the same patterns as the broker', () => {
+    // Assess
+    expect(DEVICE_PATTERNS.productKey.source).toBe(PRODUCT_KEY_PATTERN.source);
+    expect(DEVICE_PATTERNS.deviceName.source).toBe(DEVICE_NAME_PATTERN.source);
+  });
+
+  it('fails with the access-token provider’s own error when it throws', async () => {
+    // Prepare
+    const cause = new Error('session expired');
+    const client = new TokenBrokerClient({
+      baseUrl: 'http://broker.test',
+      getAccessToken: () => {
+        throw cause;
+      },
+      fetch: async () => Response.json({ tokens: [], failures: [] }),
+    });
+    // Act
+    const error = await client.getTokens([A]).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBe(cause);
   });
 });
 
