@@ -18,9 +18,11 @@ import { type SecretSource, secretsManagerSource } from '../token-broker/credent
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
 import { type HttpResponse, toProblem } from '../token-broker/handler.ts';
 import type { Logger } from '../token-broker/log.ts';
+import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
+import { INVOKE_PATH, invokeLocally } from './lambda-invoke.ts';
 import {
   DEV_ACCOUNT,
   DEV_SIGNATURE_ACCOUNT,
@@ -155,7 +157,8 @@ function toEvent(
         method,
         path: url.pathname,
         protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        // The socket is gone once an oversized body was cut short.
+        sourceIp: req.socket?.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId,
@@ -262,6 +265,20 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       const cors = corsResponseHeaders(req.headers.origin, origins);
       try {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path === '/openapi.json') {
+          const body = JSON.stringify(OPENAPI_DOCUMENT);
+          return write(res, {
+            statusCode: 200,
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+        }
+        if (INVOKE_PATH.test(path) && req.method === 'POST') {
+          return write(
+            res,
+            await invokeLocally(handler, await readBody(req), toContext(requestId)),
+          );
+        }
         if (path !== '/tokens') {
           return write(res, problem(new NotFoundError(`No route for ${path}`), requestId, cors));
         }
