@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { build } from 'esbuild';
 import { DEFAULT_PORT } from '../functions/local/server.ts';
 
 /** The files served, by URL path; nothing else is reachable. */
@@ -18,6 +19,25 @@ const FILES: Readonly<Record<string, { readonly file: string; readonly type: str
 
 const ROOT = new URL('./demo/', import.meta.url);
 
+/**
+ * The typed browser client, bundled from its TypeScript source when the
+ * server starts, so the page always runs the client as it is in the tree.
+ */
+async function buildBrowserClient(): Promise<Uint8Array> {
+  const result = await build({
+    entryPoints: [new URL('../clients/browser-client.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  const file = result.outputFiles[0];
+  if (file === undefined) throw new Error('esbuild produced no browser client');
+  return file.contents;
+}
+
 /** A running demo server. */
 export interface DemoServer {
   /** The page's origin, e.g. `http://127.0.0.1:3001`. */
@@ -28,8 +48,20 @@ export interface DemoServer {
 
 /** Serves the demo page on 127.0.0.1:`port` (0 picks a free one). */
 export async function startDemoServer(port: number): Promise<DemoServer> {
+  const client = await buildBrowserClient();
   const server = createServer(async (req, res) => {
-    const entry = FILES[new URL(req.url ?? '/', 'http://localhost').pathname];
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'GET' && path === '/browser-client.js') {
+      res
+        .writeHead(200, {
+          'content-type': 'text/javascript; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        })
+        .end(client);
+      return;
+    }
+    const entry = FILES[path];
     if (req.method !== 'GET' || entry === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
       return;

@@ -23,6 +23,9 @@ export const HANDLER_EXPORT = 'handler';
  */
 export const LAMBDA_ALIASES = {
   '@aws-sdk/credential-provider-node': './functions/token-broker/aws/env-credential-provider.ts',
+  // Loaded lazily by the SDK for event-stream operations only, which
+  // GetSecretValue is not: ~15 KB of bytes that never run.
+  '@smithy/core/event-streams': './functions/token-broker/aws/no-event-streams.ts',
 } as const;
 
 /**

@@ -33,26 +33,29 @@ $('form').addEventListener('submit', async (event) => {
   event.preventDefault();
   show('pending', 'Asking the broker…');
   try {
-    const { status, body } = await requestTokens(
+    const body = await requestTokens(
       $('broker').value,
       $('token').value.trim(),
       parseDevices($('devices').value),
     );
     $('result').textContent = JSON.stringify(body, null, 2);
-    if (status === 200) {
-      const failed = body.failures.length > 0 ? `, ${body.failures.length} failure(s)` : '';
-      show('ok', `OK: ${body.tokens.length} token(s)${failed}`, body.tokens);
-    } else if (body.code === 'FORBIDDEN_DEVICE') {
-      const refused = body.devices.map((d) => `${d.productKey}/${d.deviceName}`).join(', ');
-      show('refused', `Refused (${status} ${body.code}): ${refused}`);
-    } else {
-      show('error', `Error (${status} ${body.code}): ${body.detail}`);
-    }
+    const failed = body.failures.length > 0 ? `, ${body.failures.length} failure(s)` : '';
+    show('ok', `OK: ${body.tokens.length} token(s)${failed}`, body.tokens);
   } catch (error) {
     $('result').textContent = String(error);
-    show(
-      'blocked',
-      'Blocked: the browser refused the response. Is this page’s origin in CORS_ALLOWED_ORIGINS, and is the broker running?',
-    );
+    if (error.name === 'TokenBrokerHttpError' && error.code === 'FORBIDDEN_DEVICE') {
+      const refused = error.devices.map((d) => `${d.productKey}/${d.deviceName}`).join(', ');
+      show('refused', `Refused (${error.status} ${error.code}): ${refused}`);
+    } else if (error.name === 'TokenBrokerHttpError' || error.code === 'INVALID_REQUEST') {
+      show(
+        'error',
+        `Error (${error.status ?? 400} ${error.code}): ${error.detail ?? error.message}`,
+      );
+    } else {
+      show(
+        'blocked',
+        'Blocked: the browser refused the response. Is this page’s origin in CORS_ALLOWED_ORIGINS, and is the broker running?',
+      );
+    }
   }
 });

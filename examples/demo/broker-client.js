@@ -1,21 +1,26 @@
 /**
- * The one place the demo talks to the broker. A typed browser client will
- * replace this function; the rest of the page only renders what it returns.
- *
+ * The one place the demo talks to the broker, through the typed browser
+ * client (clients/browser-client.ts, served here as /browser-client.js).
+ * One client per bearer token: its cache belongs to one caller.
+ */
+import { TokenBrokerClient } from './browser-client.js';
+
+const clients = new Map();
+
+/**
  * @param {string} brokerUrl Base URL of the broker, e.g. http://127.0.0.1:3000
  * @param {string} bearerToken A JWT from the identity provider (locally: npm run dev-token)
  * @param {{productKey: string, deviceName: string}[]} devices The devices asked for
- * @returns {Promise<{status: number, body: any}>} Any HTTP answer the browser lets the page read.
- * @throws {TypeError} When the browser blocks the response (CORS) or the network fails.
+ * @returns {Promise<{tokens: object[], failures: object[]}>}
+ * @throws {import('./browser-client.js').TokenBrokerHttpError} when the broker answers an error;
+ *   a TokenBrokerError with code NETWORK_ERROR when the browser blocks the response (CORS).
  */
-export async function requestTokens(brokerUrl, bearerToken, devices) {
-  const response = await fetch(`${brokerUrl.replace(/\/+$/, '')}/tokens`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${bearerToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ devices }),
-    // Tokens are short-lived and per caller: never from the HTTP cache, never with cookies.
-    cache: 'no-store',
-    credentials: 'omit',
-  });
-  return { status: response.status, body: await response.json() };
+export function requestTokens(brokerUrl, bearerToken, devices) {
+  const key = `${brokerUrl}\n${bearerToken}`;
+  let client = clients.get(key);
+  if (client === undefined) {
+    client = new TokenBrokerClient({ baseUrl: brokerUrl, getAccessToken: () => bearerToken });
+    clients.set(key, client);
+  }
+  return client.getTokens(devices);
 }

@@ -18,11 +18,16 @@ import { type SecretSource, secretsManagerSource } from '../token-broker/credent
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
 import { type HttpResponse, toProblem } from '../token-broker/handler.ts';
 import type { Logger } from '../token-broker/log.ts';
+import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
+import { INVOKE_PATH, invokeLocally } from './lambda-invoke.ts';
 import {
   DEV_ACCOUNT,
+  DEV_SIGNATURE_ACCOUNT,
+  parseSimulatorFault,
+  type SimulatorAccount,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from './upstream-simulator.ts';
@@ -31,6 +36,8 @@ import {
 export const LOCAL_ENV = {
   port: 'PORT',
   secretFile: 'BROKER_SECRET_FILE',
+  simulatorFault: 'SIMULATOR_FAULT',
+  simulatorGatewayAuth: 'SIMULATOR_GATEWAY_AUTH',
 } as const;
 
 /** Default port of `npm start`. */
@@ -89,10 +96,17 @@ function fileSource(path: string): SecretSource {
 }
 
 /** The built-in dev secret, matching the simulator's account. */
-const devSecretSource: SecretSource = {
+const devSecretSource = (account: SimulatorAccount): SecretSource => ({
   name: 'built-in dev secret',
-  read: async () => JSON.stringify(DEV_ACCOUNT),
-};
+  read: async () => JSON.stringify(account),
+});
+
+/** The simulator's gateway authentication: AppCode, or the AppKey/AppSecret signature. */
+function simulatorAccount(raw: string | undefined): SimulatorAccount {
+  if (raw === undefined || raw === 'appCode') return DEV_ACCOUNT;
+  if (raw === 'signature') return DEV_SIGNATURE_ACCOUNT;
+  throw new Error(`${LOCAL_ENV.simulatorGatewayAuth} must be appCode or signature, got "${raw}"`);
+}
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -143,7 +157,8 @@ function toEvent(
         method,
         path: url.pathname,
         protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        // The socket is gone once an oversized body was cut short.
+        sourceIp: req.socket?.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId,
@@ -211,7 +226,15 @@ async function authenticate(verify: DevVerifier, header: string | undefined) {
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = options.env ?? process.env;
   const port = options.port ?? Number(env[LOCAL_ENV.port] ?? DEFAULT_PORT);
-  const simulator = env[ENV.upstreamUrl] === undefined ? await startUpstreamSimulator() : undefined;
+  const faultSetting = env[LOCAL_ENV.simulatorFault];
+  const account = simulatorAccount(env[LOCAL_ENV.simulatorGatewayAuth]);
+  const simulator =
+    env[ENV.upstreamUrl] === undefined
+      ? await startUpstreamSimulator({
+          account,
+          ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
+        })
+      : undefined;
   try {
     const config = loadConfig(env, {
       allowLoopbackHttp: true,
@@ -228,7 +251,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         ? fileSource(secretFile)
         : env[ENV.secretId] !== undefined
           ? secretsManagerSource(new SecretsManagerClient({}), config.secretId)
-          : devSecretSource;
+          : devSecretSource(account);
     const { handler } = createRuntime(config, {
       secretSource,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -242,6 +265,20 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       const cors = corsResponseHeaders(req.headers.origin, origins);
       try {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path === '/openapi.json') {
+          const body = JSON.stringify(OPENAPI_DOCUMENT);
+          return write(res, {
+            statusCode: 200,
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+        }
+        if (INVOKE_PATH.test(path) && req.method === 'POST') {
+          return write(
+            res,
+            await invokeLocally(handler, await readBody(req), toContext(requestId)),
+          );
+        }
         if (path !== '/tokens') {
           return write(res, problem(new NotFoundError(`No route for ${path}`), requestId, cors));
         }

@@ -4,10 +4,16 @@
  * developer credentials, and issues JWT-shaped visual tokens whose `sub` is
  * `productKey#deviceName`. Used by `npm start` and by the tests.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
+import {
+  contentMd5,
+  SIGNATURE_METHOD,
+  signature,
+  stringToSign,
+} from '../token-broker/upstream/gateway-auth.ts';
 import { LOGIN_PATH } from '../token-broker/upstream/login-client.ts';
 
 /** The account the simulator accepts. */
@@ -18,6 +24,79 @@ export interface SimulatorAccount {
   readonly password: string;
   /** AppCode the gateway requires, if any. */
   readonly appCode?: string;
+  /** AppKey of signature mode; with `appSecret`, the gateway requires a valid signature. */
+  readonly appKey?: string;
+  /** AppSecret of signature mode. */
+  readonly appSecret?: string;
+}
+
+/**
+ * Faults the simulator can play, one per request until `times` runs out:
+ * - `delay`: answer after `delayMs` (default 5000)
+ * - `status-500`, `status-503`: a gateway error
+ * - `status-429`: throttled, with `Retry-After: retryAfterSeconds` (default 1)
+ * - `reset`: drop the connection without an answer
+ * - `redirect`: `302` to `/elsewhere`
+ * - `malformed`: a body that is not JSON
+ * - `oversize`: a 2 MiB body
+ * - `success-false`: `success:false` with a message
+ * - `echo-password`: `success:false` whose message quotes the password sent
+ * - `partial`: leave the last device asked for out of the list
+ * - `wrong-sub`: a token whose JWT `sub` names another device
+ * - `extra`: a token for a device nobody asked for, plus unknown fields
+ * - `unauthorized`: the gateway refuses the credentials (401)
+ */
+export const SIMULATOR_FAULTS = [
+  'delay',
+  'status-500',
+  'status-503',
+  'status-429',
+  'reset',
+  'redirect',
+  'malformed',
+  'oversize',
+  'success-false',
+  'echo-password',
+  'partial',
+  'wrong-sub',
+  'extra',
+  'unauthorized',
+] as const;
+
+/** A fault kind. */
+export type SimulatorFaultKind = (typeof SIMULATOR_FAULTS)[number];
+
+/** A fault and how many requests it applies to. */
+export interface SimulatorFault {
+  /** What goes wrong. */
+  readonly kind: SimulatorFaultKind;
+  /**
+   * Requests the fault applies to, then the simulator is healthy again.
+   * @default every request
+   */
+  readonly times?: number;
+  /** Delay of `delay`, in ms. @default 5000 */
+  readonly delayMs?: number;
+  /** `Retry-After` of `status-429`, in seconds. @default 1 */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * Parses `kind` or `kind:times` (the `SIMULATOR_FAULT` setting of `npm start`).
+ * @throws Error naming the valid kinds.
+ */
+export function parseSimulatorFault(raw: string): SimulatorFault {
+  const [kind, times] = raw.trim().split(':');
+  if (!(SIMULATOR_FAULTS as readonly string[]).includes(kind ?? '')) {
+    throw new Error(`unknown simulator fault "${raw}"; one of ${SIMULATOR_FAULTS.join(', ')}`);
+  }
+  if (times !== undefined && !/^\d+$/.test(times)) {
+    throw new Error(`simulator fault count must be a whole number, got "${times}"`);
+  }
+  return {
+    kind: kind as SimulatorFaultKind,
+    ...(times === undefined ? {} : { times: Number(times) }),
+  };
 }
 
 /** The built-in account, matching the local server's dev secret. */
@@ -25,6 +104,14 @@ export const DEV_ACCOUNT = {
   userName: 'dev-user',
   password: 'dev-password',
   appCode: 'dev-appcode',
+} as const satisfies SimulatorAccount;
+
+/** The built-in account in gateway signature mode (`SIMULATOR_GATEWAY_AUTH=signature`). */
+export const DEV_SIGNATURE_ACCOUNT = {
+  userName: 'dev-user',
+  password: 'dev-password',
+  appKey: 'dev-app-key',
+  appSecret: 'dev-app-secret',
 } as const satisfies SimulatorAccount;
 
 /** Options of {@link startUpstreamSimulator}. */
@@ -55,6 +142,11 @@ export interface SimulatorOptions {
    * @default none
    */
   readonly unknownDevices?: readonly string[];
+  /**
+   * The fault played from the start; {@link UpstreamSimulator.setFault} changes it.
+   * @default none
+   */
+  readonly fault?: SimulatorFault;
 }
 
 /** One login the simulator received. */
@@ -73,6 +165,16 @@ export interface UpstreamSimulator {
   readonly url: string;
   /** Every login received, oldest first. */
   readonly logins: SimulatorLogin[];
+  /** The path of every request received, in order (a followed redirect would show here). */
+  readonly paths: string[];
+  /** Every request received at the login path, whether or not a fault answered it. */
+  readonly requests: () => number;
+  /** Logins in progress right now, and the most seen at once. */
+  readonly concurrency: () => { readonly now: number; readonly max: number };
+  /** Plays `fault` from the next request on; undefined heals. */
+  setFault(fault: SimulatorFault | undefined): void;
+  /** Replaces the accepted account (a password rotation). */
+  setAccount(account: SimulatorAccount): void;
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -88,32 +190,173 @@ const readBody = async (req: IncomingMessage): Promise<Buffer> => {
   return Buffer.concat(chunks);
 };
 
+/** Path of the simulator's fault switch: `POST {"fault":"status-503:2"}`, `{"fault":null}` heals. */
+export const CONTROL_PATH = '/__simulator/fault';
+
+/** How far `X-Ca-Timestamp` may be from the gateway's clock, as Alibaba Cloud documents. */
+const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+};
+
+const sameText = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/**
+ * Verifies the gateway credentials as Alibaba Cloud API Gateway would:
+ * AppCode, or AppKey + a signature recomputed from the received request.
+ */
+function checkGateway(
+  account: SimulatorAccount,
+  req: IncomingMessage,
+  body: Buffer,
+  now: number,
+): { status: number; message: string } | undefined {
+  if (account.appCode !== undefined) {
+    return header(req, 'authorization') === `APPCODE ${account.appCode}`
+      ? undefined
+      : { status: 401, message: 'Invalid AppCode' };
+  }
+  if (account.appKey === undefined || account.appSecret === undefined) return undefined;
+  if (header(req, 'x-ca-key') !== account.appKey) return { status: 401, message: 'Invalid AppKey' };
+  if (header(req, 'x-ca-signature-method') !== SIGNATURE_METHOD) {
+    return { status: 400, message: 'Invalid Signature Method' };
+  }
+  const timestamp = Number(header(req, 'x-ca-timestamp'));
+  if (!Number.isFinite(timestamp) || Math.abs(now - timestamp) > TIMESTAMP_WINDOW_MS) {
+    return { status: 400, message: 'Invalid Timestamp' };
+  }
+  if (header(req, 'content-md5') !== contentMd5(body)) {
+    return { status: 400, message: 'Invalid Content-MD5' };
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  }
+  const expected = signature(
+    account.appSecret,
+    stringToSign({
+      method: req.method ?? '',
+      pathAndQuery: req.url ?? '',
+      headers,
+      signedHeaders: (header(req, 'x-ca-signature-headers') ?? '').split(',').filter(Boolean),
+    }),
+  );
+  return sameText(header(req, 'x-ca-signature') ?? '', expected)
+    ? undefined
+    : { status: 400, message: 'Invalid Signature' };
+}
+
 /** Starts the simulator on 127.0.0.1. */
 export async function startUpstreamSimulator(
   options: SimulatorOptions = {},
 ): Promise<UpstreamSimulator> {
-  const account = options.account ?? DEV_ACCOUNT;
+  let account: SimulatorAccount = options.account ?? DEV_ACCOUNT;
+  let fault = options.fault;
+  let faultLeft = fault?.times ?? Number.POSITIVE_INFINITY;
+  let requests = 0;
+  const paths: string[] = [];
+  let active = 0;
+  let maxActive = 0;
   const lifetime = options.tokenLifetimeSeconds ?? 3600;
   const now = options.now ?? Date.now;
   const unknown = new Set(options.unknownDevices ?? []);
   const signingKey = randomBytes(32);
   const logins: SimulatorLogin[] = [];
 
+  const takeFault = (): SimulatorFault | undefined => {
+    if (fault === undefined || faultLeft <= 0) return undefined;
+    faultLeft -= 1;
+    return fault;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
+    paths.push(req.url ?? '');
+    if (req.method === 'POST' && req.url === CONTROL_PATH) {
+      // `npm start` lets a developer switch faults by hand: see the README.
+      try {
+        const raw = JSON.parse(body.toString('utf8')) as { fault?: string | null };
+        const next = raw.fault ? parseSimulatorFault(raw.fault) : undefined;
+        fault = next;
+        faultLeft = next?.times ?? Number.POSITIVE_INFINITY;
+        return send(res, 200, { fault: next ?? null });
+      } catch (error) {
+        return send(res, 400, { message: error instanceof Error ? error.message : 'bad request' });
+      }
+    }
     if (req.method !== 'POST' || req.url !== LOGIN_PATH) {
       return send(res, 404, { message: 'Not Found' });
     }
+    requests += 1;
+    active += 1;
+    maxActive = Math.max(maxActive, active);
+    try {
+      return await login(req, res, body);
+    } finally {
+      active -= 1;
+    }
+  };
+
+  const login = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    const playing = takeFault();
+    switch (playing?.kind) {
+      case 'delay':
+        await new Promise((r) => setTimeout(r, playing.delayMs ?? 5000));
+        break;
+      case 'status-500':
+      case 'status-503':
+        return send(res, Number(playing.kind.slice(-3)), { message: 'Service Unavailable' });
+      case 'status-429':
+        return send(
+          res,
+          429,
+          { message: 'Too Many Requests' },
+          { 'retry-after': String(playing.retryAfterSeconds ?? 1) },
+        );
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'redirect':
+        res.writeHead(302, { location: '/elsewhere' });
+        res.end();
+        return;
+      case 'malformed':
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html>gateway maintenance</html>');
+        return;
+      case 'oversize': {
+        // Chunked, with no Content-Length: the client must count what it reads.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = 'x'.repeat(64 * 1024);
+        res.write('{"success":true,"pad":"');
+        for (let i = 0; i < 32 && !res.destroyed; i += 1) res.write(chunk);
+        res.end('"}');
+        return;
+      }
+      case 'echo-password':
+        return send(res, 200, {
+          success: false,
+          msg: `wrong password ${String(JSON.parse(body.toString('utf8') || '{}').password)}`,
+          t: now(),
+        });
+      case 'unauthorized':
+        return send(res, 401, { message: 'Unauthorized' });
+      default:
+        break;
+    }
     // The gateway checks its own credentials before the API sees the request.
-    if (
-      account.appCode !== undefined &&
-      req.headers.authorization !== `APPCODE ${account.appCode}`
-    ) {
+    const gatewayError = checkGateway(account, req, body, now());
+    if (gatewayError !== undefined) {
       return send(
         res,
-        401,
+        gatewayError.status,
         { message: 'Unauthorized' },
-        { 'x-ca-error-message': 'Invalid AppCode' },
+        {
+          'x-ca-error-message': gatewayError.message,
+        },
       );
     }
     let payload: { userName?: unknown; password?: unknown; deviceList?: unknown };
@@ -132,7 +375,11 @@ export async function startUpstreamSimulator(
       headers: req.headers,
       body,
     });
-    if (payload.userName !== account.userName || payload.password !== account.password) {
+    if (
+      playing?.kind === 'success-false' ||
+      payload.userName !== account.userName ||
+      payload.password !== account.password
+    ) {
       return send(res, 200, {
         success: false,
         msg: 'user name or password is incorrect',
@@ -140,22 +387,35 @@ export async function startUpstreamSimulator(
       });
     }
     const issuedAt = Math.floor(now() / 1000);
+    let answered = devices.filter((d) => !unknown.has(`${d.productKey}/${d.deviceName}`));
+    if (playing?.kind === 'partial') answered = answered.slice(0, -1);
+    if (playing?.kind === 'extra')
+      answered = [...answered, { productKey: 'pkX', deviceName: 'stranger' }];
     const deviceVisualTokenList = await Promise.all(
-      devices
-        .filter((d) => !unknown.has(`${d.productKey}/${d.deviceName}`))
-        .map(async (d) => ({
-          productKey: d.productKey,
-          deviceName: d.deviceName,
-          visualToken: await new SignJWT({})
-            .setProtectedHeader({ alg: 'HS256' })
-            .setSubject(`${d.productKey}#${d.deviceName}`)
-            .setIssuedAt(issuedAt)
-            .setExpirationTime(issuedAt + lifetime)
-            .sign(signingKey),
-          expire: lifetime,
-        })),
+      answered.map(async (d, i) => ({
+        productKey: d.productKey,
+        deviceName: d.deviceName,
+        visualToken: await new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(
+            playing?.kind === 'wrong-sub' && i === 0
+              ? 'otherProduct#otherDevice'
+              : `${d.productKey}#${d.deviceName}`,
+          )
+          .setIssuedAt(issuedAt)
+          .setExpirationTime(issuedAt + lifetime)
+          .sign(signingKey),
+        expire: lifetime,
+        ...(playing?.kind === 'extra' ? { internalNote: 'upstream-only field' } : {}),
+      })),
     );
-    return send(res, 200, { success: true, msg: null, t: now(), data: { deviceVisualTokenList } });
+    return send(res, 200, {
+      success: true,
+      msg: null,
+      t: now(),
+      data: { deviceVisualTokenList },
+      ...(playing?.kind === 'extra' ? { debug: { sessionId: 'upstream-session' } } : {}),
+    });
   };
 
   const server = createServer((req, res) => {
@@ -172,6 +432,16 @@ export async function startUpstreamSimulator(
   return {
     url: `http://127.0.0.1:${port}`,
     logins,
+    paths,
+    requests: () => requests,
+    concurrency: () => ({ now: active, max: maxActive }),
+    setFault(next) {
+      fault = next;
+      faultLeft = next?.times ?? Number.POSITIVE_INFINITY;
+    },
+    setAccount(next) {
+      account = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

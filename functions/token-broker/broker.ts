@@ -7,7 +7,7 @@ import type { CredentialsProvider } from './credentials.ts';
 import { type DeviceKey, deviceId } from './device.ts';
 import { DEVICE_FAILURE_CODES } from './errors.ts';
 import type { CachedToken, TokenCache } from './token-cache.ts';
-import type { LoginClient } from './upstream/login-client.ts';
+import type { LoginCallOptions, LoginClient } from './upstream/login-client.ts';
 import { checkToken } from './upstream/token-expiry.ts';
 
 /** A token handed to the caller. */
@@ -52,6 +52,8 @@ export interface BrokerStats {
   cacheMisses: number;
   /** Login calls this request started. */
   upstreamCalls: number;
+  /** HTTP attempts of those calls, retries included. */
+  upstreamAttempts: number;
   /** Wall time of those calls, summed, in milliseconds. */
   upstreamMs: number;
 }
@@ -76,6 +78,8 @@ export interface BrokerDependencies {
 export interface GetTokensOptions {
   /** Aborts upstream work when the invocation is about to time out. */
   readonly signal?: AbortSignal;
+  /** Epoch ms by which upstream work must be over (the Lambda's own deadline). */
+  readonly deadline?: number;
   /** Receives this request's counters. */
   readonly stats?: BrokerStats;
 }
@@ -102,6 +106,7 @@ export const emptyStats = (): BrokerStats => ({
   cacheHits: 0,
   cacheMisses: 0,
   upstreamCalls: 0,
+  upstreamAttempts: 0,
   upstreamMs: 0,
 });
 
@@ -115,14 +120,14 @@ export function createBroker(deps: BrokerDependencies): Broker {
   async function loginBatch(
     batch: readonly DeviceKey[],
     stats: BrokerStats,
-    signal: AbortSignal | undefined,
+    call: LoginCallOptions,
   ): Promise<Map<string, Outcome>> {
     const creds = await credentials.get();
     const started = now();
     stats.upstreamCalls += 1;
     let received: Awaited<ReturnType<LoginClient['login']>>;
     try {
-      received = await upstream.login(creds, batch, signal);
+      received = await upstream.login(creds, batch, call);
     } finally {
       stats.upstreamMs += now() - started;
     }
@@ -144,10 +149,10 @@ export function createBroker(deps: BrokerDependencies): Broker {
     return outcomes;
   }
 
-  function startLogins(misses: readonly DeviceKey[], stats: BrokerStats, signal?: AbortSignal) {
+  function startLogins(misses: readonly DeviceKey[], stats: BrokerStats, call: LoginCallOptions) {
     for (let i = 0; i < misses.length; i += deps.upstreamBatchSize) {
       const batch = misses.slice(i, i + deps.upstreamBatchSize);
-      const outcomes = loginBatch(batch, stats, signal);
+      const outcomes = loginBatch(batch, stats, call);
       for (const device of batch) {
         const id = deviceId(device);
         const outcome = outcomes
@@ -179,7 +184,15 @@ export function createBroker(deps: BrokerDependencies): Broker {
         if (!inFlight.has(id)) misses.push(device);
         pending.push(id);
       }
-      if (misses.length > 0) startLogins(misses, stats, options.signal);
+      if (misses.length > 0) {
+        startLogins(misses, stats, {
+          onAttempt: () => {
+            stats.upstreamAttempts += 1;
+          },
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+        });
+      }
       // Synchronous since the lookups above, so every missed id is in flight.
       const resolved = await Promise.all(
         pending.map((entry) => (typeof entry === 'string' ? inFlight.get(entry) : entry)),

@@ -34,8 +34,12 @@ export interface SecretSource {
 export interface CredentialsProvider {
   /** The current credentials, from cache while fresh. */
   get(): Promise<Credentials>;
-  /** Reads the secret again, bypassing the cache (after the upstream refused it). */
-  refresh(): Promise<Credentials>;
+  /**
+   * Reads the secret again, bypassing the cache, after the upstream refused
+   * `stale`. When the cache already holds something newer than `stale` (a
+   * concurrent refresh got there first), that is returned without a read.
+   */
+  refresh(stale?: Credentials): Promise<Credentials>;
 }
 
 const SECRET_KEYS = ['userName', 'password', 'appCode', 'appKey', 'appSecret'] as const;
@@ -143,7 +147,13 @@ export function createCredentialsProvider(
       }
       return load();
     },
-    refresh: load,
+    refresh(stale) {
+      // Concurrent refusals of the same credentials cost one read, not one each.
+      if (stale !== undefined && cached !== undefined && cached.credentials !== stale) {
+        return Promise.resolve(cached.credentials);
+      }
+      return load();
+    },
   };
 }
 

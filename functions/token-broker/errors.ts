@@ -3,8 +3,8 @@
  * status it maps to; `name` is the class name so that a direct invoker (or a
  * Step Functions `Catch`) can tell them apart. The name is a string literal,
  * not `new.target.name`, so it survives minification without esbuild's
- * `keepNames` (which costs bundle bytes and start-up time). Mapping to a response happens in
- * one place only: `handler.ts`.
+ * `keepNames` (which costs bundle bytes and start-up time). Mapping to a
+ * response happens in one place only: `handler.ts`.
  */
 import { type DeviceKey, deviceId } from './device.ts';
 
@@ -111,12 +111,51 @@ export class UpstreamRejectedError extends BrokerError {
   readonly title = 'Upstream rejected the login';
 }
 
+/** Options of {@link UpstreamError}. */
+export interface UpstreamErrorOptions extends BrokerErrorOptions {
+  /**
+   * The failure may pass by itself (network error, 5xx, 429), so a retry is safe.
+   * @default false
+   */
+  readonly transient?: boolean;
+  /** How long the upstream asked to wait (429/503 `Retry-After`), in milliseconds. */
+  readonly retryAfterMs?: number;
+}
+
 /** The upstream failed or answered something the broker cannot use. */
 export class UpstreamError extends BrokerError {
   override readonly name = 'UpstreamError';
   readonly code = 'UPSTREAM_ERROR';
   readonly status = 502;
   readonly title = 'Upstream error';
+  /** Whether a retry is safe and may succeed. */
+  readonly transient: boolean;
+  /** The wait the upstream asked for, in milliseconds, if it named one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: UpstreamErrorOptions = {}) {
+    super(message, options);
+    this.transient = options.transient ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * The circuit breaker is open after repeated upstream failures: the broker
+ * answers at once instead of adding load to a failing upstream.
+ */
+export class UpstreamUnavailableError extends BrokerError {
+  override readonly name = 'UpstreamUnavailableError';
+  readonly code = 'UPSTREAM_UNAVAILABLE';
+  readonly status = 503;
+  readonly title = 'Upstream unavailable';
+  /** Whole seconds until the broker will try the upstream again (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options?: BrokerErrorOptions) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /** The upstream did not answer within the deadline. */
@@ -155,6 +194,7 @@ export const ERROR_CODES = [
   'UPSTREAM_REJECTED',
   'UPSTREAM_ERROR',
   'UPSTREAM_TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
   'CONFIGURATION_ERROR',
   'CREDENTIALS_UNAVAILABLE',
   'INTERNAL_ERROR',

@@ -16,6 +16,7 @@ import {
   MethodNotAllowedError,
   UnauthenticatedError,
   UpstreamTimeoutError,
+  UpstreamUnavailableError,
 } from './errors.ts';
 import { describeError, type Logger } from './log.ts';
 import { parseJsonBody, parseTokenRequest } from './request.ts';
@@ -174,6 +175,8 @@ const PUBLIC_DETAIL: Readonly<Record<string, string>> = {
   UPSTREAM_REJECTED: 'The provider refused the broker’s login. Operators: see the broker’s logs.',
   UPSTREAM_ERROR: 'The provider answered with an error or an unusable response. Retry later.',
   UPSTREAM_TIMEOUT: 'The provider did not answer in time. Retry later.',
+  UPSTREAM_UNAVAILABLE:
+    'The provider is failing; the broker is not calling it for now. Retry after the Retry-After delay.',
   CONFIGURATION_ERROR: 'The broker is misconfigured. Operators: see the broker’s logs.',
   CREDENTIALS_UNAVAILABLE: 'The broker could not read its credentials. Retry later.',
   INTERNAL_ERROR: 'An unexpected error occurred. Operators: see the broker’s logs.',
@@ -198,6 +201,13 @@ export function toProblem(error: unknown, requestId: string) {
     ...(error instanceof InvalidRequestError ? { field: error.field } : {}),
     ...(error instanceof ForbiddenDeviceError ? { devices: error.devices } : {}),
   } as const;
+}
+
+/** Extra HTTP headers an error calls for (`Retry-After` while the circuit is open). */
+export function problemHeaders(error: unknown): Record<string, string> {
+  return error instanceof UpstreamUnavailableError
+    ? { 'retry-after': String(error.retryAfterSeconds) }
+    : {};
 }
 
 /**
@@ -297,7 +307,11 @@ export function createHandler(deps: HandlerDependencies) {
       if (inv.kind === EVENT_KINDS.direct) throw toInvokeError(request.error, inv.requestId);
       request.response = {
         statusCode: problem.status,
-        headers: { ...BASE_HEADERS, 'content-type': 'application/problem+json' },
+        headers: {
+          ...BASE_HEADERS,
+          'content-type': 'application/problem+json',
+          ...problemHeaders(request.error),
+        },
         body: JSON.stringify(problem),
       } satisfies HttpResponse;
     },
@@ -352,8 +366,10 @@ export function createHandler(deps: HandlerDependencies) {
   })
     .use(cors)
     .use(protocol)
-    .handler((inv, _context, { signal }) => {
+    .handler((inv, context, { signal }) => {
       const { devices, stats } = inv as unknown as Invocation;
-      return broker.getTokens(devices, { signal, stats });
+      // The Lambda's own deadline bounds every upstream attempt.
+      const deadline = now() + context.getRemainingTimeInMillis();
+      return broker.getTokens(devices, { signal, stats, deadline });
     });
 }

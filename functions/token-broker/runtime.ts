@@ -9,7 +9,10 @@ import { createCredentialsProvider, type SecretSource } from './credentials.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTokenCache } from './token-cache.ts';
+import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
+import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
 import { createLoginClient } from './upstream/login-client.ts';
+import { createResilientUpstream } from './upstream/resilient-upstream.ts';
 
 /** Collaborators that a deployment may replace. */
 export interface RuntimeOverrides {
@@ -30,6 +33,16 @@ export interface RuntimeOverrides {
    * @default globalThis.fetch
    */
   readonly fetch?: typeof fetch;
+  /**
+   * Random source of backoff jitter, in [0, 1).
+   * @default Math.random
+   */
+  readonly random?: () => number;
+  /**
+   * Waits between upstream retries.
+   * @default node:timers/promises setTimeout
+   */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** The wired broker and its handler. */
@@ -46,18 +59,37 @@ export interface Runtime {
 export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides): Runtime {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, now });
-  const broker = createBroker({
-    credentials: createCredentialsProvider({
-      source: overrides.secretSource,
-      ttlSeconds: config.secretCacheSeconds,
-      now,
-      logger,
-    }),
-    upstream: createLoginClient({
+  const credentials = createCredentialsProvider({
+    source: overrides.secretSource,
+    ttlSeconds: config.secretCacheSeconds,
+    now,
+    logger,
+  });
+  const upstream = createResilientUpstream({
+    client: createLoginClient({
       baseUrl: config.upstreamUrl,
       timeoutMs: config.upstreamTimeoutMs,
+      signing: { now },
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
     }),
+    credentials,
+    // Per container: see circuit-breaker.ts.
+    breaker: createCircuitBreaker({
+      threshold: config.circuitBreakerThreshold,
+      cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
+      now,
+    }),
+    limit: createConcurrencyLimit(config.upstreamMaxConcurrentLogins),
+    maxRetries: config.upstreamMaxRetries,
+    timeoutMs: config.upstreamTimeoutMs,
+    logger,
+    now,
+    ...(overrides.random ? { random: overrides.random } : {}),
+    ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
+  });
+  const broker = createBroker({
+    credentials,
+    upstream,
     cache: createTokenCache(config.tokenCacheMaxEntries),
     now,
     minTokenValiditySeconds: config.minTokenValiditySeconds,

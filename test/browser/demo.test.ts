@@ -94,6 +94,10 @@ describe('demo page in chromium', () => {
     );
     expect(rows.map((r) => r[0])).toEqual(['pkA/dev1', 'pkA/dev2']);
     for (const row of rows) expect(row[2]).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    const loaded = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname),
+    );
+    expect(loaded).toContain('/browser-client.js');
     await page.close();
   });
 

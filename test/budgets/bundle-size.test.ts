@@ -41,7 +41,7 @@ describe('the Lambda bundle', () => {
     );
   });
 
-  test('carries the env-only credential provider instead of the default chain', () => {
+  test('carries the env-only credential provider and no event-stream code', () => {
     // Prepare
     const dropped = [
       '@aws-sdk/credential-provider-node/',
@@ -51,6 +51,7 @@ describe('the Lambda bundle', () => {
       '@aws-sdk/credential-provider-web-identity/',
       '@smithy/credential-provider-imds/',
       '@aws-sdk/nested-clients/',
+      '@smithy/core/dist-es/submodules/event-streams/',
     ];
 
     // Act
@@ -58,6 +59,7 @@ describe('the Lambda bundle', () => {
 
     // Assess
     expect(files).toContain('functions/token-broker/aws/env-credential-provider.ts');
+    expect(files).toContain('functions/token-broker/aws/no-event-streams.ts');
     expect(files.some((f) => f.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
     for (const name of dropped) expect(files.filter((f) => f.includes(name))).toEqual([]);
   });

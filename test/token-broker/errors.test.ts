@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import * as errors from '../../functions/token-broker/errors.ts';
 
-const { BrokerError, ForbiddenDeviceError, InvalidRequestError } = errors;
+const { BrokerError, ForbiddenDeviceError, InvalidRequestError, UpstreamUnavailableError } = errors;
 
 type AnyErrorClass = new (...args: unknown[]) => errors.BrokerError;
 
@@ -15,7 +15,9 @@ const argsFor = (cls: AnyErrorClass): unknown[] =>
     ? [[]]
     : cls === (InvalidRequestError as unknown)
       ? ['devices', 'must be an array']
-      : ['message'];
+      : cls === (UpstreamUnavailableError as unknown)
+        ? ['circuit open', 30]
+        : ['message'];
 
 describe('broker errors', () => {
   test('there is a class per error code except INTERNAL_ERROR', () => {

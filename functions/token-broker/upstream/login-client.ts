@@ -6,7 +6,7 @@
 import type { Credentials } from '../credentials.ts';
 import { type DeviceKey, deviceId } from '../device.ts';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors.ts';
-import { gatewayAuthHeaders } from './gateway-auth.ts';
+import { gatewayAuthHeaders, type SigningContext } from './gateway-auth.ts';
 
 /** Path of the User Login API below the upstream base URL. */
 export const LOGIN_PATH = '/v1.0/openapi/visual/d/user/login';
@@ -24,6 +24,18 @@ export interface UpstreamToken {
   readonly expire: number | undefined;
 }
 
+/** Per-call options of {@link LoginClient.login}. */
+export interface LoginCallOptions {
+  /** Aborts the call (middy's signal: the invocation is about to time out). */
+  readonly signal?: AbortSignal;
+  /** Epoch ms by which the whole login, retries included, must be over. */
+  readonly deadline?: number;
+  /** Time limit of this attempt, in ms; the client's own limit when absent. */
+  readonly timeoutMs?: number;
+  /** Called as each HTTP attempt starts, for the request's counters. */
+  readonly onAttempt?: () => void;
+}
+
 /** The upstream port the broker uses. */
 export interface LoginClient {
   /**
@@ -33,7 +45,7 @@ export interface LoginClient {
   login(
     credentials: Credentials,
     devices: readonly DeviceKey[],
-    signal?: AbortSignal,
+    options?: LoginCallOptions,
   ): Promise<readonly UpstreamToken[]>;
 }
 
@@ -48,6 +60,8 @@ export interface LoginClientOptions {
    * @default globalThis.fetch
    */
   readonly fetch?: typeof fetch;
+  /** Clock and nonce of gateway signatures. */
+  readonly signing?: SigningContext;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -60,7 +74,9 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
   const pathAndQuery = new URL(url).pathname;
 
   return {
-    async login(credentials, devices, signal) {
+    async login(credentials, devices, call = {}) {
+      const { signal } = call;
+      const timeoutMs = call.timeoutMs ?? options.timeoutMs;
       const body = new TextEncoder().encode(
         JSON.stringify({
           userName: credentials.userName,
@@ -74,14 +90,18 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
       };
       const headers = {
         ...baseHeaders,
-        ...gatewayAuthHeaders(credentials.gateway, {
-          method: 'POST',
-          pathAndQuery,
-          headers: baseHeaders,
-          body,
-        }),
+        ...gatewayAuthHeaders(
+          credentials.gateway,
+          {
+            method: 'POST',
+            pathAndQuery,
+            headers: baseHeaders,
+            body,
+          },
+          options.signing,
+        ),
       };
-      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const timeout = AbortSignal.timeout(timeoutMs);
       const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
 
       let response: Response;
@@ -97,18 +117,50 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
         });
         text = await readLimited(response, MAX_RESPONSE_BYTES);
       } catch (cause) {
+        if (signal?.aborted) {
+          throw new UpstreamTimeoutError(
+            'The invocation was aborted while the upstream was called',
+            {
+              cause,
+            },
+          );
+        }
         if (timeout.aborted) {
-          throw new UpstreamTimeoutError(`Upstream did not answer within ${options.timeoutMs} ms`, {
+          throw new UpstreamTimeoutError(`Upstream did not answer within ${timeoutMs} ms`, {
             cause,
           });
         }
         if (cause instanceof UpstreamError) throw cause;
-        throw new UpstreamError(`Upstream request failed: ${describe(cause)}`, { cause });
+        throw new UpstreamError(`Upstream request failed: ${describe(cause)}`, {
+          cause,
+          transient: true,
+        });
       }
-      return parseLoginResponse(response.status, text, devices);
+      return parseLoginResponse(response.status, text, devices, {
+        retryAfter: response.headers.get('retry-after'),
+        gatewayError: response.headers.get('x-ca-error-message'),
+        now: options.signing?.now ?? Date.now,
+        secrets: secretValues(credentials),
+      });
     },
   };
 }
+
+/**
+ * Alibaba Cloud API Gateway's `X-Ca-Error-Message` values that mean the
+ * gateway credentials are wrong (https://www.alibabacloud.com/help/en/api-gateway/invalid-signature).
+ */
+const GATEWAY_CREDENTIAL_ERRORS = /^Invalid (?:Signature|AppKey|AppCode)\b/i;
+
+/** The credential values of a login; the user name is not secret. */
+const secretValues = (credentials: Credentials): string[] => {
+  const { gateway } = credentials;
+  return [
+    credentials.password,
+    ...(gateway.mode === 'appCode' ? [gateway.appCode] : []),
+    ...(gateway.mode === 'signature' ? [gateway.appSecret] : []),
+  ];
+};
 
 const describe = (error: unknown): string =>
   error instanceof Error
@@ -148,12 +200,34 @@ export function parseLoginResponse(
   status: number,
   text: string,
   devices: readonly DeviceKey[],
+  meta: {
+    readonly retryAfter?: string | null;
+    /** The gateway's `X-Ca-Error-Message`; it may quote its string to sign, so it is never logged whole. */
+    readonly gatewayError?: string | null;
+    readonly now?: () => number;
+    /** Values that must not be logged even if the upstream echoes them. */
+    readonly secrets?: readonly string[];
+  } = {},
 ): UpstreamToken[] {
   if (status === 401 || status === 403) {
     throw new UpstreamRejectedError(`Upstream gateway refused the credentials (HTTP ${status})`);
   }
+  const refusal = GATEWAY_CREDENTIAL_ERRORS.exec(meta.gatewayError ?? '');
+  if (status === 400 && refusal !== null) {
+    // A rotated AppKey/AppSecret/AppCode looks like this, not like a 401.
+    throw new UpstreamRejectedError(
+      `Upstream gateway refused the credentials (HTTP 400 ${refusal[0]})`,
+    );
+  }
   if (status >= 300 && status < 400) {
     throw new UpstreamError(`Upstream answered a redirect (HTTP ${status}); not followed`);
+  }
+  if (status === 429 || status >= 500) {
+    const retryAfterMs = parseRetryAfter(meta.retryAfter ?? null, (meta.now ?? Date.now)());
+    throw new UpstreamError(`Upstream answered HTTP ${status}`, {
+      transient: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
   }
   if (status !== 200) throw new UpstreamError(`Upstream answered HTTP ${status}`);
   let json: unknown;
@@ -167,7 +241,11 @@ export function parseLoginResponse(
     throw new UpstreamError('Upstream answer has no boolean "success"');
   }
   if (!json.success) {
-    const msg = typeof json.msg === 'string' ? json.msg.slice(0, 200) : 'no message';
+    const raw = typeof json.msg === 'string' ? json.msg : 'no message';
+    // The msg goes to the log; an upstream that echoes a credential must not put it there.
+    const msg = (meta.secrets ?? []).some((secret) => raw.includes(secret))
+      ? '(redacted: it quoted a credential)'
+      : raw.slice(0, 200);
     throw new UpstreamRejectedError(`Upstream refused the login: ${msg}`);
   }
   const list = isRecord(json.data) ? json.data.deviceVisualTokenList : undefined;
@@ -188,4 +266,17 @@ export function parseLoginResponse(
     tokens.push({ device, visualToken, expire: typeof expire === 'number' ? expire : undefined });
   }
   return tokens;
+}
+
+/**
+ * `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date.
+ * Anything else is ignored rather than trusted.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
 }
