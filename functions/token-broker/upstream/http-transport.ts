@@ -1,13 +1,14 @@
 /**
  * The HTTP transport the login client posts through: a small port, so the
  * client stays testable against real loopback servers with any transport,
- * and its default over `node:http`/`node:https`. Those modules are already
- * loaded by the AWS SDK's request handler at start-up, whereas the global
- * `fetch` loads undici on its first call (~14 ms of a cold start measured
- * here; see the README's Performance section).
+ * and its default over `node:https` (`node:http` for the local simulator).
+ * The global `fetch` loads undici on its first call, and so does an ES
+ * `import` of `node:http`, whose module namespace reads the lazy `WebSocket`
+ * getters: ~30 ms of a cold start, measured (README, Performance). The
+ * modules are therefore taken with `process.getBuiltinModule`, and
+ * `node:http` only when a URL needs it.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as Http from 'node:http';
 import { UpstreamError } from '../errors.ts';
 
 /** One POST to send. */
@@ -57,9 +58,19 @@ export interface NodeHttpTransportOptions {
 /** A transport over `node:http` and `node:https` (by the URL's scheme). */
 export function nodeHttpTransport(options: NodeHttpTransportOptions = {}): HttpTransport {
   const keepAlive = options.keepAlive ?? true;
-  const agents = {
-    'http:': new http.Agent({ keepAlive }),
-    'https:': new https.Agent({ keepAlive }),
+  type Scheme = { readonly request: typeof Http.request; readonly agent: Http.Agent };
+  const schemes = new Map<string, Scheme>();
+  const scheme = (protocol: string): Scheme => {
+    let found = schemes.get(protocol);
+    if (found === undefined) {
+      const mod =
+        protocol === 'https:'
+          ? process.getBuiltinModule('node:https')
+          : process.getBuiltinModule('node:http');
+      found = { request: mod.request, agent: new mod.Agent({ keepAlive }) };
+      schemes.set(protocol, found);
+    }
+    return found;
   };
   return {
     post({ url, headers, body, signal, maxResponseBytes }) {
@@ -68,12 +79,11 @@ export function nodeHttpTransport(options: NodeHttpTransportOptions = {}): HttpT
           reject(signal.reason);
           return;
         }
-        const isHttps = url.protocol === 'https:';
-        const send = isHttps ? https.request : http.request;
-        const req = send(url, {
+        const { request, agent } = scheme(url.protocol);
+        const req = request(url, {
           method: 'POST',
           headers: { ...headers, 'content-length': String(body.byteLength) },
-          agent: isHttps ? agents['https:'] : agents['http:'],
+          agent,
           signal,
         });
         req.once('error', reject);
