@@ -1,8 +1,9 @@
 /**
  * The one place where the Lambda bundle is described. `NodejsFunction` derives
- * its `bundling` props from {@link ESBUILD_OPTIONS}, and a plain esbuild build
- * (for example a `npm run build` script producing `dist/token-broker/index.mjs`)
- * can pass the same object to `esbuild.build`, so both produce the same code.
+ * its `bundling` props from {@link ESBUILD_OPTIONS}, and `npm run build`
+ * (scripts/build.ts, writing `dist/token-broker/index.mjs`) passes the same
+ * object to `esbuild.build`: test/infra/bundle.test.ts checks that both write
+ * the same bytes.
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
