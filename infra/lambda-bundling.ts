@@ -1,8 +1,9 @@
 /**
  * The one place where the Lambda bundle is described. `NodejsFunction` derives
- * its `bundling` props from {@link ESBUILD_OPTIONS}, and a plain esbuild build
- * (for example a `npm run build` script producing `dist/token-broker/index.mjs`)
- * can pass the same object to `esbuild.build`, so both produce the same code.
+ * its `bundling` props from {@link ESBUILD_OPTIONS}, and `npm run build`
+ * (scripts/build.ts, writing `dist/token-broker/index.mjs`) passes the same
+ * object to `esbuild.build`: test/infra/bundle.test.ts checks that both write
+ * the same bytes.
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
@@ -12,6 +13,21 @@ export const HANDLER_ENTRY = 'functions/token-broker/index.ts';
 
 /** Name of the exported handler function in {@link HANDLER_ENTRY}. */
 export const HANDLER_EXPORT = 'handler';
+
+/**
+ * Module substitutions of the Lambda build only (the local server keeps the
+ * real packages). In Lambda the execution role's credentials are always in
+ * the environment, so the SDK's default chain is swapped for an env-only
+ * provider: that drops SSO, ini files, process, web identity, IMDS, container
+ * credentials and the STS/SSO clients they need — about 140 KB of a 350 KB
+ * bundle (figures in the README's Performance section).
+ */
+export const LAMBDA_ALIASES = {
+  '@aws-sdk/credential-provider-node': './functions/token-broker/aws/env-credential-provider.ts',
+  // Loaded lazily by the SDK for event-stream operations only, which
+  // GetSecretValue is not: ~15 KB of bytes that never run.
+  '@smithy/core/event-streams': './functions/token-broker/aws/no-event-streams.ts',
+} as const;
 
 /**
  * Bundled CommonJS dependencies (parts of the AWS SDK among them) call
@@ -33,9 +49,12 @@ export const ESBUILD_OPTIONS = {
   // ESM builds of dependencies first: smaller, and tree-shakeable.
   mainFields: ['module', 'main'],
   minify: true,
-  // Error classes set `name` from `new.target.name`; minified names would
-  // break the error names direct invokers match on.
-  keepNames: true,
+  // Off: error classes spell their `name` out (errors.ts), so nothing relies
+  // on function names, and keeping them costs ~14 KB and start-up time.
+  keepNames: false,
+  // Paths are relative to the project root, esbuild's working directory in
+  // both `npm run build` and CDK's local bundling.
+  alias: LAMBDA_ALIASES,
   // Source maps stay out of the hot path: loading them costs cold-start time
   // and every stack trace would be remapped.
   sourcemap: false,
@@ -59,6 +78,9 @@ export function nodejsBundlingOptions(): BundlingOptions {
     externalModules: [...o.external],
     bundleAwsSDK: true,
     banner: o.banner.js,
-    esbuildArgs: { '--legal-comments': o.legalComments },
+    esbuildArgs: {
+      '--legal-comments': o.legalComments,
+      '--alias': Object.entries(o.alias).map(([from, to]) => `${from}=${to}`),
+    },
   };
 }

@@ -97,16 +97,43 @@ export async function issueDevToken(options: DevTokenOptions = {}): Promise<stri
 /** Verifies a bearer token as API Gateway's JWT authorizer would. */
 export type DevVerifier = (token: string) => Promise<JWTPayload>;
 
-/** Creates a verifier bound to the dev issuer's public key. */
-export async function createDevVerifier(keyFile: URL = DEFAULT_KEY_FILE): Promise<DevVerifier> {
+/** Most verified tokens the verifier remembers. */
+const VERIFIED_CACHE_ENTRIES = 1000;
+
+/**
+ * Creates a verifier bound to the dev issuer's public key. A token verified
+ * once is remembered until it expires: its bytes cannot change, so only the
+ * clock needs checking again, and an ES256 verification per request would
+ * otherwise be most of the local server's cost per cache hit.
+ */
+export async function createDevVerifier(
+  keyFile: URL = DEFAULT_KEY_FILE,
+  now: () => number = Date.now,
+): Promise<DevVerifier> {
   const { publicJwk } = await loadOrCreateKey(keyFile);
   const keys = createLocalJWKSet({ keys: [publicJwk] });
-  return async (token) =>
-    (
-      await jwtVerify(token, keys, {
-        issuer: DEV_ISSUER,
-        audience: DEV_AUDIENCE,
-        algorithms: [ALG],
-      })
-    ).payload;
+  const verified = new Map<string, JWTPayload>();
+  return async (token) => {
+    const known = verified.get(token);
+    const nowSeconds = now() / 1000;
+    if (known !== undefined && (known.exp ?? 0) > nowSeconds && (known.nbf ?? 0) <= nowSeconds) {
+      return known;
+    }
+    verified.delete(token);
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+      algorithms: [ALG],
+      currentDate: new Date(now()),
+    });
+    // Only tokens that expire are remembered, and never more than a bound.
+    if (payload.exp !== undefined) {
+      if (verified.size >= VERIFIED_CACHE_ENTRIES) {
+        const oldest = verified.keys().next();
+        if (!oldest.done) verified.delete(oldest.value);
+      }
+      verified.set(token, payload);
+    }
+    return payload;
+  };
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import {
@@ -147,6 +148,12 @@ export interface SimulatorOptions {
    * @default none
    */
   readonly fault?: SimulatorFault;
+  /**
+   * Serve https with this key and certificate (PEM), as the real gateway
+   * does; the benchmark uses it with a throw-away test CA.
+   * @default plain http
+   */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** One login the simulator received. */
@@ -418,19 +425,20 @@ export async function startUpstreamSimulator(
     });
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { message: 'simulator error' });
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     logins,
     paths,
     requests: () => requests,

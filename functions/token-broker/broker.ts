@@ -149,20 +149,56 @@ export function createBroker(deps: BrokerDependencies): Broker {
     return outcomes;
   }
 
-  function startLogins(misses: readonly DeviceKey[], stats: BrokerStats, call: LoginCallOptions) {
-    for (let i = 0; i < misses.length; i += deps.upstreamBatchSize) {
-      const batch = misses.slice(i, i + deps.upstreamBatchSize);
-      const outcomes = loginBatch(batch, stats, call);
-      for (const device of batch) {
-        const id = deviceId(device);
-        const outcome = outcomes
-          .then((byId): Outcome => byId.get(id) ?? NO_TOKEN)
-          .finally(() => inFlight.delete(id));
-        // Each waiting request observes the rejection; this guards the case
-        // where none is left to, which would otherwise crash the process.
-        outcome.catch(() => {});
-        inFlight.set(id, outcome);
+  // Misses of every request that arrives in the same turn of the event loop
+  // are logged in together, so a burst of requests for different devices
+  // costs ceil(devices / UPSTREAM_BATCH_SIZE) logins instead of one each.
+  let queued: Array<{
+    readonly device: DeviceKey;
+    readonly stats: BrokerStats;
+    readonly call: LoginCallOptions;
+    readonly settle: PromiseWithResolvers<Outcome>;
+  }> = [];
+
+  /**
+   * Sends the queued misses in batches. A batch runs with the counters and
+   * call options (signal, deadline) of its first request; the others share
+   * its login, as they share an in-flight login for the same device.
+   */
+  function flush() {
+    const entries = queued;
+    queued = [];
+    for (let i = 0; i < entries.length; i += deps.upstreamBatchSize) {
+      const batch = entries.slice(i, i + deps.upstreamBatchSize);
+      const first = batch[0];
+      if (first === undefined) continue;
+      const outcomes = loginBatch(
+        batch.map((e) => e.device),
+        first.stats,
+        first.call,
+      );
+      for (const { device, settle } of batch) {
+        outcomes
+          .then((byId) => byId.get(deviceId(device)) ?? NO_TOKEN)
+          .then(settle.resolve, settle.reject);
       }
+    }
+  }
+
+  function startLogins(misses: readonly DeviceKey[], stats: BrokerStats, call: LoginCallOptions) {
+    if (queued.length === 0) {
+      // After every promise job queued so far, so concurrent requests still
+      // on their way through the middleware (a few awaits) join this batch.
+      Promise.resolve().then(() => process.nextTick(flush));
+    }
+    for (const device of misses) {
+      const id = deviceId(device);
+      const settle = Promise.withResolvers<Outcome>();
+      queued.push({ device, stats, call, settle });
+      const outcome = settle.promise.finally(() => inFlight.delete(id));
+      // Each waiting request observes the rejection; this guards the case
+      // where none is left to, which would otherwise crash the process.
+      outcome.catch(() => {});
+      inFlight.set(id, outcome);
     }
   }
 

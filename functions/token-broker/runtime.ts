@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createTokenCache } from './token-cache.ts';
 import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
 import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
+import type { HttpTransport } from './upstream/http-transport.ts';
 import { createLoginClient } from './upstream/login-client.ts';
 import { createResilientUpstream } from './upstream/resilient-upstream.ts';
 
@@ -29,10 +30,10 @@ export interface RuntimeOverrides {
    */
   readonly now?: () => number;
   /**
-   * The fetch used for the upstream.
-   * @default globalThis.fetch
+   * How upstream requests are sent.
+   * @default node:https with keep-alive
    */
-  readonly fetch?: typeof fetch;
+  readonly transport?: HttpTransport;
   /**
    * Random source of backoff jitter, in [0, 1).
    * @default Math.random
@@ -70,7 +71,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
       baseUrl: config.upstreamUrl,
       timeoutMs: config.upstreamTimeoutMs,
       signing: { now },
-      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+      ...(overrides.transport ? { transport: overrides.transport } : {}),
     }),
     credentials,
     // Per container: see circuit-breaker.ts.

@@ -14,6 +14,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ENV } from '../../functions/token-broker/config.ts';
 import { ESBUILD_OPTIONS, HANDLER_ENTRY } from '../../infra/lambda-bundling.ts';
+import { buildLambdaBundle } from '../../scripts/build.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -68,11 +69,28 @@ describe('a plain esbuild build with the shared options', () => {
     const outfile = path.join(outdir, 'plain-build', 'index.mjs');
 
     // Act
-    await build({ ...ESBUILD_OPTIONS, entryPoints: [path.join(ROOT, HANDLER_ENTRY)], outfile });
+    await build({
+      ...ESBUILD_OPTIONS,
+      absWorkingDir: ROOT,
+      entryPoints: [path.join(ROOT, HANDLER_ENTRY)],
+      outfile,
+    });
 
     // Assess
     const outcome = await invoke(outfile, { devices: [] });
     expect(outcome).toMatchObject({ outcome: 'threw', name: 'InvalidRequestError' });
+  });
+
+  test('npm run build writes the very bytes cdk synth bundles', async () => {
+    // Prepare
+    const synthesized = await readFile(bundle);
+
+    // Act
+    const report = await buildLambdaBundle(path.join(outdir, 'npm-run-build'));
+
+    // Assess
+    expect((await readFile(report.outfile)).equals(synthesized)).toBe(true);
+    expect(report.bytes).toBe(synthesized.byteLength);
   });
 });
 

@@ -65,7 +65,7 @@ describe('function', () => {
       platform: 'node',
       target: 'node24',
       minify: true,
-      keepNames: true,
+      keepNames: false,
       sourcemap: false,
     });
     expect(o.mainFields).toEqual(['module', 'main']);

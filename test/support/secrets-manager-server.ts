@@ -4,7 +4,8 @@
  * signing and error parsing included — can be tested offline. Point a client
  * at it with `endpoint` or `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** What the endpoint does with the next requests. */
@@ -63,15 +64,29 @@ const readBody = async (req: IncomingMessage) => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
+/** Options of {@link startFakeSecretsManager}. */
+export interface FakeSecretsManagerOptions {
+  /**
+   * Serve https with this key and certificate (PEM), as the real endpoint
+   * does: over plain http the SDK loads `node:http`, which production never
+   * does (the benchmark's cold start must not pay for it).
+   * @default plain http
+   */
+  readonly tls?: { readonly key: string; readonly cert: string };
+}
+
 /** Starts the fake endpoint on 127.0.0.1. */
-export async function startFakeSecretsManager(initialSecret: string): Promise<FakeSecretsManager> {
+export async function startFakeSecretsManager(
+  initialSecret: string,
+  options: FakeSecretsManagerOptions = {},
+): Promise<FakeSecretsManager> {
   let secret = initialSecret;
   let fault: SecretsManagerFault = 'none';
   let remaining = Number.POSITIVE_INFINITY;
   let calls = 0;
   let version = 1;
 
-  const server = createServer(async (req, res) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     calls += 1;
     const active = remaining > 0 ? fault : 'none';
@@ -101,11 +116,12 @@ export async function startFakeSecretsManager(initialSecret: string): Promise<Fa
         CreatedDate: 1_795_305_600,
       }),
     );
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     get calls() {
       return calls;
     },

@@ -130,4 +130,35 @@ describe('broker', () => {
     expect(failed[0]).toMatchObject({ reason: { code: 'UPSTREAM_TIMEOUT' } });
     expect(after.tokens).toHaveLength(1);
   });
+  it('logs in the misses of concurrent requests together, in batches', async () => {
+    // Prepare
+    const { broker, upstream } = setup({ batch: 3 });
+    const statsA = emptyStats();
+    const statsB = emptyStats();
+    // Act
+    const [a, b] = await Promise.all([
+      broker.getTokens([dev(1), dev(2)], { stats: statsA }),
+      broker.getTokens([dev(3), dev(4)], { stats: statsB }),
+    ]);
+    // Assess
+    expect(upstream.calls).toEqual([['pk1/dev1', 'pk1/dev2', 'pk1/dev3'], ['pk1/dev4']]);
+    expect(a.tokens.map((t) => t.deviceName)).toEqual(['dev1', 'dev2']);
+    expect(b.tokens.map((t) => t.deviceName)).toEqual(['dev3', 'dev4']);
+    // A batch is counted once, on the request that opened it.
+    expect(statsA.upstreamCalls + statsB.upstreamCalls).toBe(2);
+  });
+
+  it('fails every request that joined a failed shared batch', async () => {
+    // Prepare
+    const login = fakeLoginClient({ fail: () => new UpstreamTimeoutError('slow') });
+    const { broker } = setup({ login });
+    // Act
+    const outcomes = await Promise.allSettled([
+      broker.getTokens([dev(1)]),
+      broker.getTokens([dev(2)]),
+    ]);
+    // Assess
+    expect(login.calls).toEqual([['pk1/dev1', 'pk1/dev2']]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+  });
 });

@@ -7,6 +7,7 @@ import type { Credentials } from '../credentials.ts';
 import { type DeviceKey, deviceId } from '../device.ts';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors.ts';
 import { gatewayAuthHeaders, type SigningContext } from './gateway-auth.ts';
+import { type HttpTransport, nodeHttpTransport, type TransportResponse } from './http-transport.ts';
 
 /** Path of the User Login API below the upstream base URL. */
 export const LOGIN_PATH = '/v1.0/openapi/visual/d/user/login';
@@ -56,10 +57,10 @@ export interface LoginClientOptions {
   /** Time limit of one attempt, in milliseconds. */
   readonly timeoutMs: number;
   /**
-   * The fetch implementation.
-   * @default globalThis.fetch
+   * How the request is sent.
+   * @default nodeHttpTransport(): node:https with keep-alive
    */
-  readonly fetch?: typeof fetch;
+  readonly transport?: HttpTransport;
   /** Clock and nonce of gateway signatures. */
   readonly signing?: SigningContext;
 }
@@ -67,11 +68,11 @@ export interface LoginClientOptions {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Creates a login client over `fetch`. */
+/** Creates a login client over an HTTP transport. */
 export function createLoginClient(options: LoginClientOptions): LoginClient {
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const url = `${options.baseUrl}${LOGIN_PATH}`;
-  const pathAndQuery = new URL(url).pathname;
+  const transport = options.transport ?? nodeHttpTransport();
+  const url = new URL(`${options.baseUrl}${LOGIN_PATH}`);
+  const pathAndQuery = url.pathname;
 
   return {
     async login(credentials, devices, call = {}) {
@@ -104,18 +105,17 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
       const timeout = AbortSignal.timeout(timeoutMs);
       const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
 
-      let response: Response;
-      let text: string;
+      let response: TransportResponse;
       try {
-        // Never follow a redirect: the credentials are in the body and headers.
-        response = await doFetch(url, {
-          method: 'POST',
+        // The transport never follows a redirect: the credentials are in the
+        // body and headers.
+        response = await transport.post({
+          url,
           headers,
           body,
-          redirect: 'manual',
           signal: combined,
+          maxResponseBytes: MAX_RESPONSE_BYTES,
         });
-        text = await readLimited(response, MAX_RESPONSE_BYTES);
       } catch (cause) {
         if (signal?.aborted) {
           throw new UpstreamTimeoutError(
@@ -136,9 +136,9 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
           transient: true,
         });
       }
-      return parseLoginResponse(response.status, text, devices, {
-        retryAfter: response.headers.get('retry-after'),
-        gatewayError: response.headers.get('x-ca-error-message'),
+      return parseLoginResponse(response.status, response.text, devices, {
+        retryAfter: response.header('retry-after') ?? null,
+        gatewayError: response.header('x-ca-error-message') ?? null,
         now: options.signing?.now ?? Date.now,
         secrets: secretValues(credentials),
       });
@@ -162,33 +162,13 @@ const secretValues = (credentials: Credentials): string[] => {
   ];
 };
 
-const describe = (error: unknown): string =>
-  error instanceof Error
-    ? `${error.name}${(error.cause as { code?: string } | undefined)?.code ? ` ${(error.cause as { code: string }).code}` : ''}`
-    : typeof error;
-
-async function readLimited(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel();
-    throw new UpstreamError(`Upstream response is larger than ${limit} bytes`);
-  }
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new UpstreamError(`Upstream response is larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+/** Error name and socket code (ECONNREFUSED…), on the error or its cause. */
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return typeof error;
+  const codeOf = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
+  const code = codeOf(error) ?? codeOf(error.cause);
+  return typeof code === 'string' ? `${error.name} ${code}` : error.name;
+};
 
 /**
  * Checks an upstream answer and keeps only well-formed tokens for devices

@@ -1,5 +1,5 @@
 /**
- * Wraps the fetch-based login client with what a shared, third-party upstream
+ * Wraps the HTTP login client with what a shared, third-party upstream
  * needs: a per-attempt timeout bounded by the invocation's deadline, capped
  * exponential backoff with full jitter for transient failures only, a circuit
  * breaker, a cap on parallel logins for the account, and one retry with

@@ -1,0 +1,77 @@
+/**
+ * Bundle budget: the Lambda bundle, built as `npm run build` and the CDK
+ * construct build it, stays at or under 200 KB minified. Bytes are
+ * deterministic for a given lockfile, so this is a test, not a benchmark.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type BundleReport, buildLambdaBundle } from '../../scripts/build.ts';
+
+/** The budget of issue 7, in bytes (200 KB, decimal, the stricter reading). */
+const BUNDLE_BUDGET_BYTES = 200_000;
+
+let outdir: string;
+let report: BundleReport;
+
+beforeAll(async () => {
+  outdir = await mkdtemp(path.join(tmpdir(), 'broker-bundle-'));
+  report = await buildLambdaBundle(outdir);
+}, 60_000);
+
+afterAll(async () => {
+  if (outdir !== undefined) await rm(outdir, { recursive: true, force: true });
+});
+
+const inputs = () => Object.keys(report.metafile.inputs);
+
+describe('the Lambda bundle', () => {
+  test(`is at most ${BUNDLE_BUDGET_BYTES} bytes minified`, async () => {
+    // Prepare
+    const onDisk = (await stat(report.outfile)).size;
+
+    // Act
+    const top = report.byPackage.slice(0, 5);
+
+    // Assess
+    expect(onDisk).toBe(report.bytes);
+    expect(report.bytes, `largest parts: ${JSON.stringify(top)}`).toBeLessThanOrEqual(
+      BUNDLE_BUDGET_BYTES,
+    );
+  });
+
+  test('carries the env-only credential provider and no event-stream code', () => {
+    // Prepare
+    const dropped = [
+      '@aws-sdk/credential-provider-node/',
+      '@aws-sdk/credential-provider-ini/',
+      '@aws-sdk/credential-provider-sso/',
+      '@aws-sdk/credential-provider-process/',
+      '@aws-sdk/credential-provider-web-identity/',
+      '@smithy/credential-provider-imds/',
+      '@aws-sdk/nested-clients/',
+      '@smithy/core/dist-es/submodules/event-streams/',
+    ];
+
+    // Act
+    const files = inputs();
+
+    // Assess
+    expect(files).toContain('functions/token-broker/aws/env-credential-provider.ts');
+    expect(files).toContain('functions/token-broker/aws/no-event-streams.ts');
+    expect(files.some((f) => f.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
+    for (const name of dropped) expect(files.filter((f) => f.includes(name))).toEqual([]);
+  });
+
+  test('holds no local-only code (simulator, dev issuer, server)', () => {
+    // Prepare
+    const localOnly = /functions\/local\//;
+
+    // Act
+    const files = inputs();
+
+    // Assess
+    expect(files.filter((f) => localOnly.test(f))).toEqual([]);
+  });
+});
