@@ -8,6 +8,7 @@ import type { BrokerConfig } from './config.ts';
 import { createCredentialsProvider, type SecretSource } from './credentials.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createEmfMetrics, METRICS, type Metrics } from './metrics.ts';
 import { createTokenCache } from './token-cache.ts';
 import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
 import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
@@ -28,6 +29,11 @@ export interface RuntimeOverrides {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Where metrics go.
+   * @default CloudWatch EMF lines on stdout
+   */
+  readonly metrics?: Metrics;
   /**
    * The fetch used for the upstream.
    * @default globalThis.fetch
@@ -59,12 +65,30 @@ export interface Runtime {
 export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides): Runtime {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, now });
+  const recorder = overrides.metrics ?? createEmfMetrics({ now });
   const credentials = createCredentialsProvider({
     source: overrides.secretSource,
     ttlSeconds: config.secretCacheSeconds,
+    maxStaleSeconds: config.secretMaxStaleSeconds,
     now,
     logger,
+    metrics: recorder,
   });
+  // Per container: see circuit-breaker.ts.
+  const breaker = createCircuitBreaker({
+    threshold: config.circuitBreakerThreshold,
+    cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
+    now,
+  });
+  // The breaker's state closes every request's metrics, so an alarm sees
+  // an open circuit even when no request reaches the upstream.
+  const metrics: Metrics = {
+    add: recorder.add,
+    flush(functionName) {
+      recorder.add(METRICS.circuitOpen, breaker.state() === 'closed' ? 0 : 1);
+      recorder.flush(functionName);
+    },
+  };
   const upstream = createResilientUpstream({
     client: createLoginClient({
       baseUrl: config.upstreamUrl,
@@ -73,12 +97,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
     }),
     credentials,
-    // Per container: see circuit-breaker.ts.
-    breaker: createCircuitBreaker({
-      threshold: config.circuitBreakerThreshold,
-      cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
-      now,
-    }),
+    breaker,
     limit: createConcurrencyLimit(config.upstreamMaxConcurrentLogins),
     maxRetries: config.upstreamMaxRetries,
     timeoutMs: config.upstreamTimeoutMs,
@@ -94,6 +113,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     now,
     minTokenValiditySeconds: config.minTokenValiditySeconds,
     upstreamBatchSize: config.upstreamBatchSize,
+    metrics,
   });
   const handler = createHandler({
     broker,
@@ -102,6 +122,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     deviceScopeClaim: config.deviceScopeClaim,
     allowedProductKeys: config.allowedProductKeys,
     corsAllowedOrigins: config.corsAllowedOrigins,
+    metrics,
     now,
   });
   return { broker, handler, logger };
