@@ -313,7 +313,14 @@ export function createHandler(deps: HandlerDependencies) {
       const problem = toProblem(request.error, inv.requestId);
       logLine(inv, problem.code, problem.status, { error: describeError(request.error) });
       metrics.flush(request.context.functionName);
-      if (inv.kind === EVENT_KINDS.direct) throw toInvokeError(request.error, inv.requestId);
+      if (inv.kind === EVENT_KINDS.direct) {
+        // Left for middy to throw after the onError chain: an error thrown
+        // from onError itself gets the internal error attached as `cause`
+        // and `originalError`, which a serialiser could then expose.
+        request.response = undefined;
+        request.error = toInvokeError(request.error, inv.requestId);
+        return;
+      }
       request.response = {
         statusCode: problem.status,
         headers: {
