@@ -165,6 +165,8 @@ export interface UpstreamSimulator {
   readonly url: string;
   /** Every login received, oldest first. */
   readonly logins: SimulatorLogin[];
+  /** Every visual token issued, oldest first, whether or not the broker passed it on (leak tests). */
+  readonly issued: string[];
   /** The path of every request received, in order (a followed redirect would show here). */
   readonly paths: string[];
   /** Every request received at the login path, whether or not a fault answered it. */
@@ -265,6 +267,7 @@ export async function startUpstreamSimulator(
   const unknown = new Set(options.unknownDevices ?? []);
   const signingKey = randomBytes(32);
   const logins: SimulatorLogin[] = [];
+  const issued: string[] = [];
 
   const takeFault = (): SimulatorFault | undefined => {
     if (fault === undefined || faultLeft <= 0) return undefined;
@@ -409,6 +412,7 @@ export async function startUpstreamSimulator(
         ...(playing?.kind === 'extra' ? { internalNote: 'upstream-only field' } : {}),
       })),
     );
+    issued.push(...deviceVisualTokenList.map((t) => t.visualToken));
     return send(res, 200, {
       success: true,
       msg: null,
@@ -432,6 +436,7 @@ export async function startUpstreamSimulator(
   return {
     url: `http://127.0.0.1:${port}`,
     logins,
+    issued,
     paths,
     requests: () => requests,
     concurrency: () => ({ now: active, max: maxActive }),
