@@ -9,7 +9,7 @@ import { createCredentialsProvider, type SecretSource } from './credentials.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createEmfMetrics, METRICS, type Metrics } from './metrics.ts';
-import { createTokenCache } from './token-cache.ts';
+import { createTokenCache, type TokenCache } from './token-cache.ts';
 import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
 import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
 import { createLoginClient } from './upstream/login-client.ts';
@@ -59,6 +59,8 @@ export interface Runtime {
   readonly handler: ReturnType<typeof createHandler>;
   /** The logger everything writes to. */
   readonly logger: Logger;
+  /** The token cache, for its size (memory tests). */
+  readonly cache: TokenCache;
 }
 
 /** Wires the broker and handler for `config`. Performs no I/O. */
@@ -106,10 +108,11 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     ...(overrides.random ? { random: overrides.random } : {}),
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
   });
+  const cache = createTokenCache(config.tokenCacheMaxEntries);
   const broker = createBroker({
     credentials,
     upstream,
-    cache: createTokenCache(config.tokenCacheMaxEntries),
+    cache,
     now,
     minTokenValiditySeconds: config.minTokenValiditySeconds,
     upstreamBatchSize: config.upstreamBatchSize,
@@ -125,5 +128,5 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     metrics,
     now,
   });
-  return { broker, handler, logger };
+  return { broker, handler, logger, cache };
 }
