@@ -358,7 +358,7 @@ describe('the canaries', () => {
   ];
 
   it('were planted and exercised', () => {
-    expect(paths.size).toBeGreaterThanOrEqual(60);
+    expect(paths.size).toBeGreaterThanOrEqual(70);
     expect(answers.length).toBeGreaterThanOrEqual(paths.size);
     expect(issued().length).toBeGreaterThanOrEqual(10);
     expect(logLines.length).toBeGreaterThanOrEqual(answers.length);
