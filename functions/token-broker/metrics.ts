@@ -129,7 +129,9 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): Metrics {
     flush(functionName) {
       const batch = pending;
       pending = new Map();
-      for (const [code, values] of batch) line(functionName, code, values);
+      // A dimension without a value would void the whole line.
+      const name = functionName || 'unknown';
+      for (const [code, values] of batch) line(name, code, values);
     },
   };
 }

@@ -81,6 +81,23 @@ describe('createEmfMetrics', () => {
   });
 });
 
+describe('createEmfMetrics without a function name', () => {
+  it('still writes a valid line', () => {
+    // Prepare
+    const lines: string[] = [];
+    const metrics = createEmfMetrics({ write: (l) => lines.push(l) });
+    metrics.add(METRICS.tokensIssued, 2);
+    // Act
+    metrics.flush('');
+    // Assess
+    expect(lines.map(emfProblems)).toEqual([[]]);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+      FunctionName: 'unknown',
+      TokensIssued: 2,
+    });
+  });
+});
+
 describe('metrics of real requests', () => {
   let simulator: UpstreamSimulator | undefined;
   afterEach(async () => {
