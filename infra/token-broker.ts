@@ -24,6 +24,8 @@ import {
   Alarm,
   ComparisonOperator,
   type IMetric,
+  Metric,
+  type MetricOptions,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -59,6 +61,7 @@ export const FUNCTION_ENV = {
   upstreamBatchSize: 'UPSTREAM_BATCH_SIZE',
   upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
   secretCacheSeconds: 'SECRET_CACHE_SECONDS',
+  secretMaxStaleSeconds: 'SECRET_MAX_STALE_SECONDS',
   tokenCacheMaxEntries: 'TOKEN_CACHE_MAX_ENTRIES',
   upstreamMaxRetries: 'UPSTREAM_MAX_RETRIES',
   upstreamMaxConcurrentLogins: 'UPSTREAM_MAX_CONCURRENT_LOGINS',
@@ -80,6 +83,7 @@ export const RUNTIME_DEFAULTS = {
   upstreamBatchSize: 20,
   upstreamTimeoutMs: 3000,
   secretCacheSeconds: 300,
+  secretMaxStaleSeconds: 3600,
   tokenCacheMaxEntries: 10_000,
   upstreamMaxRetries: 2,
   upstreamMaxConcurrentLogins: 4,
@@ -88,6 +92,29 @@ export const RUNTIME_DEFAULTS = {
   deviceScopeClaim: 'devices',
   logLevel: 'info',
 } as const;
+
+/**
+ * The function's own metrics (CloudWatch Embedded Metric Format), each with
+ * the dimension `FunctionName`. The same names as the function's metrics.ts
+ * (a test pins them).
+ */
+export const BROKER_METRICS = {
+  namespace: 'VisualTokenBroker',
+  dimension: 'FunctionName',
+  tokensIssued: 'TokensIssued',
+  cacheHits: 'CacheHits',
+  cacheMisses: 'CacheMisses',
+  upstreamLogins: 'UpstreamLogins',
+  upstreamLatency: 'UpstreamLatency',
+  upstreamFailures: 'UpstreamFailures',
+  secretFetches: 'SecretFetches',
+  secretFetchFailures: 'SecretFetchFailures',
+  staleSecretServed: 'StaleSecretServed',
+  circuitOpen: 'CircuitBreakerOpen',
+} as const;
+
+/** A metric the function emits, by its key in {@link BROKER_METRICS}. */
+export type BrokerMetricName = Exclude<keyof typeof BROKER_METRICS, 'namespace' | 'dimension'>;
 
 /** The device-grants claim of the created Cognito pool's ID tokens. */
 export const COGNITO_DEVICE_CLAIM = 'custom:devices';
@@ -179,6 +206,13 @@ export interface TokenBrokerProps {
    * @default Duration.minutes(5)
    */
   readonly secretCacheDuration?: Duration;
+  /**
+   * How long past `secretCacheDuration` the function keeps serving the last
+   * good secret while Secrets Manager is unreachable (0–1 day; 0 disables).
+   * Deleted secrets and revoked access are never served stale.
+   * @default Duration.hours(1)
+   */
+  readonly secretMaxStale?: Duration;
   /**
    * Most tokens kept in memory per function instance.
    * @default 10000
@@ -494,6 +528,12 @@ export class TokenBroker extends Construct {
           0,
           86_400,
         ),
+        [env.secretMaxStaleSeconds]: wholeNumber(
+          'secretMaxStale',
+          props.secretMaxStale?.toSeconds() ?? d.secretMaxStaleSeconds,
+          0,
+          86_400,
+        ),
         [env.tokenCacheMaxEntries]: wholeNumber(
           'tokenCacheMaxEntries',
           props.tokenCacheMaxEntries ?? d.tokenCacheMaxEntries,
@@ -603,8 +643,36 @@ export class TokenBroker extends Construct {
       evaluationPeriods: 3,
       description: 'p99 API latency high for 15 minutes: the upstream is slow.',
     });
+    this.addAlarm('UpstreamFailuresAlarm', {
+      metric: this.metric('upstreamFailures', { period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+      description:
+        'Upstream logins failing (by ErrorCode in the VisualTokenBroker namespace). See the function log.',
+    });
+    this.addAlarm('CircuitOpenAlarm', {
+      metric: this.metric('circuitOpen', { period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      description:
+        'The circuit breaker is open in at least one container: callers get 503 UPSTREAM_UNAVAILABLE.',
+    });
+    this.addAlarm('SecretFetchFailuresAlarm', {
+      metric: this.metric('secretFetchFailures', { period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      description:
+        'Reading the credentials secret failed (a stale secret may be served, for up to secretMaxStale). See the function log for the secret id.',
+    });
 
     this.acknowledgeFindings(role, props.secret === undefined);
+  }
+
+  /** One of the function's own EMF metrics, for this function. */
+  metric(name: BrokerMetricName, options: MetricOptions = {}): Metric {
+    return new Metric({
+      namespace: BROKER_METRICS.namespace,
+      metricName: BROKER_METRICS[name],
+      dimensionsMap: { [BROKER_METRICS.dimension]: this.function.functionName },
+      ...options,
+    });
   }
 
   /**

@@ -18,6 +18,7 @@ import { type SecretSource, secretsManagerSource } from '../token-broker/credent
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
 import { type HttpResponse, toProblem } from '../token-broker/handler.ts';
 import type { Logger } from '../token-broker/log.ts';
+import type { Metrics } from '../token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
@@ -73,6 +74,11 @@ export interface LocalServerOptions {
    * @default JSON lines on stdout
    */
   readonly logger?: Logger;
+  /**
+   * Metrics of the handler.
+   * @default EMF lines on stdout
+   */
+  readonly metrics?: Metrics;
   /** Dev issuer key file (tests). */
   readonly keyFile?: URL;
 }
@@ -260,6 +266,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const { handler } = createRuntime(config, {
       secretSource,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     const verify = await createDevVerifier(options.keyFile);
 

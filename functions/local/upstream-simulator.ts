@@ -172,6 +172,8 @@ export interface UpstreamSimulator {
   readonly url: string;
   /** Every login received, oldest first. */
   readonly logins: SimulatorLogin[];
+  /** Every visual token issued, oldest first, whether or not the broker passed it on (leak tests). */
+  readonly issued: string[];
   /** The path of every request received, in order (a followed redirect would show here). */
   readonly paths: string[];
   /** Every request received at the login path, whether or not a fault answered it. */
@@ -272,6 +274,7 @@ export async function startUpstreamSimulator(
   const unknown = new Set(options.unknownDevices ?? []);
   const signingKey = randomBytes(32);
   const logins: SimulatorLogin[] = [];
+  const issued: string[] = [];
 
   const takeFault = (): SimulatorFault | undefined => {
     if (fault === undefined || faultLeft <= 0) return undefined;
@@ -416,6 +419,7 @@ export async function startUpstreamSimulator(
         ...(playing?.kind === 'extra' ? { internalNote: 'upstream-only field' } : {}),
       })),
     );
+    issued.push(...deviceVisualTokenList.map((t) => t.visualToken));
     return send(res, 200, {
       success: true,
       msg: null,
@@ -440,6 +444,7 @@ export async function startUpstreamSimulator(
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     logins,
+    issued,
     paths,
     requests: () => requests,
     concurrency: () => ({ now: active, max: maxActive }),

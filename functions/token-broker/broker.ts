@@ -5,7 +5,8 @@
  */
 import type { CredentialsProvider } from './credentials.ts';
 import { type DeviceKey, deviceId } from './device.ts';
-import { DEVICE_FAILURE_CODES } from './errors.ts';
+import { BrokerError, DEVICE_FAILURE_CODES } from './errors.ts';
+import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 import type { CachedToken, TokenCache } from './token-cache.ts';
 import type { LoginCallOptions, LoginClient } from './upstream/login-client.ts';
 import { checkToken } from './upstream/token-expiry.ts';
@@ -72,6 +73,11 @@ export interface BrokerDependencies {
   readonly minTokenValiditySeconds: number;
   /** Most devices in one login call. */
   readonly upstreamBatchSize: number;
+  /**
+   * Where counters and latencies go.
+   * @default NO_METRICS
+   */
+  readonly metrics?: Metrics;
 }
 
 /** Per-request options of {@link Broker.getTokens}. */
@@ -113,6 +119,7 @@ export const emptyStats = (): BrokerStats => ({
 /** Wires the use case. */
 export function createBroker(deps: BrokerDependencies): Broker {
   const { credentials, upstream, cache, now } = deps;
+  const metrics = deps.metrics ?? NO_METRICS;
   const minValidityMs = deps.minTokenValiditySeconds * 1000;
   // One login per device at a time, shared by every request that misses it.
   const inFlight = new Map<string, Promise<Outcome>>();
@@ -125,11 +132,21 @@ export function createBroker(deps: BrokerDependencies): Broker {
     const creds = await credentials.get();
     const started = now();
     stats.upstreamCalls += 1;
+    metrics.add(METRICS.upstreamLogins);
     let received: Awaited<ReturnType<LoginClient['login']>>;
     try {
       received = await upstream.login(creds, batch, call);
+    } catch (error) {
+      metrics.add(
+        METRICS.upstreamFailures,
+        1,
+        error instanceof BrokerError ? error.code : 'INTERNAL_ERROR',
+      );
+      throw error;
     } finally {
-      stats.upstreamMs += now() - started;
+      const elapsed = now() - started;
+      stats.upstreamMs += elapsed;
+      metrics.add(METRICS.upstreamLatency, elapsed);
     }
     const receivedAt = now();
     const outcomes = new Map<string, Outcome>();
@@ -213,10 +230,12 @@ export function createBroker(deps: BrokerDependencies): Broker {
         const token = cache.get(id, start, minValidityMs);
         if (token !== undefined) {
           stats.cacheHits += 1;
+          metrics.add(METRICS.cacheHits);
           pending.push({ token });
           continue;
         }
         stats.cacheMisses += 1;
+        metrics.add(METRICS.cacheMisses);
         if (!inFlight.has(id)) misses.push(device);
         pending.push(id);
       }
@@ -251,6 +270,7 @@ export function createBroker(deps: BrokerDependencies): Broker {
           result.failures.push({ productKey, deviceName, ...outcome.failure });
         }
       });
+      if (result.tokens.length > 0) metrics.add(METRICS.tokensIssued, result.tokens.length);
       return result;
     },
   };

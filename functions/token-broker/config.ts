@@ -13,6 +13,7 @@ export const ENV = {
   upstreamBatchSize: 'UPSTREAM_BATCH_SIZE',
   upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
   secretCacheSeconds: 'SECRET_CACHE_SECONDS',
+  secretMaxStaleSeconds: 'SECRET_MAX_STALE_SECONDS',
   tokenCacheMaxEntries: 'TOKEN_CACHE_MAX_ENTRIES',
   upstreamMaxRetries: 'UPSTREAM_MAX_RETRIES',
   upstreamMaxConcurrentLogins: 'UPSTREAM_MAX_CONCURRENT_LOGINS',
@@ -46,6 +47,11 @@ export interface BrokerConfig {
   readonly upstreamTimeoutMs: number;
   /** How long the secret is cached, in seconds. */
   readonly secretCacheSeconds: number;
+  /**
+   * How long past `secretCacheSeconds` the last good secret is still served
+   * while Secrets Manager is unreachable, in seconds; 0 disables it.
+   */
+  readonly secretMaxStaleSeconds: number;
   /** Most tokens kept in memory; the least recently used are evicted first. */
   readonly tokenCacheMaxEntries: number;
   /** Most retries of one upstream login after a transient failure. */
@@ -73,6 +79,7 @@ export const DEFAULTS = {
   upstreamBatchSize: 20,
   upstreamTimeoutMs: 3000,
   secretCacheSeconds: 300,
+  secretMaxStaleSeconds: 3600,
   tokenCacheMaxEntries: 10_000,
   upstreamMaxRetries: 2,
   upstreamMaxConcurrentLogins: 4,
@@ -133,6 +140,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): BrokerCon
     upstreamBatchSize: integer('upstreamBatchSize', 1, 100),
     upstreamTimeoutMs: integer('upstreamTimeoutMs', 100, 60_000),
     secretCacheSeconds: integer('secretCacheSeconds', 0, 86_400),
+    secretMaxStaleSeconds: integer('secretMaxStaleSeconds', 0, 86_400),
     tokenCacheMaxEntries: integer('tokenCacheMaxEntries', 1, 10_000_000),
     upstreamMaxRetries: integer('upstreamMaxRetries', 0, 10),
     upstreamMaxConcurrentLogins: integer('upstreamMaxConcurrentLogins', 1, 100),

@@ -5,6 +5,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError, CredentialsUnavailableError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 
 /** How the broker authenticates to the provider's API gateway. */
 export type GatewayAuth =
@@ -104,9 +105,22 @@ export interface CredentialsProviderOptions {
   readonly now: () => number;
   /** Where configuration problems are reported. */
   readonly logger: Logger;
-  /** Called once per secret read, for metrics. */
-  readonly onFetch?: () => void;
+  /**
+   * How long past `ttlSeconds` the last good secret is still served when
+   * reading it again fails for a transient reason, in seconds
+   * (`SECRET_MAX_STALE_SECONDS`). 0 disables serving a stale secret.
+   * @default 0
+   */
+  readonly maxStaleSeconds?: number;
+  /**
+   * Where secret reads, failures and stale serves are counted.
+   * @default NO_METRICS
+   */
+  readonly metrics?: Metrics;
 }
+
+/** After a failed refresh is answered from the stale secret, the store is not asked again for this long, in ms. */
+export const STALE_RETRY_MS = 10_000;
 
 /**
  * Caches the credentials for `ttlSeconds` and shares one in-flight read among
@@ -116,22 +130,51 @@ export function createCredentialsProvider(
   options: CredentialsProviderOptions,
 ): CredentialsProvider {
   const { source, ttlSeconds, now, logger } = options;
+  const metrics = options.metrics ?? NO_METRICS;
+  const maxAgeMs = (ttlSeconds + (options.maxStaleSeconds ?? 0)) * 1000;
   let cached: { readonly credentials: Credentials; readonly fetchedAt: number } | undefined;
   let inFlight: Promise<Credentials> | undefined;
+  // While a stale secret is served, the store is asked again at most this often.
+  let retryAt = 0;
 
-  const load = (): Promise<Credentials> => {
+  /**
+   * The last good secret, if a transient failure may be answered with it:
+   * a configuration fault (deleted secret, revoked access, malformed value)
+   * is never papered over, so that revoking the broker's access takes effect.
+   */
+  const staleFor = (error: unknown) =>
+    error instanceof CredentialsUnavailableError &&
+    cached !== undefined &&
+    now() - cached.fetchedAt < maxAgeMs
+      ? cached
+      : undefined;
+
+  const load = (allowStale: boolean): Promise<Credentials> => {
     inFlight ??= (async () => {
       try {
-        options.onFetch?.();
+        metrics.add(METRICS.secretFetches);
         const credentials = parseCredentials(await source.read(), source.name);
         cached = { credentials, fetchedAt: now() };
         return credentials;
       } catch (error) {
-        logger.error('Could not load the developer credentials', {
+        metrics.add(METRICS.secretFetchFailures);
+        const fields = {
           secret: source.name,
           errorName: error instanceof Error ? error.name : typeof error,
           errorMessage: error instanceof Error ? error.message : undefined,
-        });
+        };
+        const stale = allowStale ? staleFor(error) : undefined;
+        if (stale !== undefined) {
+          retryAt = now() + STALE_RETRY_MS;
+          logger.warn('Could not refresh the developer credentials; serving the cached secret', {
+            ...fields,
+            ageSeconds: Math.floor((now() - stale.fetchedAt) / 1000),
+            maxStaleSeconds: options.maxStaleSeconds ?? 0,
+          });
+          metrics.add(METRICS.staleSecretServed);
+          return stale.credentials;
+        }
+        logger.error('Could not load the developer credentials', fields);
         throw error;
       } finally {
         inFlight = undefined;
@@ -142,17 +185,22 @@ export function createCredentialsProvider(
 
   return {
     get() {
-      if (cached !== undefined && now() - cached.fetchedAt < ttlSeconds * 1000) {
-        return Promise.resolve(cached.credentials);
+      if (cached !== undefined) {
+        const age = now() - cached.fetchedAt;
+        if (age < ttlSeconds * 1000) return Promise.resolve(cached.credentials);
+        if (age < maxAgeMs && now() < retryAt) {
+          metrics.add(METRICS.staleSecretServed);
+          return Promise.resolve(cached.credentials);
+        }
       }
-      return load();
+      return load(true);
     },
     refresh(stale) {
       // Concurrent refusals of the same credentials cost one read, not one each.
       if (stale !== undefined && cached !== undefined && cached.credentials !== stale) {
         return Promise.resolve(cached.credentials);
       }
-      return load();
+      return load(false);
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   UpstreamUnavailableError,
 } from './errors.ts';
 import { describeError, type Logger } from './log.ts';
+import { type Metrics, NO_METRICS } from './metrics.ts';
 import { parseJsonBody, parseTokenRequest } from './request.ts';
 import { DIRECT_INVOKE_GRANTS, enforceScope, type Grants, parseGrants } from './scope.ts';
 
@@ -45,6 +46,11 @@ export interface HandlerDependencies {
    * @default none
    */
   readonly corsAllowedOrigins?: readonly string[];
+  /**
+   * Metrics, flushed once at the end of every request.
+   * @default NO_METRICS
+   */
+  readonly metrics?: Metrics;
   /**
    * Clock, epoch milliseconds.
    * @default Date.now
@@ -229,6 +235,7 @@ export function createHandler(deps: HandlerDependencies) {
   const claimName = deps.deviceScopeClaim ?? DEFAULTS.deviceScopeClaim;
   const allowedOrigins = deps.corsAllowedOrigins ?? [];
   const now = deps.now ?? Date.now;
+  const metrics = deps.metrics ?? NO_METRICS;
 
   const logLine = (inv: Invocation, outcome: string, status: number, extra: object) => {
     logger.info('token request', {
@@ -292,6 +299,7 @@ export function createHandler(deps: HandlerDependencies) {
       const inv = request.internal.inv as Invocation;
       const result = request.response as TokenResult;
       logLine(inv, 'OK', 200, { tokens: result.tokens.length, failures: result.failures.length });
+      metrics.flush(request.context.functionName);
       if (inv.kind !== EVENT_KINDS.direct) request.response = jsonResponse(200, result);
     },
     onError(request) {
@@ -304,7 +312,15 @@ export function createHandler(deps: HandlerDependencies) {
       };
       const problem = toProblem(request.error, inv.requestId);
       logLine(inv, problem.code, problem.status, { error: describeError(request.error) });
-      if (inv.kind === EVENT_KINDS.direct) throw toInvokeError(request.error, inv.requestId);
+      metrics.flush(request.context.functionName);
+      if (inv.kind === EVENT_KINDS.direct) {
+        // Left for middy to throw after the onError chain: an error thrown
+        // from onError itself gets the internal error attached as `cause`
+        // and `originalError`, which a serialiser could then expose.
+        request.response = undefined;
+        request.error = toInvokeError(request.error, inv.requestId);
+        return;
+      }
       request.response = {
         statusCode: problem.status,
         headers: {

@@ -28,11 +28,26 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 
+/** A key that reads unambiguously after a dot in a field path. */
+const PLAIN_KEY = /^[A-Za-z_$][\w$]{0,63}$/;
+
+/**
+ * The path of `key` under `at`: `at.key` for a plain key, else the key
+ * JSON-quoted in brackets and cut to 64 characters, so that an empty, long
+ * or odd key still yields a field name that is never empty.
+ */
+const memberPath = (at: string, key: string): string =>
+  PLAIN_KEY.test(key)
+    ? at === ''
+      ? key
+      : `${at}.${key}`
+    : `${at}[${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)}]`;
+
 function rejectUnknownKeys(value: Record<string, unknown>, allowed: readonly string[], at: string) {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
       throw new InvalidRequestError(
-        at === '' ? key : `${at}.${key}`,
+        memberPath(at, key),
         `unknown field; allowed: ${allowed.join(', ')}`,
       );
     }

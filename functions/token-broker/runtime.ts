@@ -8,7 +8,8 @@ import type { BrokerConfig } from './config.ts';
 import { createCredentialsProvider, type SecretSource } from './credentials.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createTokenCache } from './token-cache.ts';
+import { createEmfMetrics, METRICS, type Metrics } from './metrics.ts';
+import { createTokenCache, type TokenCache } from './token-cache.ts';
 import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
 import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
 import type { HttpTransport } from './upstream/http-transport.ts';
@@ -29,6 +30,11 @@ export interface RuntimeOverrides {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Where metrics go.
+   * @default CloudWatch EMF lines on stdout
+   */
+  readonly metrics?: Metrics;
   /**
    * How upstream requests are sent.
    * @default node:https with keep-alive
@@ -54,18 +60,38 @@ export interface Runtime {
   readonly handler: ReturnType<typeof createHandler>;
   /** The logger everything writes to. */
   readonly logger: Logger;
+  /** The token cache, for its size (memory tests). */
+  readonly cache: TokenCache;
 }
 
 /** Wires the broker and handler for `config`. Performs no I/O. */
 export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides): Runtime {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, now });
+  const recorder = overrides.metrics ?? createEmfMetrics({ now });
   const credentials = createCredentialsProvider({
     source: overrides.secretSource,
     ttlSeconds: config.secretCacheSeconds,
+    maxStaleSeconds: config.secretMaxStaleSeconds,
     now,
     logger,
+    metrics: recorder,
   });
+  // Per container: see circuit-breaker.ts.
+  const breaker = createCircuitBreaker({
+    threshold: config.circuitBreakerThreshold,
+    cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
+    now,
+  });
+  // The breaker's state closes every request's metrics, so an alarm sees
+  // an open circuit even when no request reaches the upstream.
+  const metrics: Metrics = {
+    add: recorder.add,
+    flush(functionName) {
+      recorder.add(METRICS.circuitOpen, breaker.state() === 'closed' ? 0 : 1);
+      recorder.flush(functionName);
+    },
+  };
   const upstream = createResilientUpstream({
     client: createLoginClient({
       baseUrl: config.upstreamUrl,
@@ -74,12 +100,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
       ...(overrides.transport ? { transport: overrides.transport } : {}),
     }),
     credentials,
-    // Per container: see circuit-breaker.ts.
-    breaker: createCircuitBreaker({
-      threshold: config.circuitBreakerThreshold,
-      cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
-      now,
-    }),
+    breaker,
     limit: createConcurrencyLimit(config.upstreamMaxConcurrentLogins),
     maxRetries: config.upstreamMaxRetries,
     timeoutMs: config.upstreamTimeoutMs,
@@ -88,13 +109,15 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     ...(overrides.random ? { random: overrides.random } : {}),
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
   });
+  const cache = createTokenCache(config.tokenCacheMaxEntries);
   const broker = createBroker({
     credentials,
     upstream,
-    cache: createTokenCache(config.tokenCacheMaxEntries),
+    cache,
     now,
     minTokenValiditySeconds: config.minTokenValiditySeconds,
     upstreamBatchSize: config.upstreamBatchSize,
+    metrics,
   });
   const handler = createHandler({
     broker,
@@ -103,7 +126,8 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     deviceScopeClaim: config.deviceScopeClaim,
     allowedProductKeys: config.allowedProductKeys,
     corsAllowedOrigins: config.corsAllowedOrigins,
+    metrics,
     now,
   });
-  return { broker, handler, logger };
+  return { broker, handler, logger, cache };
 }

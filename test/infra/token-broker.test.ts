@@ -7,8 +7,14 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { DEFAULTS, ENV } from '../../functions/token-broker/config.ts';
+import {
+  FUNCTION_DIMENSION,
+  METRICS,
+  METRICS_NAMESPACE,
+} from '../../functions/token-broker/metrics.ts';
 import { ESBUILD_OPTIONS, HANDLER_ENTRY } from '../../infra/lambda-bundling.ts';
 import {
+  BROKER_METRICS,
   COGNITO_DEVICE_CLAIM,
   FUNCTION_ENV,
   RUNTIME_DEFAULTS,
@@ -144,6 +150,7 @@ describe('function', () => {
       circuitBreakerThreshold: 7,
       circuitBreakerCooldown: Duration.minutes(1),
       secretCacheDuration: Duration.seconds(60),
+      secretMaxStale: Duration.minutes(10),
       tokenCacheMaxEntries: 500,
       logLevel: 'warn',
     };
@@ -166,6 +173,7 @@ describe('function', () => {
       [ENV.circuitBreakerThreshold]: '7',
       [ENV.circuitBreakerCooldownSeconds]: '60',
       [ENV.secretCacheSeconds]: '60',
+      [ENV.secretMaxStaleSeconds]: '600',
       [ENV.tokenCacheMaxEntries]: '500',
       [ENV.logLevel]: 'warn',
     });
@@ -446,7 +454,7 @@ describe('authorizer', () => {
 });
 
 describe('alarms', () => {
-  test('watch function errors and throttles, API 5xx and p99 latency', () => {
+  test('watch function errors and throttles, API 5xx, p99 latency and the broker’s own metrics', () => {
     // Prepare
     const { template } = synthStack();
 
@@ -461,6 +469,9 @@ describe('alarms', () => {
       'AWS/ApiGateway/Latency',
       'AWS/Lambda/Errors',
       'AWS/Lambda/Throttles',
+      'VisualTokenBroker/CircuitBreakerOpen',
+      'VisualTokenBroker/SecretFetchFailures',
+      'VisualTokenBroker/UpstreamFailures',
     ]);
     expect(alarms.find((a) => a.MetricName === 'Latency')).toMatchObject({
       ExtendedStatistic: 'p99',
@@ -478,7 +489,7 @@ describe('alarms', () => {
 
     // Assess
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(7);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicArn]);
       expect(a.Properties.OKActions).toEqual([topicArn]);
@@ -502,7 +513,48 @@ describe('alarms', () => {
       Threshold: 3,
       AlarmActions: ['arn:aws:sns:eu-west-1:111122223333:ops'],
     });
-    expect(broker.alarms).toHaveLength(5);
+    expect(broker.alarms).toHaveLength(8);
+  });
+
+  test.each([
+    ['UpstreamFailures', 'Sum', 5],
+    ['CircuitBreakerOpen', 'Maximum', 1],
+    ['SecretFetchFailures', 'Sum', 1],
+  ])(
+    'alarm on the EMF metric %s (%s ≥ %i) for this function only',
+    (name, statistic, threshold) => {
+      // Prepare
+      const { template } = synthStack();
+      const functionId = onlyLogicalId(template, 'AWS::Lambda::Function');
+
+      // Act
+      const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+        .map((a) => a.Properties)
+        .find((a) => a.MetricName === name);
+
+      // Assess
+      expect(alarm).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        Statistic: statistic,
+        Threshold: threshold,
+        Period: 300,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Dimensions: [{ Name: FUNCTION_DIMENSION, Value: { Ref: functionId } }],
+      });
+    },
+  );
+
+  test('name the same metrics as the function emits', () => {
+    // Prepare
+    const emitted = Object.fromEntries(Object.entries(METRICS).map(([k, m]) => [k, m.name]));
+
+    // Act
+    const { namespace, dimension, ...watched } = BROKER_METRICS;
+
+    // Assess
+    expect(namespace).toBe(METRICS_NAMESPACE);
+    expect(dimension).toBe(FUNCTION_DIMENSION);
+    expect(watched).toEqual(emitted);
   });
 });
 
@@ -629,6 +681,7 @@ describe('stack settings', () => {
       upstreamTimeoutMs: '2000',
       allowedProductKeys: 'pk1, pk2',
       reservedConcurrency: '3',
+      secretMaxStaleSeconds: '120',
       logLevel: 'debug',
     };
 
@@ -644,6 +697,7 @@ describe('stack settings', () => {
           [ENV.maxDevicesPerRequest]: '25',
           [ENV.upstreamTimeoutMs]: '2000',
           [ENV.allowedProductKeys]: 'pk1,pk2',
+          [ENV.secretMaxStaleSeconds]: '120',
           [ENV.logLevel]: 'debug',
         },
       },

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       minTokenValiditySeconds: 300,
       upstreamBatchSize: 20,
       secretCacheSeconds: 300,
+      secretMaxStaleSeconds: 3600,
       upstreamTimeoutMs: 3000,
       corsAllowedOrigins: [],
       allowedProductKeys: undefined,
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
       [ENV.maxDevicesPerRequest]: '5',
       [ENV.minTokenValiditySeconds]: '60',
       [ENV.upstreamBatchSize]: '7',
+      [ENV.secretMaxStaleSeconds]: '0',
       [ENV.allowedProductKeys]: 'pkA, pkB',
       [ENV.corsAllowedOrigins]: 'https://www.example.com,http://127.0.0.1:3001',
     });
@@ -37,6 +39,7 @@ describe('loadConfig', () => {
       maxDevicesPerRequest: 5,
       minTokenValiditySeconds: 60,
       upstreamBatchSize: 7,
+      secretMaxStaleSeconds: 0,
       allowedProductKeys: ['pkA', 'pkB'],
       corsAllowedOrigins: ['https://www.example.com', 'http://127.0.0.1:3001'],
     });
@@ -44,6 +47,11 @@ describe('loadConfig', () => {
 
   it.each([
     ['SECRET_ID is missing', { UPSTREAM_URL: base.UPSTREAM_URL }, /SECRET_ID is required/],
+    [
+      'SECRET_MAX_STALE_SECONDS is over a day',
+      { ...base, SECRET_MAX_STALE_SECONDS: '86401' },
+      /SECRET_MAX_STALE_SECONDS must be a whole number from 0 to 86400/,
+    ],
     ['UPSTREAM_URL is missing', { SECRET_ID: 's' }, /UPSTREAM_URL is required/],
     [
       'UPSTREAM_URL is http',

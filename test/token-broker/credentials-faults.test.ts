@@ -1,10 +1,20 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  startUpstreamSimulator,
+  type UpstreamSimulator,
+} from '../../functions/local/upstream-simulator.ts';
+import { loadConfig } from '../../functions/token-broker/config.ts';
+import {
   createCredentialsProvider,
+  STALE_RETRY_MS,
   secretsManagerSource,
 } from '../../functions/token-broker/credentials.ts';
-import { captureLogger, PLANTED_SECRET } from '../support/fakes.ts';
+import type { HttpResponse } from '../../functions/token-broker/handler.ts';
+import { createEmfMetrics } from '../../functions/token-broker/metrics.ts';
+import { createRuntime } from '../../functions/token-broker/runtime.ts';
+import { httpApiEvent, lambdaContext } from '../support/events.ts';
+import { captureLogger, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
 import {
   type FakeSecretsManager,
   type SecretsManagerFault,
@@ -13,25 +23,30 @@ import {
 
 const SECRET_ID = 'visual-token-broker/credentials';
 
-describe('Secrets Manager faults, through the real SDK client', () => {
-  let endpoint: FakeSecretsManager;
-  beforeAll(async () => {
-    endpoint = await startFakeSecretsManager(PLANTED_SECRET);
-  });
-  afterAll(() => endpoint.close());
-  beforeEach(() => endpoint.fail('none'));
+let endpoint: FakeSecretsManager;
+beforeAll(async () => {
+  endpoint = await startFakeSecretsManager(PLANTED_SECRET);
+});
+afterAll(() => endpoint.close());
+beforeEach(() => endpoint.fail('none'));
 
-  const provider = () => {
+const sdkClient = () =>
+  new SecretsManagerClient({
+    endpoint: endpoint.url,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
+  });
+
+const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l));
+
+describe('Secrets Manager faults, through the real SDK client', () => {
+  const provider = (clock: { now: number } = { now: Date.now() }, maxStaleSeconds = 3600) => {
     const logger = captureLogger();
-    const client = new SecretsManagerClient({
-      endpoint: endpoint.url,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-    });
     const credentials = createCredentialsProvider({
-      source: secretsManagerSource(client, SECRET_ID),
+      source: secretsManagerSource(sdkClient(), SECRET_ID),
       ttlSeconds: 300,
-      now: Date.now,
+      maxStaleSeconds,
+      now: () => clock.now,
       logger,
     });
     return { credentials, logger };
@@ -66,8 +81,188 @@ describe('Secrets Manager faults, through the real SDK client', () => {
       // Assess
       expect(error).toMatchObject({ code });
       expect(endpoint.calls - before).toBe(attempts);
-      const line = logger.lines.map((l) => JSON.parse(l)).find((l) => l.level === 'error');
+      const line = parsed(logger.lines).find((l) => l.level === 'error');
       expect(line).toMatchObject({ secret: SECRET_ID });
+    },
+  );
+});
+
+describe('stale-if-error (SECRET_MAX_STALE_SECONDS)', () => {
+  const setup = (maxStaleSeconds = 3600) => {
+    const clock = { now: 1_795_305_600_000 };
+    const logger = captureLogger();
+    const metricLines: string[] = [];
+    const metrics = createEmfMetrics({ write: (l) => metricLines.push(l) });
+    const credentials = createCredentialsProvider({
+      source: secretsManagerSource(sdkClient(), SECRET_ID),
+      ttlSeconds: 300,
+      maxStaleSeconds,
+      now: () => clock.now,
+      logger,
+      metrics,
+    });
+    return { clock, logger, credentials, metrics, metricLines };
+  };
+
+  it('serves the cached secret when a refresh fails transiently, with a warning naming the secret', async () => {
+    // Prepare
+    const { clock, logger, credentials } = setup();
+    await credentials.get();
+    clock.now += 301_000;
+    endpoint.fail('serverError');
+    const before = endpoint.calls;
+    // Act
+    const served = await credentials.get();
+    // Assess
+    expect(served.password).toBe(PLANTED.password);
+    expect(endpoint.calls - before).toBe(3);
+    expect(parsed(logger.lines)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        secret: SECRET_ID,
+        errorName: 'CredentialsUnavailableError',
+        ageSeconds: 301,
+        maxStaleSeconds: 3600,
+      }),
+    ]);
+    expect(logger.lines.join('\n')).not.toContain(PLANTED.password);
+  });
+
+  it('asks the store again only after STALE_RETRY_MS while serving stale', async () => {
+    // Prepare
+    const { clock, credentials } = setup();
+    await credentials.get();
+    clock.now += 301_000;
+    endpoint.fail('reset');
+    await credentials.get();
+    const before = endpoint.calls;
+    // Act
+    await credentials.get();
+    const quiet = endpoint.calls - before;
+    clock.now += STALE_RETRY_MS;
+    await credentials.get();
+    // Assess
+    expect(quiet).toBe(0);
+    expect(endpoint.calls - before).toBe(3);
+  });
+
+  it('fails when the secret is older than the cache time plus SECRET_MAX_STALE_SECONDS', async () => {
+    // Prepare
+    const { clock, credentials, logger } = setup(600);
+    await credentials.get();
+    clock.now += (300 + 600) * 1000;
+    endpoint.fail('serverError');
+    // Act
+    const error = await credentials.get().catch((e: unknown) => e);
+    // Assess
+    expect(error).toMatchObject({ code: 'CREDENTIALS_UNAVAILABLE' });
+    expect(parsed(logger.lines)).toEqual([
+      expect.objectContaining({ level: 'error', secret: SECRET_ID }),
+    ]);
+  });
+
+  it.each<SecretsManagerFault>(['accessDenied', 'notFound'])(
+    'fails when a refresh finds %s: revoked access is never papered over',
+    async (fault) => {
+      // Prepare
+      const { clock, credentials } = setup();
+      await credentials.get();
+      clock.now += 301_000;
+      endpoint.fail(fault);
+      // Act
+      const error = await credentials.get().catch((e: unknown) => e);
+      // Assess
+      expect(error).toMatchObject({ code: 'CONFIGURATION_ERROR' });
+    },
+  );
+
+  it('fails when SECRET_MAX_STALE_SECONDS is 0', async () => {
+    // Prepare
+    const { clock, credentials } = setup(0);
+    await credentials.get();
+    clock.now += 301_000;
+    endpoint.fail('serverError');
+    // Act
+    const error = await credentials.get().catch((e: unknown) => e);
+    // Assess
+    expect(error).toMatchObject({ code: 'CREDENTIALS_UNAVAILABLE' });
+  });
+
+  it('counts fetches, failures and stale serves as metrics', async () => {
+    // Prepare
+    const { clock, credentials, metrics, metricLines } = setup();
+    await credentials.get();
+    clock.now += 301_000;
+    endpoint.fail('serverError');
+    await credentials.get();
+    await credentials.get();
+    // Act
+    metrics.flush('fn');
+    // Assess
+    expect(metricLines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ SecretFetches: 2, SecretFetchFailures: 1, StaleSecretServed: 2 }),
+    ]);
+  });
+});
+
+describe('Secrets Manager faults as the caller sees them (fail closed)', () => {
+  let simulator: UpstreamSimulator;
+  beforeAll(async () => {
+    simulator = await startUpstreamSimulator({ account: PLANTED });
+  });
+  afterAll(() => simulator.close());
+
+  const callOnce = async () => {
+    const logger = captureLogger();
+    const config = loadConfig(
+      { SECRET_ID: SECRET_ID, UPSTREAM_URL: simulator.url },
+      { allowLoopbackHttp: true },
+    );
+    const { handler } = createRuntime(config, {
+      secretSource: secretsManagerSource(sdkClient(), config.secretId),
+      logger,
+      metrics: createEmfMetrics({ write: () => {} }),
+    });
+    const response = (await handler(
+      httpApiEvent({ body: { devices: [{ productKey: 'pk1', deviceName: 'd1' }] } }),
+      lambdaContext(),
+    )) as HttpResponse;
+    return { response, logger };
+  };
+
+  it('answers 200 after the SDK retried throttling', async () => {
+    // Prepare
+    endpoint.fail('throttle', 2);
+    const before = simulator.requests();
+    // Act
+    const { response } = await callOnce();
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(simulator.requests() - before).toBe(1);
+  });
+
+  it.each<[SecretsManagerFault, number, string]>([
+    ['notFound', 500, 'CONFIGURATION_ERROR'],
+    ['accessDenied', 500, 'CONFIGURATION_ERROR'],
+    ['serverError', 503, 'CREDENTIALS_UNAVAILABLE'],
+    ['reset', 503, 'CREDENTIALS_UNAVAILABLE'],
+  ])(
+    'fails when Secrets Manager answers %s: %i %s, and never calls the upstream',
+    async (fault, status, code) => {
+      // Prepare
+      endpoint.fail(fault);
+      const before = simulator.requests();
+      // Act
+      const { response, logger } = await callOnce();
+      // Assess
+      expect(response.statusCode).toBe(status);
+      expect(response.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(response.body)).toMatchObject({ status, code });
+      expect(response.body).not.toContain(SECRET_ID);
+      expect(simulator.requests() - before).toBe(0);
+      expect(parsed(logger.lines)).toContainEqual(
+        expect.objectContaining({ level: 'error', secret: SECRET_ID }),
+      );
     },
   );
 });

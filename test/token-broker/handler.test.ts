@@ -183,6 +183,9 @@ describe('handler: direct invocation', () => {
       });
       expect((error as Error).stack).toBe(`${name}: ${(error as Error).message}`);
       expect((error as Error).message).not.toContain('password"');
+      // middy attaches the internal error to any error an onError hook throws.
+      expect((error as Error).cause).toBeUndefined();
+      expect(error).not.toHaveProperty('originalError');
     },
   );
 

@@ -30,6 +30,19 @@ describe('parseTokenRequest', () => {
       'devices[0].x',
       /unknown field/,
     ],
+    ['a field has an empty name', { devices: [device], '': 1 }, '[""]', /unknown field/],
+    [
+      'a device field has an odd name',
+      { devices: [{ ...device, 'a b': 1 }] },
+      'devices[0]["a b"]',
+      /unknown field/,
+    ],
+    [
+      'a field has a long name',
+      { devices: [device], ['k'.repeat(100)]: 1 },
+      `[${JSON.stringify(`${'k'.repeat(64)}…`)}]`,
+      /unknown field/,
+    ],
     [
       '__proto__ is smuggled in',
       JSON.parse('{"devices":[],"__proto__":{"a":1}}'),

@@ -196,3 +196,106 @@ describe('upstream faults as the caller sees them', () => {
     await expect(invoke).rejects.toMatchObject({ name: 'UpstreamUnavailableError' });
   });
 });
+
+/** One row of the fault matrix: what the simulator plays and what the caller must see. */
+interface FaultRow {
+  readonly fault: SimulatorFault;
+  readonly status: number;
+  readonly code: string;
+  readonly attempts: number;
+  readonly remainingMs?: number;
+  readonly env?: Record<string, string>;
+}
+
+const MATRIX: ReadonlyArray<[string, FaultRow]> = [
+  [
+    'latency beyond the Lambda deadline',
+    {
+      fault: { kind: 'delay', delayMs: 5000 },
+      status: 504,
+      code: 'UPSTREAM_TIMEOUT',
+      attempts: 1,
+      remainingMs: 1500,
+    },
+  ],
+  [
+    'latency beyond the attempt timeout',
+    {
+      fault: { kind: 'delay', delayMs: 5000 },
+      status: 504,
+      code: 'UPSTREAM_TIMEOUT',
+      attempts: 3,
+      env: { UPSTREAM_TIMEOUT_MS: '150' },
+    },
+  ],
+  [
+    'a connection reset',
+    { fault: { kind: 'reset' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 3 },
+  ],
+  ['a 500', { fault: { kind: 'status-500' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 3 }],
+  ['a 503', { fault: { kind: 'status-503' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 3 }],
+  ['a 429', { fault: { kind: 'status-429' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 3 }],
+  ['a redirect', { fault: { kind: 'redirect' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 1 }],
+  [
+    'malformed JSON',
+    { fault: { kind: 'malformed' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 1 },
+  ],
+  [
+    'an oversized body',
+    { fault: { kind: 'oversize' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 1 },
+  ],
+  [
+    'success:false',
+    { fault: { kind: 'success-false' }, status: 502, code: 'UPSTREAM_REJECTED', attempts: 1 },
+  ],
+  [
+    'a 401 from the gateway',
+    { fault: { kind: 'unauthorized' }, status: 502, code: 'UPSTREAM_REJECTED', attempts: 1 },
+  ],
+  [
+    'a partial list',
+    { fault: { kind: 'partial' }, status: 200, code: 'UPSTREAM_NO_TOKEN', attempts: 1 },
+  ],
+  [
+    'a wrong JWT sub',
+    { fault: { kind: 'wrong-sub' }, status: 200, code: 'UPSTREAM_INVALID_TOKEN', attempts: 1 },
+  ],
+];
+
+describe('the upstream fault matrix', () => {
+  it.each(MATRIX)(
+    'answers %s with the right status, code and attempts, inside the Lambda deadline',
+    async (_name, row) => {
+      // Prepare
+      const { sim, handler, logger } = await setup(row.fault, {
+        UPSTREAM_MAX_RETRIES: '2',
+        CIRCUIT_BREAKER_THRESHOLD: '10',
+        ...row.env,
+      });
+      const context = lambdaContext(row.remainingMs ?? 10_000);
+      // Act
+      const response = (await handler(
+        httpApiEvent({ body: { devices: [dev(1), dev(2)] } }),
+        context,
+      )) as HttpResponse;
+      const timeLeft = context.getRemainingTimeInMillis();
+      // Assess
+      expect(timeLeft).toBeGreaterThan(0);
+      expect(response.statusCode).toBe(row.status);
+      const body = JSON.parse(response.body);
+      if (row.status === 200) {
+        expect(body.tokens).toHaveLength(1);
+        expect(body.failures).toEqual([expect.objectContaining({ code: row.code })]);
+      } else {
+        expect(body).toMatchObject({ status: row.status, code: row.code });
+        expect(response.headers['content-type']).toBe('application/problem+json');
+      }
+      expect(sim.requests()).toBe(row.attempts);
+      const line = logger.lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.message === 'token request');
+      expect(line).toMatchObject({ upstreamAttempts: row.attempts, status: row.status });
+      assertNoSecrets(response, logger.lines);
+    },
+  );
+});
