@@ -17,6 +17,7 @@ import { DEV_ACCOUNT, startUpstreamSimulator } from '../functions/local/upstream
 import { ENV, loadConfig } from '../functions/token-broker/config.ts';
 import { secretsManagerSource } from '../functions/token-broker/credentials.ts';
 import { createLogger } from '../functions/token-broker/log.ts';
+import { createEmfMetrics } from '../functions/token-broker/metrics.ts';
 import { createRuntime } from '../functions/token-broker/runtime.ts';
 import { LOGIN_PATH } from '../functions/token-broker/upstream/login-client.ts';
 import { ESBUILD_OPTIONS, HANDLER_ENTRY } from '../infra/lambda-bundling.ts';
@@ -250,6 +251,8 @@ const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
 const ours = createRuntime(ourConfig, {
   secretSource: secretsManagerSource(new SecretsManagerClient({}), SECRET_ID),
   logger: createLogger({ level: 'warn' }),
+  // Built as in Lambda, not written: the terminal's cost is not the broker's.
+  metrics: createEmfMetrics({ write: () => {} }),
 });
 const DEVICES = 20;
 const REQUESTS = 1000;

@@ -117,6 +117,21 @@ const lowerCaseKeys = (headers: unknown): Record<string, string | undefined> => 
   return out;
 };
 
+/**
+ * The `Origin` header without copying every header: payload 2.0 lower-cases
+ * names, so the direct look-up nearly always hits; payload 1.0 keeps the
+ * client's case.
+ */
+function originOf(headers: unknown): string | undefined {
+  if (!isRecord(headers)) return undefined;
+  const direct = headers.origin;
+  if (typeof direct === 'string') return direct;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string' && name.toLowerCase() === 'origin') return value;
+  }
+  return undefined;
+}
+
 /** Maps both payload versions onto one request shape, so the rest is shared. */
 function toHttpRequest(kind: EventKind, event: Record<string, unknown>): HttpRequest {
   const ctx = event.requestContext as Record<string, unknown>;
@@ -348,7 +363,7 @@ export function createHandler(deps: HandlerDependencies) {
     before(request) {
       const raw = request.event;
       if (classify(raw) === EVENT_KINDS.direct) return;
-      request.internal.origin = lowerCaseKeys((raw as Record<string, unknown>).headers).origin;
+      request.internal.origin = originOf((raw as Record<string, unknown>).headers);
       request.internal.corsHttp = true;
     },
     after: addCorsHeaders,

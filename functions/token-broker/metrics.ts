@@ -74,6 +74,12 @@ export interface EmfMetricsOptions {
   readonly now?: () => number;
 }
 
+const DEFINITION_JSON = new Map<MetricDefinition, string>(
+  Object.values(METRICS).map((m) => [m, JSON.stringify({ Name: m.name, Unit: m.unit })]),
+);
+const FUNCTION_DIMENSIONS_JSON = JSON.stringify([[FUNCTION_DIMENSION]]);
+const CODE_DIMENSIONS_JSON = JSON.stringify([[FUNCTION_DIMENSION, ERROR_CODE_DIMENSION]]);
+
 /** EMF allows at most 100 values per metric per line. */
 const MAX_VALUES = 100;
 
@@ -84,27 +90,22 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): Metrics {
   // Key: '' for the function-level set, else an error code.
   let pending = new Map<string, Map<MetricDefinition, number[]>>();
 
+  // Written as text from precomputed parts: one line per request on the warm
+  // path. Names and units are constants; values and dimension values go
+  // through JSON.stringify.
   const line = (functionName: string, code: string, values: Map<MetricDefinition, number[]>) => {
-    const dims =
-      code === '' ? [[FUNCTION_DIMENSION]] : [[FUNCTION_DIMENSION, ERROR_CODE_DIMENSION]];
-    const record: Record<string, unknown> = {
-      _aws: {
-        Timestamp: now(),
-        CloudWatchMetrics: [
-          {
-            Namespace: METRICS_NAMESPACE,
-            Dimensions: dims,
-            Metrics: [...values.keys()].map((m) => ({ Name: m.name, Unit: m.unit })),
-          },
-        ],
-      },
-      [FUNCTION_DIMENSION]: functionName,
-      ...(code === '' ? {} : { [ERROR_CODE_DIMENSION]: code }),
-    };
+    let definitions = '';
+    let fields = '';
     for (const [metric, list] of values) {
-      record[metric.name] = list.length === 1 ? list[0] : list.slice(0, MAX_VALUES);
+      definitions += `${definitions === '' ? '' : ','}${DEFINITION_JSON.get(metric)}`;
+      const value = list.length === 1 ? list[0] : list.slice(0, MAX_VALUES);
+      fields += `,"${metric.name}":${JSON.stringify(value)}`;
     }
-    write(JSON.stringify(record));
+    const dimensions = code === '' ? FUNCTION_DIMENSIONS_JSON : CODE_DIMENSIONS_JSON;
+    const codeField = code === '' ? '' : `,"${ERROR_CODE_DIMENSION}":${JSON.stringify(code)}`;
+    write(
+      `{"_aws":{"Timestamp":${now()},"CloudWatchMetrics":[{"Namespace":"${METRICS_NAMESPACE}","Dimensions":${dimensions},"Metrics":[${definitions}]}]},"${FUNCTION_DIMENSION}":${JSON.stringify(functionName)}${codeField}${fields}}`,
+    );
   };
 
   const record = (key: string, metric: MetricDefinition, value: number) => {

@@ -111,6 +111,8 @@ export interface RawBody {
   readonly isBase64Encoded: boolean;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
@@ -125,13 +127,19 @@ export function parseJsonBody(raw: RawBody): unknown {
   // Measure before decoding so a huge body costs nothing more than its length check.
   const approxBytes = raw.isBase64Encoded ? Math.floor((body.length * 3) / 4) : body.length;
   if (approxBytes > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = raw.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (cause) {
-    throw new InvalidRequestError('body', 'is not valid UTF-8', { cause });
+  let text = body;
+  if (raw.isBase64Encoded) {
+    const bytes = Buffer.from(body, 'base64');
+    if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+    try {
+      text = UTF8.decode(bytes);
+    } catch (cause) {
+      throw new InvalidRequestError('body', 'is not valid UTF-8', { cause });
+    }
+  } else if (body.length * 3 > MAX_BODY_BYTES && Buffer.byteLength(body) > MAX_BODY_BYTES) {
+    // A JS string is already decoded text; only its UTF-8 size is in
+    // question, and only when it could exceed the limit at 3 bytes a char.
+    throw tooLarge();
   }
   if (text.trim() === '') throw new InvalidRequestError('body', 'is required');
   try {
