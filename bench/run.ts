@@ -15,7 +15,10 @@ import { build } from 'esbuild';
 import { issueDevToken } from '../functions/local/dev-issuer.ts';
 import { DEV_ACCOUNT, startUpstreamSimulator } from '../functions/local/upstream-simulator.ts';
 import { ENV, loadConfig } from '../functions/token-broker/config.ts';
-import { secretsManagerSource } from '../functions/token-broker/credentials.ts';
+import {
+  createSecretsManagerClient,
+  secretsManagerSource,
+} from '../functions/token-broker/credentials.ts';
 import { createLogger } from '../functions/token-broker/log.ts';
 import { createEmfMetrics } from '../functions/token-broker/metrics.ts';
 import { createRuntime } from '../functions/token-broker/runtime.ts';
@@ -247,9 +250,8 @@ Object.assign(process.env, sdkEnvFor(plainSm.url), {
 });
 const { handler: naiveHandler } = await import('./naive-handler.ts');
 const ourConfig = loadConfig(process.env, { allowLoopbackHttp: true });
-const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
 const ours = createRuntime(ourConfig, {
-  secretSource: secretsManagerSource(new SecretsManagerClient({}), SECRET_ID),
+  secretSource: secretsManagerSource(createSecretsManagerClient(), SECRET_ID),
   logger: createLogger({ level: 'warn' }),
   // Built as in Lambda, not written: the terminal's cost is not the broker's.
   metrics: createEmfMetrics({ write: () => {} }),

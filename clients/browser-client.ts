@@ -160,6 +160,18 @@ function checkDevices(devices: readonly DeviceKey[]): void {
   });
 }
 
+/**
+ * API Gateway answers two errors itself, before the broker runs, with a plain
+ * `{"message": …}` body: the JWT authorizer's 401 and stage throttling's 429.
+ */
+function gatewayProblem(status: number): Problem {
+  if (status === 401) {
+    return { code: 'UNAUTHENTICATED', detail: 'The bearer token is missing or invalid' };
+  }
+  if (status === 429) return { code: 'THROTTLED', detail: 'Too many requests; retry later' };
+  return {};
+}
+
 /** Gets visual tokens from the broker, with caching, coalescing and batching. */
 export class TokenBrokerClient {
   readonly #options: TokenBrokerClientOptions;
@@ -277,9 +289,13 @@ export class TokenBrokerClient {
     const body = await response.json().catch(() => undefined);
     if (!response.ok || !body || !Array.isArray(body.tokens)) {
       const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+      const problem: Problem =
+        /problem\+json/.test(response.headers.get('content-type') ?? '') && body
+          ? body
+          : gatewayProblem(response.status);
       throw new TokenBrokerHttpError(
         response.status,
-        /problem\+json/.test(response.headers.get('content-type') ?? '') && body ? body : {},
+        problem,
         Number.isFinite(retryAfter) ? retryAfter : undefined,
       );
     }

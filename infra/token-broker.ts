@@ -338,7 +338,12 @@ function checkOrigins(origins: readonly string[]): string[] {
     } catch {
       url = undefined;
     }
-    if (url === undefined || origin.includes('*') || url.origin !== origin) {
+    if (
+      url === undefined ||
+      origin.includes('*') ||
+      url.origin !== origin ||
+      !/^https?:$/.test(url.protocol)
+    ) {
       throw new PropError(
         'corsAllowedOrigins',
         `entries must be exact origins such as https://app.example.com, got "${origin.slice(0, 80)}"`,
@@ -578,7 +583,8 @@ export class TokenBroker extends Construct {
               allowOrigins: corsOrigins,
               allowMethods: [CorsHttpMethod.POST],
               allowHeaders: ['Authorization', 'Content-Type'],
-              maxAge: Duration.hours(1),
+              // As the local server's preflight (functions/token-broker/cors.ts).
+              maxAge: Duration.seconds(600),
             },
     });
     this.api.addRoutes({

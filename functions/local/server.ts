@@ -10,11 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { ENV, loadConfig } from '../token-broker/config.ts';
 import { corsPreflightHeaders, corsResponseHeaders } from '../token-broker/cors.ts';
-import { type SecretSource, secretsManagerSource } from '../token-broker/credentials.ts';
+import {
+  createSecretsManagerClient,
+  type SecretSource,
+  secretsManagerSource,
+} from '../token-broker/credentials.ts';
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
 import { type HttpResponse, toProblem } from '../token-broker/handler.ts';
 import type { Logger } from '../token-broker/log.ts';
@@ -261,7 +264,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       secretFile !== undefined
         ? fileSource(secretFile)
         : env[ENV.secretId] !== undefined
-          ? secretsManagerSource(new SecretsManagerClient({}), config.secretId)
+          ? secretsManagerSource(createSecretsManagerClient(), config.secretId)
           : devSecretSource(account);
     const { handler } = createRuntime(config, {
       secretSource,
@@ -270,7 +273,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
     const verify = await createDevVerifier(options.keyFile);
 
+    // Filled in once the port is known. A request naming any other host is a
+    // DNS-rebinding attempt from a web page: with a real secret configured,
+    // answering it would hand real tokens to that page.
+    const hosts = new Set<string>();
     const server = createServer(async (req, res) => {
+      if (!hosts.has(req.headers.host ?? '')) {
+        req.resume();
+        res.writeHead(421, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+        res.end('Misdirected request: this server answers only to 127.0.0.1 and localhost\n');
+        return;
+      }
       const requestId = randomUUID();
       // The server's own answers carry the same CORS headers as the handler's,
       // so a browser can read a 401 or 404 from an allowed origin.
@@ -333,6 +346,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       server.listen(port, '127.0.0.1', resolve);
     });
     const address = server.address() as AddressInfo;
+    hosts.add(`127.0.0.1:${address.port}`).add(`localhost:${address.port}`);
     return {
       url: `http://127.0.0.1:${address.port}`,
       simulator,
@@ -360,7 +374,7 @@ export async function banner(server: LocalServer): Promise<string> {
   });
   return [
     `visual-token-broker ready on ${server.url}`,
-    `  upstream: ${server.simulator ? `built-in simulator at ${server.simulator.url}` : 'UPSTREAM_URL'}`,
+    `  upstream: ${server.simulator ? `built-in simulator at ${server.simulator.url}` : ENV.upstreamUrl}`,
     `  secret:   ${server.secretDescription}`,
     `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
     '',

@@ -226,7 +226,9 @@ function parseUpstreamUrl(raw: string, allowLoopbackHttp: boolean): string {
   } catch {
     throw new ConfigurationError(`${name} is not a valid URL`);
   }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
+  // An IPv4 literal in 127/8 (URL has normalised it), not any name that
+  // merely starts with "127.".
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127(?:\.\d{1,3}){3}$/.test(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowLoopbackHttp && loopback)) {
     throw new ConfigurationError(
       `${name} must use https:${allowLoopbackHttp ? ' (http: is allowed only to loopback)' : ''}`,

@@ -2,7 +2,7 @@
  * Developer credentials: the Secrets Manager port, shape validation, and a
  * TTL cache that fetches once however many requests arrive together.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError, CredentialsUnavailableError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
@@ -214,6 +214,33 @@ const CONFIGURATION_FAULTS = new Set([
   'InvalidRequestException',
   'ValidationException',
 ]);
+
+/**
+ * Time limits of one Secrets Manager attempt, in milliseconds. The SDK sets
+ * none by default, and one read is shared by every request waiting for the
+ * secret, so a hung connection would otherwise hang them all. With the SDK's
+ * three attempts a dead endpoint costs at most about 9 s, inside the
+ * function's timeout, and ends in CREDENTIALS_UNAVAILABLE.
+ */
+export const SECRETS_MANAGER_TIMEOUTS = {
+  connectionTimeout: 1000,
+  requestTimeout: 2000,
+} as const;
+
+/** Creates the Secrets Manager client the broker reads its secret with. */
+export function createSecretsManagerClient(
+  timeouts: {
+    readonly connectionTimeout: number;
+    readonly requestTimeout: number;
+  } = SECRETS_MANAGER_TIMEOUTS,
+  config: ConstructorParameters<typeof SecretsManagerClient>[0] = {},
+): SecretsManagerClient {
+  // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes.
+  return new SecretsManagerClient({
+    ...config,
+    requestHandler: { ...timeouts, throwOnRequestTimeout: true },
+  });
+}
 
 /** Reads the secret string from AWS Secrets Manager. */
 export function secretsManagerSource(client: SecretsManagerClient, secretId: string): SecretSource {

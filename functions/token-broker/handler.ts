@@ -224,11 +224,16 @@ export function toProblem(error: unknown, requestId: string) {
   } as const;
 }
 
-/** Extra HTTP headers an error calls for (`Retry-After` while the circuit is open). */
+/**
+ * Extra HTTP headers an error calls for: `Retry-After` while the circuit is
+ * open, and `Allow` on a 405 (RFC 9110 §15.5.6).
+ */
 export function problemHeaders(error: unknown): Record<string, string> {
-  return error instanceof UpstreamUnavailableError
-    ? { 'retry-after': String(error.retryAfterSeconds) }
-    : {};
+  if (error instanceof UpstreamUnavailableError) {
+    return { 'retry-after': String(error.retryAfterSeconds) };
+  }
+  if (error instanceof MethodNotAllowedError) return { allow: 'POST' };
+  return {};
 }
 
 /**
@@ -349,9 +354,11 @@ export function createHandler(deps: HandlerDependencies) {
   };
 
   /**
-   * Adds the CORS headers to every HTTP response, errors included (API
-   * Gateway's CORS answers preflight only). Hand-written: @middy/http-cors
-   * also matches origins by pattern, and the rule here is exact match only.
+   * Adds the CORS headers to every HTTP response, errors included, wherever
+   * no one else does: the local server, a REST API, an HTTP API without CORS
+   * configured (with it, API Gateway sets them from the same list and drops
+   * ours). Hand-written: @middy/http-cors also matches origins by pattern,
+   * and the rule here is exact match only.
    */
   const cors: middy.MiddlewareObj<
     unknown,

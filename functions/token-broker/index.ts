@@ -3,14 +3,13 @@
  * setting fails the cold start with the variable's name instead of failing
  * every request. The secret is read on first use, never at import.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from './config.ts';
-import { secretsManagerSource } from './credentials.ts';
+import { createSecretsManagerClient, secretsManagerSource } from './credentials.ts';
 import { createRuntime } from './runtime.ts';
 
 const config = loadConfig(process.env);
 
 /** The Lambda handler: `index.handler`. */
 export const handler = createRuntime(config, {
-  secretSource: secretsManagerSource(new SecretsManagerClient({}), config.secretId),
+  secretSource: secretsManagerSource(createSecretsManagerClient(), config.secretId),
 }).handler;

@@ -64,13 +64,18 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
  * The loggable summary of an error: its class, code and message, and those of
  * its causes. Never the stack's locals, never a value of the secret.
  */
-export function describeError(error: unknown): LogFields {
+export function describeError(error: unknown, depth = 0): LogFields {
   if (!(error instanceof Error)) return { errorType: typeof error };
   const code = (error as { code?: unknown }).code;
   return {
     errorName: error.name,
     ...(typeof code === 'string' ? { errorCode: code } : {}),
     errorMessage: error.message,
-    ...(error.cause === undefined ? {} : { cause: describeError(error.cause) }),
+    // Bounded: a cause chain may loop back on itself.
+    ...(error.cause === undefined || depth >= MAX_CAUSE_DEPTH
+      ? {}
+      : { cause: describeError(error.cause, depth + 1) }),
   };
 }
+
+const MAX_CAUSE_DEPTH = 4;

@@ -5,6 +5,7 @@
  * against real responses of the local server. Not part of the Lambda bundle:
  * only the local server and the tests import it.
  */
+import { DEFAULTS, ENV } from './config.ts';
 import { DEVICE_FAILURE_CODES, type ERROR_CODES } from './errors.ts';
 import { DEVICE_NAME_PATTERN, MAX_BODY_BYTES, PRODUCT_KEY_PATTERN } from './request.ts';
 
@@ -336,7 +337,7 @@ export const OPENAPI_DOCUMENT = {
         type: 'object',
         additionalProperties: false,
         required: ['devices'],
-        description: `At most ${MAX_BODY_BYTES} bytes. The most devices per request is a deployment setting (\`MAX_DEVICES_PER_REQUEST\`, default 50).`,
+        description: `At most ${MAX_BODY_BYTES} bytes. The most devices per request is a deployment setting (\`${ENV.maxDevicesPerRequest}\`, default ${DEFAULTS.maxDevicesPerRequest}).`,
         properties: {
           devices: { type: 'array', minItems: 1, maxItems: 500, items: ref('DeviceKey') },
         },

@@ -144,8 +144,10 @@ export function parseJsonBody(raw: RawBody): unknown {
   if (text.trim() === '') throw new InvalidRequestError('body', 'is required');
   try {
     return JSON.parse(text);
-  } catch (cause) {
-    throw new InvalidRequestError('body', 'is not valid JSON', { cause });
+  } catch {
+    // The parser's message quotes the body (a token or password pasted into
+    // it would reach the log), so it is not kept as the cause.
+    throw new InvalidRequestError('body', 'is not valid JSON');
   }
 }
 

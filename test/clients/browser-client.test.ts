@@ -287,6 +287,23 @@ describe('TokenBrokerClient error mapping', () => {
     expect(error).toMatchObject({ status: 502, code: 'UNEXPECTED_RESPONSE', detail: 'HTTP 502' });
   });
 
+  it.each([
+    [401, '{"message":"Unauthorized"}', 'UNAUTHENTICATED'],
+    [429, '{"message":"Too Many Requests"}', 'THROTTLED'],
+  ])('fails when API Gateway itself answers %i, with %s', async (status, body, code) => {
+    // Prepare
+    const doFetch = answering(
+      () => new Response(body, { status, headers: { 'content-type': 'application/json' } }),
+    );
+    // Act
+    const error = await client(doFetch)
+      .getTokens([A])
+      .catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(TokenBrokerHttpError);
+    expect(error).toMatchObject({ status, code });
+  });
+
   it('fails when the broker cannot be reached, with NETWORK_ERROR and the cause kept', async () => {
     // Prepare
     const cause = new TypeError('fetch failed');

@@ -358,7 +358,7 @@ describe('HTTP API', () => {
         AllowOrigins: ['https://app.example.com', 'https://admin.example.com'],
         AllowMethods: ['POST'],
         AllowHeaders: ['Authorization', 'Content-Type'],
-        MaxAge: 3600,
+        MaxAge: 600,
       },
     });
     expect(functionProps(template).Environment.Variables[ENV.corsAllowedOrigins]).toBe(origins);
@@ -757,6 +757,11 @@ describe('bad props fail synth with a clear message', () => {
     [
       'a CORS origin has a path',
       { corsAllowedOrigins: ['https://app.example.com/'] },
+      /corsAllowedOrigins entries must be exact origins/,
+    ],
+    [
+      'an origin is not http or https',
+      { corsAllowedOrigins: ['ws://app.example.com'] },
       /corsAllowedOrigins entries must be exact origins/,
     ],
     [

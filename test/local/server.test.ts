@@ -173,6 +173,41 @@ describe('local server authentication', () => {
   });
 });
 
+describe('local server host check', () => {
+  it('fails when the Host header names another host (DNS rebinding), with 421 and no answer from the broker', async () => {
+    // Prepare
+    const { request } = await import('node:http');
+    const url = new URL(server.url);
+    // Act
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/2015-03-31/functions/visual-token-broker/invocations',
+          headers: { host: 'evil.example', 'content-type': 'text/plain' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ devices: [{ productKey: 'pkA', deviceName: 'dev1' }] }));
+    });
+    // Assess
+    expect(status).toBe(421);
+  });
+
+  it('answers to localhost as well as 127.0.0.1', async () => {
+    // Act
+    const response = await fetch(`${server.url.replace('127.0.0.1', 'localhost')}/openapi.json`);
+    // Assess
+    expect(response.status).toBe(200);
+  });
+});
+
 describe('local server scope', () => {
   it('fails with 403 for a device outside the token grants and logs in for none', async () => {
     // Prepare

@@ -16,6 +16,7 @@ export const SECRETS_MANAGER_FAULTS = {
   accessDenied: 'accessDenied',
   serverError: 'serverError',
   reset: 'reset',
+  hang: 'hang',
 } as const;
 
 /** A fault mode of the fake endpoint. */
@@ -23,7 +24,7 @@ export type SecretsManagerFault =
   (typeof SECRETS_MANAGER_FAULTS)[keyof typeof SECRETS_MANAGER_FAULTS];
 
 const FAULT_ANSWERS: Record<
-  Exclude<SecretsManagerFault, 'none' | 'reset'>,
+  Exclude<SecretsManagerFault, 'none' | 'reset' | 'hang'>,
   { status: number; type: string; message: string }
 > = {
   throttle: { status: 400, type: 'ThrottlingException', message: 'Rate exceeded' },
@@ -91,6 +92,8 @@ export async function startFakeSecretsManager(
     calls += 1;
     const active = remaining > 0 ? fault : 'none';
     if (active !== 'none') remaining -= 1;
+    // Accepts the request and never answers, as a black-holed connection does.
+    if (active === 'hang') return;
     if (active === 'reset') {
       req.socket.destroy();
       return;

@@ -120,4 +120,12 @@ describe('loadConfig', () => {
     expect(local.upstreamUrl).toBe('http://127.0.0.1:8080');
     expect(remote).toThrow(/http: is allowed only to loopback/);
   });
+
+  it('fails when a host name merely starts with "127." in local mode', () => {
+    // Act
+    const act = () =>
+      loadConfig({ ...base, UPSTREAM_URL: 'http://127.evil.example' }, { allowLoopbackHttp: true });
+    // Assess
+    expect(act).toThrow(/http: is allowed only to loopback/);
+  });
 });

@@ -7,6 +7,7 @@ import {
 import { loadConfig } from '../../functions/token-broker/config.ts';
 import {
   createCredentialsProvider,
+  createSecretsManagerClient,
   STALE_RETRY_MS,
   secretsManagerSource,
 } from '../../functions/token-broker/credentials.ts';
@@ -85,6 +86,35 @@ describe('Secrets Manager faults, through the real SDK client', () => {
       expect(line).toMatchObject({ secret: SECRET_ID });
     },
   );
+});
+
+describe('a Secrets Manager endpoint that never answers', () => {
+  it('fails with CREDENTIALS_UNAVAILABLE once the client time limits run out, instead of hanging', async () => {
+    // Prepare
+    endpoint.fail('hang');
+    const before = endpoint.calls;
+    const logger = captureLogger();
+    const client = createSecretsManagerClient(
+      { connectionTimeout: 100, requestTimeout: 150 },
+      {
+        endpoint: endpoint.url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
+      },
+    );
+    const credentials = createCredentialsProvider({
+      source: secretsManagerSource(client, SECRET_ID),
+      ttlSeconds: 300,
+      maxStaleSeconds: 3600,
+      now: Date.now,
+      logger,
+    });
+    // Act
+    const error = await credentials.get().catch((e: unknown) => e);
+    // Assess
+    expect(error).toMatchObject({ code: 'CREDENTIALS_UNAVAILABLE' });
+    expect(endpoint.calls - before).toBe(3);
+  });
 });
 
 describe('stale-if-error (SECRET_MAX_STALE_SECONDS)', () => {

@@ -86,6 +86,30 @@ describe('handler: HTTP API payload 2.0', () => {
     },
   );
 
+  it('fails when the method is not POST, with an Allow header', async () => {
+    // Prepare
+    const { handler } = handlerHarness();
+    // Act
+    const response = (await handler(
+      httpApiEvent({ method: 'PUT' }),
+      lambdaContext(),
+    )) as HttpResponse;
+    // Assess
+    expect(response.statusCode).toBe(405);
+    expect(response.headers).toMatchObject({ allow: 'POST' });
+  });
+
+  it('fails when the body is malformed, and keeps the body out of the log', async () => {
+    // Prepare
+    const { handler, logger } = handlerHarness();
+    const body = '{"devices": Bearer eyJsecret-looking-text';
+    // Act
+    const response = (await handler(httpApiEvent({ body }), lambdaContext())) as HttpResponse;
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(logger.lines.join('\n')).not.toContain('eyJsecret');
+  });
+
   it('names the field at fault', async () => {
     // Prepare
     const { handler } = handlerHarness();
