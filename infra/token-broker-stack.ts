@@ -53,6 +53,7 @@ export class TokenBrokerStack extends Stack {
     super(scope, id, props);
     const ctx = new ContextReader(this);
     const k = CONTEXT_KEYS;
+    rejectUnknownSettings(this);
     const upstreamUrl = ctx.string(k.upstreamUrl);
     if (upstreamUrl === undefined) {
       Annotations.of(this).addWarningV2(
@@ -113,6 +114,22 @@ export class TokenBrokerStack extends Stack {
  * Reads context values, which are strings with `-c key=value` and may be
  * numbers or arrays in cdk.json. Bad values fail naming the key.
  */
+/**
+ * A misspelt setting (`upstreamURL`, `corsOrigins`) would otherwise be
+ * ignored and the default deployed. Only plain camelCase keys are ours to
+ * judge; CDK's own keys carry `:`, `/`, `@` or `-`.
+ */
+function rejectUnknownSettings(stack: Stack) {
+  const known: readonly string[] = Object.values(CONTEXT_KEYS);
+  for (const key of Object.keys(stack.node.getAllContext())) {
+    if (!/^[a-z][A-Za-z0-9]*$/.test(key) || known.includes(key)) continue;
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+    Annotations.of(stack).addError(
+      `Unknown setting "${key}" in CDK context${near ? `; did you mean "${near}"?` : ''} Settings: ${known.join(', ')}.`,
+    );
+  }
+}
+
 class ContextReader {
   private readonly scope: Construct;
 

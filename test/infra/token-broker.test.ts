@@ -817,3 +817,31 @@ describe('bad props fail synth with a clear message', () => {
     expect(act).toThrow(message);
   });
 });
+
+describe('stack settings: typos', () => {
+  test('fails when a context setting is misspelt, naming the setting it resembles', () => {
+    // Prepare
+    const { stack } = synthStack({ upstreamURL: 'https://gateway.example.com' });
+    // Act
+    const errors = Annotations.fromStack(stack).findError('*', Match.anyValue());
+    // Assess
+    expect(errors.map((e) => e.entry.data)).toEqual([
+      expect.stringContaining(
+        'Unknown setting "upstreamURL" in CDK context; did you mean "upstreamUrl"?',
+      ),
+    ]);
+  });
+
+  test('accepts every documented setting and CDK’s own context keys', () => {
+    // Prepare
+    const { stack } = synthStack({
+      upstreamUrl: 'https://gateway.example.com',
+      '@aws-cdk/core:newStyleStackSynthesis': true,
+      'acknowledged-issue-numbers': [1],
+    });
+    // Act
+    const errors = Annotations.fromStack(stack).findError('*', Match.anyValue());
+    // Assess
+    expect(errors).toEqual([]);
+  });
+});
