@@ -5,5 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // In CI, also a machine-readable result, from which .ci/run prints a
+    // plain "N passed, N failed" line.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: 'dist/vitest.json' }]]
+      : ['default'],
   },
 });
