@@ -21,14 +21,12 @@ export interface TestCa {
 export function makeTestCa(dir: string): TestCa {
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  // A fresh P-256 key, unencrypted, for each certificate.
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
+    ...newKey,
     '-keyout',
     file('ca.key'),
     '-out',
@@ -40,11 +38,7 @@ export function makeTestCa(dir: string): TestCa {
   );
   openssl(
     'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
+    ...newKey,
     '-keyout',
     file('server.key'),
     '-out',

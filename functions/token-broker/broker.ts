@@ -248,16 +248,16 @@ export function createBroker(deps: BrokerDependencies): Broker {
           ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
         });
       }
-      // Synchronous since the lookups above, so every missed id is in flight.
+      // No await since the lookups above, so every missed id is in flight now.
       const resolved = await Promise.all(
-        pending.map((entry) => (typeof entry === 'string' ? inFlight.get(entry) : entry)),
+        pending.map((entry) =>
+          typeof entry === 'string' ? (inFlight.get(entry) as Promise<Outcome>) : entry,
+        ),
       );
       const at = now();
       const result: TokenResult = { tokens: [], failures: [] };
       resolved.forEach((outcome, i) => {
         const { productKey, deviceName } = devices[i] as DeviceKey;
-        if (outcome === undefined)
-          throw new Error('unreachable: a missed device was not in flight');
         if ('token' in outcome) {
           result.tokens.push({
             productKey,
