@@ -31,20 +31,25 @@ beforeAll(async () => {
 afterAll(() => endpoint.close());
 beforeEach(() => endpoint.fail('none'));
 
-const sdkClient = () =>
-  new SecretsManagerClient({
-    endpoint: endpoint.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-  });
+const sdkConfig = () => ({
+  endpoint: endpoint.url,
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
+});
+
+const sdkClient = () => new SecretsManagerClient(sdkConfig());
 
 const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l));
 
 describe('Secrets Manager faults, through the real SDK client', () => {
-  const provider = (clock: { now: number } = { now: Date.now() }, maxStaleSeconds = 3600) => {
+  const provider = (
+    clock: { now: number } = { now: Date.now() },
+    maxStaleSeconds = 3600,
+    client = sdkClient(),
+  ) => {
     const logger = captureLogger();
     const credentials = createCredentialsProvider({
-      source: secretsManagerSource(sdkClient(), SECRET_ID),
+      source: secretsManagerSource(client, SECRET_ID),
       ttlSeconds: 300,
       maxStaleSeconds,
       now: () => clock.now,
@@ -86,29 +91,16 @@ describe('Secrets Manager faults, through the real SDK client', () => {
       expect(line).toMatchObject({ secret: SECRET_ID });
     },
   );
-});
 
-describe('a Secrets Manager endpoint that never answers', () => {
-  it('fails with CREDENTIALS_UNAVAILABLE once the client time limits run out, instead of hanging', async () => {
+  it('fails when the endpoint never answers, with CREDENTIALS_UNAVAILABLE once the client time limits run out', async () => {
     // Prepare
     endpoint.fail('hang');
     const before = endpoint.calls;
-    const logger = captureLogger();
     const client = createSecretsManagerClient(
       { connectionTimeout: 100, requestTimeout: 150 },
-      {
-        endpoint: endpoint.url,
-        region: 'eu-west-1',
-        credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-      },
+      sdkConfig(),
     );
-    const credentials = createCredentialsProvider({
-      source: secretsManagerSource(client, SECRET_ID),
-      ttlSeconds: 300,
-      maxStaleSeconds: 3600,
-      now: Date.now,
-      logger,
-    });
+    const { credentials } = provider(undefined, 3600, client);
     // Act
     const error = await credentials.get().catch((e: unknown) => e);
     // Assess
