@@ -26,7 +26,7 @@ import {
   tokenAad,
   update,
 } from './dynamodb-items.ts';
-import { open, seal } from './token-crypto.ts';
+import { seal, unseal } from './token-crypto.ts';
 import {
   type LeaseRequest,
   type StoreCallOptions,
@@ -157,7 +157,7 @@ export function createDynamoDbTokenStore(options: DynamoDbTokenStoreOptions): To
           const expiresAt = readNum(item, A.expiresAt);
           if (sealed === undefined || expiresAt === undefined) continue;
           const refreshedAt = readNum(item, A.refreshedAt);
-          const visualToken = open(encryptionKey, sealed, tokenAad(pk, expiresAt, refreshedAt));
+          const visualToken = unseal(encryptionKey, sealed, tokenAad(pk, expiresAt, refreshedAt));
           if (visualToken === undefined) unreadable++;
           else {
             tokens.set(

@@ -86,7 +86,7 @@ export function seal(key: Buffer, plaintext: string, aad: string): Uint8Array {
  * altered byte or attribute, unknown format) yields `undefined`: an
  * unreadable item is a miss, never an exception, and nothing is logged.
  */
-export function open(key: Buffer, sealed: Uint8Array, aad: string): string | undefined {
+export function unseal(key: Buffer, sealed: Uint8Array, aad: string): string | undefined {
   if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== FORMAT_VERSION) return undefined;
   try {
     const iv = sealed.subarray(1, 1 + IV_BYTES);
