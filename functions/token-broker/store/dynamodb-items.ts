@@ -17,6 +17,22 @@ export const A = {
   logins: 'n',
 } as const;
 
+/**
+ * The `#name` placeholders the expressions use, mapped to the attribute
+ * names, so renaming an attribute (or {@link TTL_ATTRIBUTE}) cannot leave an
+ * expression behind.
+ */
+const PLACEHOLDERS: Record<string, string> = {
+  '#ttl': A.ttl,
+  '#ct': A.ciphertext,
+  '#exp': A.expiresAt,
+  '#rat': A.refreshedAt,
+  '#lh': A.leaseHolder,
+  '#lu': A.leaseUntil,
+  '#until': A.openUntil,
+  '#n': A.logins,
+};
+
 /** DynamoDB's BatchGetItem limit of keys per call. */
 export const BATCH_GET_MAX_KEYS = 100;
 /** How long an hour's login counter outlives its hour, s. */
@@ -39,9 +55,9 @@ export const tokenAad = (pk: string, expiresAt: number, refreshedAt: number | un
   `${pk}\n${expiresAt}\n${refreshedAt ?? ''}`;
 
 /**
- * An UpdateItem whose names are given as `#name` in the expressions: every
- * attribute name goes through ExpressionAttributeNames, since `ttl`, `until`
- * and others are reserved words.
+ * An UpdateItem whose expressions name attributes only by placeholder
+ * (`#ttl`, `#lu`, …): `ttl`, `until` and others are reserved words.
+ * @throws Error on a placeholder with no attribute (a programming error).
  */
 export function update(
   table: string,
@@ -54,7 +70,11 @@ export function update(
 ): UpdateItemCommandInput {
   const text = `${parts.update} ${parts.condition ?? ''}`;
   const names: Record<string, string> = {};
-  for (const [, name] of text.matchAll(/#(\w+)/g)) names[`#${name}`] = name as string;
+  for (const [placeholder] of text.matchAll(/#\w+/g)) {
+    const name = PLACEHOLDERS[placeholder];
+    if (name === undefined) throw new Error(`Unknown attribute placeholder ${placeholder}`);
+    names[placeholder] = name;
+  }
   return {
     TableName: table,
     Key: { [A.pk]: str(pk) },
