@@ -3,10 +3,11 @@
  * engine (dynalite on loopback). Time logic runs on explicit clock values.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbTokenStore } from '../../../functions/token-broker/store/dynamodb-token-store.ts';
 import { deriveStoreKeys } from '../../../functions/token-broker/store/token-crypto.ts';
-import type { LeaseRequest } from '../../../functions/token-broker/store/token-store.ts';
+import { type LeaseRequest, storeKeys } from '../../../functions/token-broker/store/token-store.ts';
 import { type Dynalite, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
 
 const T = 1_795_305_600_000; // 2026-11-22T00:00:00Z, an hour boundary
@@ -295,6 +296,15 @@ describe('circuit marker and login counter', () => {
     expect([...totals].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(nextHour).toBe(3);
     expect(thisHour.loginsThisHour).toBe(20);
+    const raw = await engine.client.send(
+      new GetItemCommand({
+        TableName: TEST_TABLE,
+        Key: { pk: { S: storeKeys.budget(account, T) } },
+      }),
+    );
+    // Kept 3 hours past the end of its hour, then left to DynamoDB's TTL.
+    expect(raw.Item?.ttl?.N).toBe(String((T + HOUR) / 1000 + 3 * 3600));
+    expect(storeKeys.budget(account, T)).toBe(`b#${account}#2026112200`);
   });
 });
 

@@ -167,4 +167,44 @@ describe('encryption at rest', () => {
     expect(underOldAccount.tokens.size).toBe(0);
     expect(underOldAccount.unreadable).toBe(1);
   });
+
+  it('leases an unreadable item that claims a valid expiry only by a forced refresh, then replaces it', async () => {
+    // Prepare
+    const keys = newKeys();
+    const store = storeWith(keys);
+    await store.write(
+      'acct-bad',
+      [{ deviceId: 'p/a', token: { visualToken: JWT, expiresAt: T + HOUR } }],
+      'h0',
+      at(T),
+    );
+    const unreadable = storeWith(newKeys());
+    const force = {
+      mode: 'refresh',
+      holder: 'h1',
+      leaseMs: 10_000,
+      refreshNotBefore: Number.MAX_SAFE_INTEGER,
+    } as const;
+    // Act
+    const byMiss = await unreadable.lease(
+      'acct-bad',
+      ['p/a'],
+      { mode: 'miss', holder: 'h1', leaseMs: 10_000, minValidUntil: T + 60_000 },
+      at(T),
+    );
+    const byForce = await unreadable.lease('acct-bad', ['p/a'], force, at(T));
+    const written = await unreadable.write(
+      'acct-bad',
+      [{ deviceId: 'p/a', token: { visualToken: 'new.token.value', expiresAt: T + HOUR } }],
+      'h1',
+      at(T),
+    );
+    const snapshot = await unreadable.read('acct-bad', ['p/a'], at(T));
+    // Assess
+    expect(byMiss.size).toBe(0);
+    expect(byForce).toEqual(new Set(['p/a']));
+    expect(written).toEqual(new Set(['p/a']));
+    expect(snapshot.tokens.get('p/a')?.visualToken).toBe('new.token.value');
+    expect(snapshot.unreadable).toBe(0);
+  });
 });
