@@ -1,0 +1,31 @@
+/**
+ * The DynamoDB client of the token store: short time limits and at most one
+ * retry, so the store, a cache, can add only a bounded delay.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+
+/**
+ * Time limits of one DynamoDB attempt, ms. The SDK sets none by default; a
+ * cache that can hang is worse than no cache.
+ */
+export const DYNAMODB_TIMEOUTS = { connectionTimeout: 300, requestTimeout: 500 } as const;
+
+/**
+ * Creates the DynamoDB client of the store: short time limits and at most
+ * one retry (`maxAttempts: 2`). `config.endpoint` (or the SDK's own
+ * `AWS_ENDPOINT_URL_DYNAMODB`) points it at a local engine.
+ */
+export function createDynamoDbClient(
+  timeouts: {
+    readonly connectionTimeout: number;
+    readonly requestTimeout: number;
+  } = DYNAMODB_TIMEOUTS,
+  config: DynamoDBClientConfig = {},
+): DynamoDBClient {
+  // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes.
+  return new DynamoDBClient({
+    maxAttempts: 2,
+    ...config,
+    requestHandler: { ...timeouts, throwOnRequestTimeout: true },
+  });
+}
