@@ -213,9 +213,9 @@ export interface BrokerErrorOptions {
 }
 
 /** Base class of every error the broker raises on purpose. */
-export abstract class BrokerError<C extends ErrorCode = ErrorCode> extends Error {
+export abstract class BrokerError extends Error {
   /** Stable machine-readable code, part of the public contract. */
-  readonly code: C;
+  readonly code: ErrorCode;
   /** HTTP status the error maps to, from the catalogue. */
   readonly status: number;
   /** Short human-readable summary of the error kind (RFC 9457 `title`), from the catalogue. */
@@ -223,7 +223,7 @@ export abstract class BrokerError<C extends ErrorCode = ErrorCode> extends Error
   /** The class name, spelled out: part of the contract with direct invokers. */
   abstract override readonly name: string;
 
-  constructor(code: C, message: string, options: BrokerErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: BrokerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const entry = problemEntry(code);
     this.code = code;
@@ -233,7 +233,7 @@ export abstract class BrokerError<C extends ErrorCode = ErrorCode> extends Error
 }
 
 /** The request body or event does not match the contract. */
-export class InvalidRequestError extends BrokerError<'INVALID_REQUEST'> {
+export class InvalidRequestError extends BrokerError {
   override readonly name = 'InvalidRequestError';
   /** JSON path of the offending field, e.g. `devices[3].deviceName`. */
   readonly field: string;
@@ -245,7 +245,7 @@ export class InvalidRequestError extends BrokerError<'INVALID_REQUEST'> {
 }
 
 /** The caller presented no valid identity. */
-export class UnauthenticatedError extends BrokerError<'UNAUTHENTICATED'> {
+export class UnauthenticatedError extends BrokerError {
   override readonly name = 'UnauthenticatedError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -254,7 +254,7 @@ export class UnauthenticatedError extends BrokerError<'UNAUTHENTICATED'> {
 }
 
 /** The caller asked for devices outside its grants. */
-export class ForbiddenDeviceError extends BrokerError<'FORBIDDEN_DEVICE'> {
+export class ForbiddenDeviceError extends BrokerError {
   override readonly name = 'ForbiddenDeviceError';
   /** The devices refused. */
   readonly devices: readonly DeviceKey[];
@@ -270,7 +270,7 @@ export class ForbiddenDeviceError extends BrokerError<'FORBIDDEN_DEVICE'> {
 }
 
 /** No such route (local server only; API Gateway answers this itself). */
-export class NotFoundError extends BrokerError<'NOT_FOUND'> {
+export class NotFoundError extends BrokerError {
   override readonly name = 'NotFoundError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -279,7 +279,7 @@ export class NotFoundError extends BrokerError<'NOT_FOUND'> {
 }
 
 /** The route exists but not for this HTTP method. */
-export class MethodNotAllowedError extends BrokerError<'METHOD_NOT_ALLOWED'> {
+export class MethodNotAllowedError extends BrokerError {
   override readonly name = 'MethodNotAllowedError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -288,7 +288,7 @@ export class MethodNotAllowedError extends BrokerError<'METHOD_NOT_ALLOWED'> {
 }
 
 /** The request body exceeds the size limit. */
-export class PayloadTooLargeError extends BrokerError<'PAYLOAD_TOO_LARGE'> {
+export class PayloadTooLargeError extends BrokerError {
   override readonly name = 'PayloadTooLargeError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -297,7 +297,7 @@ export class PayloadTooLargeError extends BrokerError<'PAYLOAD_TOO_LARGE'> {
 }
 
 /** The request body is not JSON. */
-export class UnsupportedMediaTypeError extends BrokerError<'UNSUPPORTED_MEDIA_TYPE'> {
+export class UnsupportedMediaTypeError extends BrokerError {
   override readonly name = 'UnsupportedMediaTypeError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -306,7 +306,7 @@ export class UnsupportedMediaTypeError extends BrokerError<'UNSUPPORTED_MEDIA_TY
 }
 
 /** The upstream answered `success:false` or refused the credentials. */
-export class UpstreamRejectedError extends BrokerError<'UPSTREAM_REJECTED'> {
+export class UpstreamRejectedError extends BrokerError {
   override readonly name = 'UpstreamRejectedError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -326,7 +326,7 @@ export interface UpstreamErrorOptions extends BrokerErrorOptions {
 }
 
 /** The upstream failed or answered something the broker cannot use. */
-export class UpstreamError extends BrokerError<'UPSTREAM_ERROR'> {
+export class UpstreamError extends BrokerError {
   override readonly name = 'UpstreamError';
   /** Whether a retry is safe and may succeed. */
   readonly transient: boolean;
@@ -344,7 +344,7 @@ export class UpstreamError extends BrokerError<'UPSTREAM_ERROR'> {
  * The circuit breaker is open after repeated upstream failures: the broker
  * answers at once instead of adding load to a failing upstream.
  */
-export class UpstreamUnavailableError extends BrokerError<'UPSTREAM_UNAVAILABLE'> {
+export class UpstreamUnavailableError extends BrokerError {
   override readonly name = 'UpstreamUnavailableError';
   /** Whole seconds until the broker will try the upstream again (HTTP `Retry-After`). */
   readonly retryAfterSeconds: number;
@@ -359,7 +359,7 @@ export class UpstreamUnavailableError extends BrokerError<'UPSTREAM_UNAVAILABLE'
  * The fleet-wide hourly budget of upstream logins is spent and the hard cap
  * is enforced: a miss is refused, while cached tokens are still served.
  */
-export class UpstreamBudgetExceededError extends BrokerError<'UPSTREAM_BUDGET_EXCEEDED'> {
+export class UpstreamBudgetExceededError extends BrokerError {
   override readonly name = 'UpstreamBudgetExceededError';
   /** Whole seconds until the budget renews (HTTP `Retry-After`). */
   readonly retryAfterSeconds: number;
@@ -371,7 +371,7 @@ export class UpstreamBudgetExceededError extends BrokerError<'UPSTREAM_BUDGET_EX
 }
 
 /** The upstream did not answer within the deadline. */
-export class UpstreamTimeoutError extends BrokerError<'UPSTREAM_TIMEOUT'> {
+export class UpstreamTimeoutError extends BrokerError {
   override readonly name = 'UpstreamTimeoutError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -380,7 +380,7 @@ export class UpstreamTimeoutError extends BrokerError<'UPSTREAM_TIMEOUT'> {
 }
 
 /** The deployment is misconfigured (bad env var, missing or malformed secret). */
-export class ConfigurationError extends BrokerError<'CONFIGURATION_ERROR'> {
+export class ConfigurationError extends BrokerError {
   override readonly name = 'ConfigurationError';
 
   constructor(message: string, options?: BrokerErrorOptions) {
@@ -389,7 +389,7 @@ export class ConfigurationError extends BrokerError<'CONFIGURATION_ERROR'> {
 }
 
 /** The credentials store could not be reached; a retry may succeed. */
-export class CredentialsUnavailableError extends BrokerError<'CREDENTIALS_UNAVAILABLE'> {
+export class CredentialsUnavailableError extends BrokerError {
   override readonly name = 'CredentialsUnavailableError';
 
   constructor(message: string, options?: BrokerErrorOptions) {

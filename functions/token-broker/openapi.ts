@@ -9,6 +9,7 @@ import { DEFAULTS, ENV } from './config.ts';
 import {
   DEVICE_FAILURE_CODES,
   DEVICE_NAME_PATTERN,
+  ERROR_CODE,
   ERROR_CODES,
   type ErrorCode,
   PRODUCT_KEY_PATTERN,
@@ -178,8 +179,8 @@ export const OPENAPI_DOCUMENT = {
       'function directly with the same request body; errors then carry the class name as',
       '`errorType` and a message starting with `CODE: `.',
       '',
-      'Every path other than `/tokens` answers `404` (`NOT_FOUND`), and every method other than',
-      '`POST` on `/tokens` answers `405` (`METHOD_NOT_ALLOWED`); see those response components.',
+      `Every path other than \`/tokens\` answers \`404\` (\`${ERROR_CODE.NOT_FOUND}\`), and every method other than`,
+      `\`POST\` on \`/tokens\` answers \`405\` (\`${ERROR_CODE.METHOD_NOT_ALLOWED}\`); see those response components.`,
     ].join('\n'),
     license: { name: 'MIT', identifier: 'MIT' },
   },
@@ -323,16 +324,19 @@ export const OPENAPI_DOCUMENT = {
           requestId: { type: 'string', description: 'Quote it when asking operators.' },
           field: {
             type: 'string',
-            description: 'With `INVALID_REQUEST`: the JSON path of the offending field.',
+            description: `With \`${ERROR_CODE.INVALID_REQUEST}\`: the JSON path of the offending field.`,
             examples: ['devices[3].deviceName'],
           },
           devices: {
             type: 'array',
-            description: 'With `FORBIDDEN_DEVICE`: the devices refused.',
+            description: `With \`${ERROR_CODE.FORBIDDEN_DEVICE}\`: the devices refused.`,
             items: ref('DeviceKey'),
           },
         },
-        allOf: [onlyWith('INVALID_REQUEST', 'field'), onlyWith('FORBIDDEN_DEVICE', 'devices')],
+        allOf: [
+          onlyWith(ERROR_CODE.INVALID_REQUEST, 'field'),
+          onlyWith(ERROR_CODE.FORBIDDEN_DEVICE, 'devices'),
+        ],
       },
     },
     responses: Object.fromEntries(
