@@ -83,8 +83,10 @@ export function createHandler(deps: HandlerDependencies) {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? NO_METRICS;
   // middy hands its handler the event, the context and a signal, but not
-  // `request.internal`; Lambda gives every invocation its own context object,
-  // so that object is the key from the middleware's state to the handler.
+  // `request.internal`; the context object is the key from the middleware's
+  // state to the handler. Lambda gives every invocation its own context, and
+  // the middlewares' `before` and the handler's start run in one synchronous
+  // stretch, so even a context shared by concurrent calls cannot mix them up.
   const invocations = new WeakMap<object, Invocation>();
 
   const newInvocation = (kind: EventKind, requestId: string): Invocation => ({
@@ -187,6 +189,7 @@ export function createHandler(deps: HandlerDependencies) {
     .use(protocol)
     .handler((_event, context, { signal }) => {
       const { devices, stats, refresh } = invocations.get(context) as Invocation;
+      invocations.delete(context);
       // The Lambda's own deadline bounds every upstream attempt.
       const deadline = now() + context.getRemainingTimeInMillis();
       return broker.getTokens(devices, { signal, stats, deadline, refresh });

@@ -85,6 +85,26 @@ describe('handler: refresh', () => {
   });
 });
 
+describe('handler: per-request state', () => {
+  it('keeps concurrent requests apart even when they share one context object', async () => {
+    // Prepare
+    const { broker, calls } = recordingBroker();
+    const handler = createHandler({ broker, logger: captureLogger(), maxDevicesPerRequest: 10 });
+    const context = lambdaContext();
+    const B = { productKey: 'pkB', deviceName: 'cam-2' };
+    // Act
+    await Promise.all([
+      handler(httpApiEvent({ body: { devices: [A] } }), context),
+      handler({ devices: [B], refresh: true }, context),
+    ]);
+    // Assess
+    expect(calls.map((c) => [c.devices, c.options?.refresh])).toEqual([
+      [[A], false],
+      [[B], true],
+    ]);
+  });
+});
+
 describe('corsMiddleware', () => {
   const answer = (): HttpResponse => ({ statusCode: 200, headers: {}, body: '' });
 
