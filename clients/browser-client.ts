@@ -20,9 +20,12 @@ import {
 } from '../functions/token-broker/contract.ts';
 
 export {
+  DEVICE_FAILURE_CODES,
   DEVICE_PATTERNS,
   type DeviceFailure,
+  type DeviceFailureCode,
   type DeviceKey,
+  ERROR_CODE,
   type ErrorCode,
   type IssuedToken,
   type Problem,

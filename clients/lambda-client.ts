@@ -16,7 +16,9 @@ import {
 } from '../functions/token-broker/contract.ts';
 
 export {
+  DEVICE_FAILURE_CODES,
   type DeviceFailure,
+  type DeviceFailureCode,
   type DeviceKey,
   ERROR_CODE,
   type ErrorCode,
