@@ -1,5 +1,5 @@
 /**
- * `visual-token-broker tokens [--url URL] [--token JWT] [--json] pkA/dev1 pkB/dev2 …`
+ * `visual-token-broker tokens [--url URL] [--token JWT] [--json] [--refresh] pkA/dev1 pkB/dev2 …`
  *
  * Asks the broker for visual tokens through the browser client and prints a
  * table, or the JSON result. Against a loopback URL and without a token it
@@ -7,11 +7,11 @@
  */
 import { parseArgs } from 'node:util';
 import {
+  BrowserTokenClient,
   type DeviceKey,
-  TokenBrokerClient,
   TokenBrokerError,
   TokenBrokerHttpError,
-  type TokensResult,
+  type TokenResult,
 } from '../clients/browser-client.ts';
 
 /** Exit codes, part of the CLI's contract for scripts. */
@@ -35,6 +35,8 @@ Options:
   --token <jwt>    bearer token (default $${TOKEN_ENV}; against a loopback URL,
                    a fresh dev token from the local dev issuer)
   --json           print the JSON result instead of a table
+  --refresh        have the broker log in again for these devices rather than
+                   serve cached tokens (for a token the player rejected)
   -h, --help       show this help
 
 Exit codes: 0 all tokens, 1 error, 2 usage, 3 some devices got no token.
@@ -63,7 +65,7 @@ async function accessToken(url: URL, token: string | undefined): Promise<string>
   return issueDevToken();
 }
 
-function table(result: TokensResult): string {
+function table(result: TokenResult): string {
   const rows = [
     ['DEVICE', 'RESULT', 'EXPIRES IN', 'VISUAL TOKEN'],
     ...result.tokens.map((t) => [
@@ -108,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
         url: { type: 'string', default: DEFAULT_URL },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
+        refresh: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -128,8 +131,8 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--url "${values.url}" is not a URL`);
     }
     const token = await accessToken(url, values.token);
-    const client = new TokenBrokerClient({ baseUrl: url.href, getAccessToken: () => token });
-    const result = await client.getTokens(devices);
+    const client = new BrowserTokenClient({ baseUrl: url.href, getAccessToken: () => token });
+    const result = await client.getTokens(devices, { refresh: values.refresh });
     process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : table(result)}\n`);
     return result.failures.length > 0 ? EXIT.someDevicesFailed : EXIT.ok;
   } catch (error) {

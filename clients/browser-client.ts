@@ -2,46 +2,39 @@
  * Client of the broker's `POST /tokens` for browsers and Node, on `fetch`
  * only. It caches tokens until shortly before expiry, shares one request
  * among concurrent asks for a device, and gathers the devices asked for in
- * the same task into one request. Depends on nothing from the server, so it
- * can ship on its own (`npm run build:client` → `dist/browser-client.js`).
+ * the same task into one request. Its only import is the wire contract,
+ * which imports nothing, so it ships on its own (`npm run build:client` →
+ * `dist/browser-client.js`).
  */
 
-/** A device as the provider names it. */
-export interface DeviceKey {
-  /** Product key of the device. */
-  readonly productKey: string;
-  /** Device name within the product. */
-  readonly deviceName: string;
-}
+import {
+  DEVICE_FAILURE_CODES,
+  DEVICE_PATTERNS,
+  type DeviceFailure,
+  type DeviceKey,
+  deviceId,
+  ERROR_CODE,
+  type IssuedToken,
+  type Problem,
+  type TokenResult,
+} from '../functions/token-broker/contract.ts';
 
-/** A token for one device. */
-export interface VisualToken extends DeviceKey {
-  /** The provider's token; a secret, never log it. */
-  readonly visualToken: string;
-  /** Expiry, ISO 8601. */
-  readonly expiresAt: string;
-  /** Whole seconds left until expiry, as of when it was handed out. */
-  readonly expiresIn: number;
-}
+export {
+  DEVICE_FAILURE_CODES,
+  DEVICE_PATTERNS,
+  type DeviceFailure,
+  type DeviceFailureCode,
+  type DeviceKey,
+  ERROR_CODE,
+  type ErrorCode,
+  type IssuedToken,
+  type Problem,
+  type TokenRequest,
+  type TokenResult,
+} from '../functions/token-broker/contract.ts';
 
-/** A device that got no token, while the request as a whole succeeded. */
-export interface DeviceFailure extends DeviceKey {
-  /** `UPSTREAM_NO_TOKEN` or `UPSTREAM_INVALID_TOKEN`. */
-  readonly code: string;
-  /** Human-readable reason. */
-  readonly message: string;
-}
-
-/** The answer of {@link TokenBrokerClient.getTokens}. */
-export interface TokensResult {
-  /** Tokens, in the order the devices were asked for (duplicates once). */
-  readonly tokens: VisualToken[];
-  /** Devices that got no token; they are asked for again on the next call. */
-  readonly failures: DeviceFailure[];
-}
-
-/** Options of {@link TokenBrokerClient}. */
-export interface TokenBrokerClientOptions {
+/** Options of {@link BrowserTokenClient}. */
+export interface BrowserTokenClientOptions {
   /** Where the broker is, e.g. `https://api.example.com` or `http://127.0.0.1:3000`. */
   readonly baseUrl: string;
   /** The caller's bearer JWT; called once per request, so it may refresh. */
@@ -82,25 +75,12 @@ export class TokenBrokerError extends Error {
   }
 }
 
-/** Fields of an RFC 9457 problem the broker answers with. */
-export interface Problem {
-  /** Problem type URI. */
-  readonly type?: string;
-  /** Summary of the problem kind. */
-  readonly title?: string;
-  /** HTTP status. */
-  readonly status?: number;
-  /** What went wrong, for people. */
-  readonly detail?: string;
-  /** Stable problem code, e.g. `INVALID_REQUEST`. */
-  readonly code?: string;
-  /** The broker's request id. */
-  readonly requestId?: string;
-  /** With `INVALID_REQUEST`: the offending field. */
-  readonly field?: string;
-  /** With `FORBIDDEN_DEVICE`: the devices refused. */
-  readonly devices?: DeviceKey[];
-}
+/**
+ * The problem members the client reads. Each may be missing: API Gateway
+ * answers some errors itself, with no problem body; and `code` may be one the
+ * broker added after this client was built.
+ */
+type ProblemFields = Omit<Partial<Problem>, 'code'> & { readonly code?: string };
 
 /** The broker answered with an error status. */
 export class TokenBrokerHttpError extends TokenBrokerError {
@@ -111,13 +91,13 @@ export class TokenBrokerHttpError extends TokenBrokerError {
   /** With `INVALID_REQUEST`: the JSON path of the offending field. */
   readonly field: string | undefined;
   /** With `FORBIDDEN_DEVICE`: the devices refused. */
-  readonly devices: DeviceKey[] | undefined;
+  readonly devices: readonly DeviceKey[] | undefined;
   /** The broker's request id, to quote to operators. */
   readonly requestId: string | undefined;
   /** Seconds to wait before retrying, from `Retry-After`. */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(status: number, problem: Problem, retryAfterSeconds?: number) {
+  constructor(status: number, problem: ProblemFields, retryAfterSeconds?: number) {
     const detail = problem.detail ?? `HTTP ${status}`;
     super(problem.code ?? 'UNEXPECTED_RESPONSE', detail);
     this.name = 'TokenBrokerHttpError';
@@ -130,7 +110,7 @@ export class TokenBrokerHttpError extends TokenBrokerError {
   }
 }
 
-type Outcome = { token: VisualToken; expiresAtMs?: number } | { failure: DeviceFailure };
+type Outcome = { token: IssuedToken; expiresAtMs?: number } | { failure: DeviceFailure };
 
 interface Waiter {
   readonly device: DeviceKey;
@@ -138,13 +118,7 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-const idOf = (d: DeviceKey) => `${d.productKey}/${d.deviceName}`;
-
-/** The broker's rules for a device, checked before a device joins a shared batch. */
-export const DEVICE_PATTERNS = {
-  productKey: /^[A-Za-z0-9]{1,64}$/,
-  deviceName: /^[A-Za-z0-9_.:@-]{1,128}$/,
-} as const;
+const idOf = deviceId;
 
 /** The 400 the broker would answer for the first malformed device, if any. */
 function checkDevices(devices: readonly DeviceKey[]): void {
@@ -154,7 +128,7 @@ function checkDevices(devices: readonly DeviceKey[]): void {
       if (typeof value !== 'string' || !DEVICE_PATTERNS[key].test(value)) {
         const field = `devices[${i}].${key}`;
         const detail = `${field}: must match ${DEVICE_PATTERNS[key].source}`;
-        throw new TokenBrokerHttpError(400, { code: 'INVALID_REQUEST', detail, field });
+        throw new TokenBrokerHttpError(400, { code: ERROR_CODE.INVALID_REQUEST, detail, field });
       }
     }
   });
@@ -164,23 +138,44 @@ function checkDevices(devices: readonly DeviceKey[]): void {
  * API Gateway answers two errors itself, before the broker runs, with a plain
  * `{"message": …}` body: the JWT authorizer's 401 and stage throttling's 429.
  */
-function gatewayProblem(status: number): Problem {
+function gatewayProblem(status: number): ProblemFields {
   if (status === 401) {
-    return { code: 'UNAUTHENTICATED', detail: 'The bearer token is missing or invalid' };
+    return { code: ERROR_CODE.UNAUTHENTICATED, detail: 'The bearer token is missing or invalid' };
   }
   if (status === 429) return { code: 'THROTTLED', detail: 'Too many requests; retry later' };
   return {};
 }
 
+/** Options of one {@link BrowserTokenClient.getTokens} call. */
+export interface GetTokensOptions {
+  /**
+   * The player found its token rejected: ask the broker to log in again for
+   * these devices. Skips this client's cache and any request in flight, and
+   * goes in a request of its own; the new tokens replace the cached ones.
+   * @default false
+   */
+  readonly refresh?: boolean;
+}
+
+/** A device's outcome in a broker answer; a device the answer left out got no token. */
+const outcomeOf = (outcomes: Map<string, Outcome> | undefined, device: DeviceKey): Outcome =>
+  outcomes?.get(idOf(device)) ?? {
+    failure: {
+      ...device,
+      code: DEVICE_FAILURE_CODES.noToken,
+      message: 'The broker returned nothing for this device',
+    },
+  };
+
 /** Gets visual tokens from the broker, with caching, coalescing and batching. */
-export class TokenBrokerClient {
-  readonly #options: TokenBrokerClientOptions;
+export class BrowserTokenClient {
+  readonly #options: BrowserTokenClientOptions;
   readonly #url: string;
-  readonly #cache = new Map<string, { token: VisualToken; expiresAtMs: number }>();
+  readonly #cache = new Map<string, { token: IssuedToken; expiresAtMs: number }>();
   readonly #inFlight = new Map<string, Promise<Outcome>>();
   #queue: Waiter[] = [];
 
-  constructor(options: TokenBrokerClientOptions) {
+  constructor(options: BrowserTokenClientOptions) {
     this.#options = options;
     this.#url = `${options.baseUrl.replace(/\/+$/, '')}/tokens`;
   }
@@ -192,21 +187,26 @@ export class TokenBrokerClient {
    * would answer, so that it cannot fail the other calls batched with it.
    * @throws TokenBrokerHttpError when the broker answers an error, TokenBrokerError otherwise.
    */
-  async getTokens(devices: readonly DeviceKey[]): Promise<TokensResult> {
+  async getTokens(
+    devices: readonly DeviceKey[],
+    options: GetTokensOptions = {},
+  ): Promise<TokenResult> {
     checkDevices(devices);
     const now = (this.#options.now ?? Date.now)();
     const minMs = (this.#options.minValiditySeconds ?? 300) * 1000;
     const ids = [...new Set(devices.map(idOf))];
     const byId = new Map(devices.map((d) => [idOf(d), d]));
-    const outcomes = await Promise.all(
-      ids.map((id): Outcome | Promise<Outcome> => {
-        const hit = this.#cache.get(id);
-        if (hit && hit.expiresAtMs - now >= minMs) return hit;
-        return this.#inFlight.get(id) ?? this.#enqueue(id, byId.get(id) as DeviceKey);
-      }),
-    );
+    const outcomes = options.refresh
+      ? await this.#refresh(ids.map((id) => byId.get(id) as DeviceKey))
+      : await Promise.all(
+          ids.map((id): Outcome | Promise<Outcome> => {
+            const hit = this.#cache.get(id);
+            if (hit && hit.expiresAtMs - now >= minMs) return hit;
+            return this.#inFlight.get(id) ?? this.#enqueue(id, byId.get(id) as DeviceKey);
+          }),
+        );
     const at = (this.#options.now ?? Date.now)();
-    const result: TokensResult = { tokens: [], failures: [] };
+    const result: TokenResult = { tokens: [], failures: [] };
     for (const o of outcomes) {
       if ('failure' in o) result.failures.push(o.failure);
       else
@@ -221,6 +221,15 @@ export class TokenBrokerClient {
   /** Forgets every cached token, e.g. when the user signs out. */
   clear(): void {
     this.#cache.clear();
+  }
+
+  /** A refresh, sent at once in requests of its own, bypassing cache and sharing. */
+  async #refresh(devices: DeviceKey[]): Promise<Outcome[]> {
+    const size = this.#options.maxBatchSize ?? 50;
+    const batches: DeviceKey[][] = [];
+    for (let i = 0; i < devices.length; i += size) batches.push(devices.slice(i, i + size));
+    const answers = await Promise.all(batches.map((batch) => this.#request(batch, true)));
+    return batches.flatMap((batch, i) => batch.map((d) => outcomeOf(answers[i], d)));
   }
 
   #enqueue(id: string, device: DeviceKey): Promise<Outcome> {
@@ -244,17 +253,7 @@ export class TokenBrokerClient {
   #send(batch: Waiter[], mayRetry: boolean): void {
     this.#request(batch.map((w) => w.device)).then(
       (outcomes) => {
-        for (const w of batch) {
-          w.resolve(
-            outcomes.get(idOf(w.device)) ?? {
-              failure: {
-                ...w.device,
-                code: 'UPSTREAM_NO_TOKEN',
-                message: 'The broker returned nothing for this device',
-              },
-            },
-          );
-        }
+        for (const w of batch) w.resolve(outcomeOf(outcomes, w.device));
       },
       (error) => {
         // One caller's forbidden device must not fail the callers it was batched with.
@@ -267,7 +266,7 @@ export class TokenBrokerClient {
     );
   }
 
-  async #request(devices: DeviceKey[]): Promise<Map<string, Outcome>> {
+  async #request(devices: DeviceKey[], refresh = false): Promise<Map<string, Outcome>> {
     const { fetch: doFetch = globalThis.fetch } = this.#options;
     const accessToken = await this.#options.getAccessToken();
     let response: Response;
@@ -279,7 +278,7 @@ export class TokenBrokerClient {
           'content-type': 'application/json',
           accept: 'application/json, application/problem+json',
         },
-        body: JSON.stringify({ devices }),
+        body: JSON.stringify(refresh ? { devices, refresh } : { devices }),
       });
     } catch (cause) {
       throw new TokenBrokerError('NETWORK_ERROR', `The broker could not be reached: ${cause}`, {
@@ -289,7 +288,7 @@ export class TokenBrokerClient {
     const body = await response.json().catch(() => undefined);
     if (!response.ok || !body || !Array.isArray(body.tokens)) {
       const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-      const problem: Problem =
+      const problem: ProblemFields =
         /problem\+json/.test(response.headers.get('content-type') ?? '') && body
           ? body
           : gatewayProblem(response.status);
@@ -302,7 +301,7 @@ export class TokenBrokerClient {
     // Expiry on the client's own clock, from `expiresIn`: immune to clock skew.
     const now = (this.#options.now ?? Date.now)();
     const out = new Map<string, Outcome>();
-    for (const token of body.tokens as VisualToken[]) {
+    for (const token of body.tokens as IssuedToken[]) {
       const entry = { token, expiresAtMs: now + token.expiresIn * 1000 };
       this.#cache.set(idOf(token), entry);
       out.set(idOf(token), entry);

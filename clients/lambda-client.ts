@@ -1,22 +1,46 @@
 /**
  * Client for other Lambdas: invokes the broker function directly with
- * `InvokeCommand` and maps its errors back to typed classes by their `name`
- * (the function's `errorType`). Imports nothing from the server, so it ships
- * on its own; pair it with the TokenBroker construct's `grantInvoke(fn)`.
+ * `InvokeCommand` and maps its errors back to the broker's stable codes by
+ * their `name` (the function's `errorType`), through the wire contract. Its
+ * only import besides the SDK is the contract, which imports nothing: copy
+ * both files to ship it. Pair it with the TokenBroker construct's
+ * `grantInvoke(fn)`.
  */
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import type { DeviceFailure, DeviceKey, TokensResult, VisualToken } from './browser-client.ts';
+import {
+  type DeviceKey,
+  type ErrorCode,
+  errorCodeOfType,
+  type TokenRequest,
+  type TokenResult,
+} from '../functions/token-broker/contract.ts';
 
-export type { DeviceFailure, DeviceKey, TokensResult, VisualToken };
+export {
+  DEVICE_FAILURE_CODES,
+  type DeviceFailure,
+  type DeviceFailureCode,
+  type DeviceKey,
+  ERROR_CODE,
+  type ErrorCode,
+  type IssuedToken,
+  type TokenRequest,
+  type TokenResult,
+} from '../functions/token-broker/contract.ts';
 
 /** Options of one invocation. */
 export interface InvokeOptions {
   /** Aborts the invocation; the promise then rejects with the SDK's `AbortError`. */
   readonly signal?: AbortSignal;
+  /**
+   * The caller found its token rejected: ask the broker to log in again for
+   * these devices rather than serve a cached token.
+   * @default false
+   */
+  readonly refresh?: boolean;
 }
 
-/** Options of {@link TokenBrokerClient}. */
-export interface TokenBrokerClientProps {
+/** Options of {@link LambdaTokenClient}. */
+export interface LambdaTokenClientOptions {
   /** Name, ARN or partial ARN of the broker function (e.g. from an env var). */
   readonly functionName: string;
   /**
@@ -31,20 +55,23 @@ export interface TokenBrokerClientProps {
   readonly client?: LambdaClient;
 }
 
+/** Codes of failures of the invocation itself, rather than of the broker. */
+export type InvokeFailureCode = 'INVOKE_FAILED' | 'UNEXPECTED_RESPONSE' | 'FUNCTION_ERROR';
+
 /**
- * An error the broker function raised, or a failure to invoke it. `name` is
- * the function's `errorType` for broker errors; `code` is the broker's stable
- * code, or `INVOKE_FAILED` / `UNEXPECTED_RESPONSE` / `FUNCTION_ERROR` for
- * failures of the invocation itself.
+ * An error the broker function raised, or a failure to invoke it. `code` is
+ * the broker's stable code, mapped from the function's `errorType` (then also
+ * the `name`), or `INVOKE_FAILED` / `UNEXPECTED_RESPONSE` / `FUNCTION_ERROR`
+ * for failures of the invocation itself. Match on `code`.
  */
 export class TokenBrokerInvokeError extends Error {
   /** Stable code. */
-  readonly code: string;
+  readonly code: ErrorCode | InvokeFailureCode;
   /** The function's `errorType`, when the function raised the error. */
   readonly errorType: string | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode | InvokeFailureCode,
     message: string,
     options: { errorType?: string; cause?: unknown } = {},
   ) {
@@ -55,38 +82,6 @@ export class TokenBrokerInvokeError extends Error {
     this.errorType = options.errorType;
   }
 }
-
-/** `INVALID_REQUEST`: the devices break a rule; the message names the field. */
-export class InvalidRequestError extends TokenBrokerInvokeError {}
-/** `FORBIDDEN_DEVICE`: devices outside the caller's grants. */
-export class ForbiddenDeviceError extends TokenBrokerInvokeError {}
-/** `UPSTREAM_REJECTED`: the provider refused the broker's login. */
-export class UpstreamRejectedError extends TokenBrokerInvokeError {}
-/** `UPSTREAM_ERROR`: the provider failed or answered something unusable. */
-export class UpstreamError extends TokenBrokerInvokeError {}
-/** `UPSTREAM_TIMEOUT`: the provider did not answer in time; retry later. */
-export class UpstreamTimeoutError extends TokenBrokerInvokeError {}
-/** `UPSTREAM_UNAVAILABLE`: the broker is not calling the provider for a while; retry later. */
-export class UpstreamUnavailableError extends TokenBrokerInvokeError {}
-/** `CONFIGURATION_ERROR`: the broker is misconfigured; see its logs. */
-export class ConfigurationError extends TokenBrokerInvokeError {}
-/** `CREDENTIALS_UNAVAILABLE`: the broker could not read its credentials; retry later. */
-export class CredentialsUnavailableError extends TokenBrokerInvokeError {}
-/** `INTERNAL_ERROR`: a bug in the broker; see its logs. */
-export class InternalError extends TokenBrokerInvokeError {}
-
-/** The class of each `errorType` the broker raises on a direct invocation. */
-export const ERROR_CLASSES = {
-  InvalidRequestError,
-  ForbiddenDeviceError,
-  UpstreamRejectedError,
-  UpstreamError,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-  ConfigurationError,
-  CredentialsUnavailableError,
-  InternalError,
-} as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -99,20 +94,18 @@ function toError(payload: unknown, functionError: string): TokenBrokerInvokeErro
     isRecord(payload) && typeof payload.errorMessage === 'string'
       ? payload.errorMessage
       : 'The function failed without a message';
-  // The broker's messages start with its code: `UPSTREAM_TIMEOUT: …`.
-  const code = /^([A-Z][A-Z_]+): /.exec(message)?.[1] ?? 'FUNCTION_ERROR';
-  const Class = Object.hasOwn(ERROR_CLASSES, errorType)
-    ? ERROR_CLASSES[errorType as keyof typeof ERROR_CLASSES]
-    : TokenBrokerInvokeError;
-  return new Class(code, message, { errorType });
+  // Anything else (`Sandbox.Timedout`, a runtime crash) is Lambda's, not the broker's.
+  return new TokenBrokerInvokeError(errorCodeOfType(errorType) ?? 'FUNCTION_ERROR', message, {
+    errorType,
+  });
 }
 
-const isTokensResult = (v: unknown): v is TokensResult =>
+const isTokenResult = (v: unknown): v is TokenResult =>
   isRecord(v) && Array.isArray(v.tokens) && Array.isArray(v.failures);
 
 /**
  * Invokes the broker function once for `devices`.
- * @throws a {@link TokenBrokerInvokeError} subclass named after the broker's error,
+ * @throws {@link TokenBrokerInvokeError} with the broker's code and its error's name,
  *   `TokenBrokerInvokeError` with code `INVOKE_FAILED` when Lambda refused the call
  *   (the SDK error is the `cause`), or the SDK's `AbortError` when `signal` aborted.
  */
@@ -121,11 +114,12 @@ export async function invokeTokenBroker(
   functionName: string,
   devices: readonly DeviceKey[],
   options: InvokeOptions & { readonly qualifier?: string } = {},
-): Promise<TokensResult> {
+): Promise<TokenResult> {
+  const request: TokenRequest = options.refresh ? { devices, refresh: true } : { devices };
   const command = new InvokeCommand({
     FunctionName: functionName,
     ...(options.qualifier === undefined ? {} : { Qualifier: options.qualifier }),
-    Payload: JSON.stringify({ devices }),
+    Payload: JSON.stringify(request),
   });
   let output: InvokeCommandOutput;
   try {
@@ -157,7 +151,7 @@ export async function invokeTokenBroker(
     }
   }
   if (output.FunctionError !== undefined) throw toError(payload, output.FunctionError);
-  if (!isTokensResult(payload)) {
+  if (!isTokenResult(payload)) {
     throw new TokenBrokerInvokeError(
       'UNEXPECTED_RESPONSE',
       'The function returned something other than {tokens, failures}',
@@ -166,21 +160,26 @@ export async function invokeTokenBroker(
   return payload;
 }
 
-/** A broker function bound to its name and SDK client. */
-export class TokenBrokerClient {
-  readonly #props: TokenBrokerClientProps;
+/**
+ * A broker function bound to its name and SDK client.
+ * @example
+ * const broker = new LambdaTokenClient({ functionName: 'visual-token-broker' });
+ * const { tokens, failures } = await broker.getTokens([{ productKey, deviceName }]);
+ */
+export class LambdaTokenClient {
+  readonly #options: LambdaTokenClientOptions;
   readonly #client: LambdaClient;
 
-  constructor(props: TokenBrokerClientProps) {
-    this.#props = props;
-    this.#client = props.client ?? new LambdaClient({});
+  constructor(options: LambdaTokenClientOptions) {
+    this.#options = options;
+    this.#client = options.client ?? new LambdaClient({});
   }
 
   /** Tokens for `devices`; see {@link invokeTokenBroker} for the errors. */
-  getTokens(devices: readonly DeviceKey[], options: InvokeOptions = {}): Promise<TokensResult> {
-    return invokeTokenBroker(this.#client, this.#props.functionName, devices, {
+  getTokens(devices: readonly DeviceKey[], options: InvokeOptions = {}): Promise<TokenResult> {
+    return invokeTokenBroker(this.#client, this.#options.functionName, devices, {
       ...options,
-      ...(this.#props.qualifier === undefined ? {} : { qualifier: this.#props.qualifier }),
+      ...(this.#options.qualifier === undefined ? {} : { qualifier: this.#options.qualifier }),
     });
   }
 }

@@ -6,15 +6,22 @@
 import type { Context } from 'aws-lambda';
 import {
   type DeviceKey,
-  TokenBrokerClient,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
+  ERROR_CODE,
+  LambdaTokenClient,
+  TokenBrokerInvokeError,
 } from '../../clients/lambda-client.ts';
 
 /** Environment variable holding the broker function's name, set by the stack. */
 export const BROKER_FUNCTION_ENV = 'TOKEN_BROKER_FUNCTION_NAME';
 
-const broker = new TokenBrokerClient({
+/** The broker's codes that say: the provider is down or rationed, try again later. */
+const RETRY_LATER: ReadonlySet<string> = new Set([
+  ERROR_CODE.UPSTREAM_TIMEOUT,
+  ERROR_CODE.UPSTREAM_UNAVAILABLE,
+  ERROR_CODE.UPSTREAM_BUDGET_EXCEEDED,
+]);
+
+const broker = new LambdaTokenClient({
   functionName: process.env[BROKER_FUNCTION_ENV] ?? 'visual-token-broker',
 });
 
@@ -26,7 +33,7 @@ export async function handler(event: { devices: DeviceKey[] }, context: Context)
     const { tokens, failures } = await broker.getTokens(event.devices, { signal });
     return { tokens, failed: failures.map((f) => `${f.productKey}/${f.deviceName}: ${f.code}`) };
   } catch (error) {
-    if (error instanceof UpstreamTimeoutError || error instanceof UpstreamUnavailableError) {
+    if (error instanceof TokenBrokerInvokeError && RETRY_LATER.has(error.code)) {
       return { retryLater: true };
     }
     throw error;

@@ -3,10 +3,10 @@
  *   node_modules/.bin/node examples/clients/node-client.ts
  * In a browser, `getAccessToken` returns your identity provider's access token.
  */
-import { TokenBrokerClient, TokenBrokerHttpError } from '../../clients/browser-client.ts';
+import { BrowserTokenClient, TokenBrokerHttpError } from '../../clients/browser-client.ts';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 
-const client = new TokenBrokerClient({
+const client = new BrowserTokenClient({
   baseUrl: process.env.BROKER_URL ?? 'http://127.0.0.1:3000',
   getAccessToken: () => issueDevToken(),
 });

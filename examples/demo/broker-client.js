@@ -3,7 +3,7 @@
  * client (clients/browser-client.ts, served here as /browser-client.js).
  * One client per bearer token: its cache belongs to one caller.
  */
-import { TokenBrokerClient } from './browser-client.js';
+import { BrowserTokenClient } from './browser-client.js';
 
 const clients = new Map();
 
@@ -19,7 +19,7 @@ export function requestTokens(brokerUrl, bearerToken, devices) {
   const key = `${brokerUrl}\n${bearerToken}`;
   let client = clients.get(key);
   if (client === undefined) {
-    client = new TokenBrokerClient({ baseUrl: brokerUrl, getAccessToken: () => bearerToken });
+    client = new BrowserTokenClient({ baseUrl: brokerUrl, getAccessToken: () => bearerToken });
     clients.set(key, client);
   }
   return client.getTokens(devices);

@@ -7,7 +7,7 @@
  * Lambda, it authorises nothing itself (IAM does, in AWS).
  */
 import type { Context } from 'aws-lambda';
-import type { HttpResponse } from '../token-broker/handler.ts';
+import type { HttpResponse } from '../token-broker/problem.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 
 /** Path of the Invoke API; any function name is served by the one local handler. */

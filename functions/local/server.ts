@@ -19,10 +19,10 @@ import {
   secretsManagerSource,
 } from '../token-broker/credentials.ts';
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
-import { type HttpResponse, toProblem } from '../token-broker/handler.ts';
 import type { Logger } from '../token-broker/log.ts';
 import type { Metrics } from '../token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
+import { type HttpResponse, problemResponse } from '../token-broker/problem.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
@@ -211,19 +211,6 @@ function write(res: ServerResponse, response: HttpResponse) {
   res.end(response.body);
 }
 
-function problem(error: Error, requestId: string, extraHeaders: Record<string, string> = {}) {
-  const body = toProblem(error, requestId);
-  return {
-    statusCode: body.status,
-    headers: {
-      'content-type': 'application/problem+json',
-      'cache-control': 'no-store',
-      ...extraHeaders,
-    },
-    body: JSON.stringify(body),
-  };
-}
-
 async function authenticate(verify: DevVerifier, header: string | undefined) {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (match?.[1] === undefined) {
@@ -305,7 +292,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           );
         }
         if (path !== '/tokens') {
-          return write(res, problem(new NotFoundError(`No route for ${path}`), requestId, cors));
+          return write(
+            res,
+            problemResponse(new NotFoundError(`No route for ${path}`), requestId, cors),
+          );
         }
         // Preflight, answered here as API Gateway's CORS configuration
         // answers it when deployed: before authentication, since a browser
@@ -328,7 +318,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         } catch (error) {
           return write(
             res,
-            problem(error as Error, requestId, { ...cors, 'www-authenticate': 'Bearer' }),
+            problemResponse(error, requestId, { ...cors, 'www-authenticate': 'Bearer' }),
           );
         }
         const response = (await handler(
@@ -337,7 +327,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         )) as HttpResponse;
         write(res, response);
       } catch (error) {
-        if (!res.headersSent) write(res, problem(error as Error, requestId, cors));
+        if (!res.headersSent) write(res, problemResponse(error, requestId, cors));
         else res.destroy();
       }
     });

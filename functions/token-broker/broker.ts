@@ -3,47 +3,16 @@
  * upstream for the rest in batches, cache what comes back, and report the
  * devices that got no token. Pure: every dependency is injected.
  */
+import type { DeviceFailure, TokenResult } from './contract.ts';
 import type { CredentialsProvider } from './credentials.ts';
 import { type DeviceKey, deviceId } from './device.ts';
-import { BrokerError, DEVICE_FAILURE_CODES } from './errors.ts';
+import { BrokerError, DEVICE_FAILURE_CODES, ERROR_CODE } from './errors.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 import type { CachedToken, TokenCache } from './token-cache.ts';
 import type { LoginCallOptions, LoginClient } from './upstream/login-client.ts';
 import { checkToken } from './upstream/token-expiry.ts';
 
-/** A token handed to the caller. */
-export interface IssuedToken {
-  /** Product key of the device. */
-  readonly productKey: string;
-  /** Device name. */
-  readonly deviceName: string;
-  /** The provider's token for this device. */
-  readonly visualToken: string;
-  /** Expiry, ISO 8601. */
-  readonly expiresAt: string;
-  /** Whole seconds left until expiry. */
-  readonly expiresIn: number;
-}
-
-/** A device that got no token, while the request as a whole succeeded. */
-export interface DeviceFailure {
-  /** Product key of the device. */
-  readonly productKey: string;
-  /** Device name. */
-  readonly deviceName: string;
-  /** Stable reason code, one of {@link DEVICE_FAILURE_CODES}. */
-  readonly code: (typeof DEVICE_FAILURE_CODES)[keyof typeof DEVICE_FAILURE_CODES];
-  /** Human-readable reason. */
-  readonly message: string;
-}
-
-/** The answer to a token request. */
-export interface TokenResult {
-  /** Tokens, in the order the devices were asked for. */
-  readonly tokens: IssuedToken[];
-  /** Devices that got no token. */
-  readonly failures: DeviceFailure[];
-}
+export type { DeviceFailure, IssuedToken, TokenResult } from './contract.ts';
 
 /** Counters of one request, for the request log line. */
 export interface BrokerStats {
@@ -88,6 +57,13 @@ export interface GetTokensOptions {
   readonly deadline?: number;
   /** Receives this request's counters. */
   readonly stats?: BrokerStats;
+  /**
+   * The caller found its token rejected: log in again for these devices
+   * rather than serve a cached token, and cache the new one. The caller must
+   * be granted the devices as for any request; the handler checks that first.
+   * @default false
+   */
+  readonly refresh?: boolean;
 }
 
 /** The broker use case. */
@@ -140,7 +116,7 @@ export function createBroker(deps: BrokerDependencies): Broker {
       metrics.add(
         METRICS.upstreamFailures,
         1,
-        error instanceof BrokerError ? error.code : 'INTERNAL_ERROR',
+        error instanceof BrokerError ? error.code : ERROR_CODE.INTERNAL_ERROR,
       );
       throw error;
     } finally {

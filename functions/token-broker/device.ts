@@ -1,15 +1,5 @@
-/** A device as the provider names it. */
-export interface DeviceKey {
-  /** Product key of the device. */
-  readonly productKey: string;
-  /** Device name within the product. */
-  readonly deviceName: string;
-}
-
 /**
- * One string per device, `productKey/deviceName`. Unambiguous because a
- * product key is alphanumeric and so never holds a `/`.
+ * The device vocabulary, kept as its own module for the server's imports;
+ * defined once in the wire contract, which the clients share.
  */
-export function deviceId(device: DeviceKey): string {
-  return `${device.productKey}/${device.deviceName}`;
-}
+export { type DeviceKey, deviceId } from './contract.ts';

@@ -1,12 +1,210 @@
 /**
- * Typed errors of the broker. Each class carries a stable `code` and the HTTP
- * status it maps to; `name` is the class name so that a direct invoker (or a
- * Step Functions `Catch`) can tell them apart. The name is a string literal,
- * not `new.target.name`, so it survives minification without esbuild's
- * `keepNames` (which costs bundle bytes and start-up time). Mapping to a
- * response happens in one place only: `handler.ts`.
+ * The error catalogue and the typed errors built from it. Each code of the
+ * wire contract has one entry here, with its HTTP status, title, the detail
+ * a caller is told when the message is not public, when it happens and what
+ * to do; the compiler refuses a code without an entry. The classes, the
+ * problem mapping (`problem.ts`), the OpenAPI problems and the docs table all
+ * read this catalogue.
+ *
+ * Each class's `name` is its class name so that a direct invoker (or a Step
+ * Functions `Catch`) can tell them apart. The name is a string literal, not
+ * `new.target.name`, so it survives minification without esbuild's
+ * `keepNames` (which costs bundle bytes and start-up time); a test pins each
+ * literal to the contract's `errorTypeOf(code)`.
  */
-import { type DeviceKey, deviceId } from './device.ts';
+import {
+  DEVICE_FAILURE_CODES,
+  type DeviceFailureCode,
+  type DeviceKey,
+  deviceId,
+  ERROR_CODE,
+  type ErrorCode,
+} from './contract.ts';
+
+export {
+  DEVICE_FAILURE_CODES,
+  type DeviceFailureCode,
+  ERROR_CODE,
+  ERROR_CODES,
+  type ErrorCode,
+} from './contract.ts';
+
+/** What the catalogue says about a code a whole request fails with. */
+export interface ProblemEntry {
+  /** Answered as a problem+json response (or a direct invocation's error). */
+  readonly kind: 'problem';
+  /** HTTP status. */
+  readonly status: number;
+  /** The problem's `title`. */
+  readonly title: string;
+  /**
+   * The `detail` a caller is told instead of the error's message, which then
+   * goes to the log only. Set for every 5xx, and wherever a message may name
+   * internals.
+   */
+  readonly publicDetail?: string;
+  /** When the code is answered. */
+  readonly description: string;
+  /** What the caller (or operator) should do about it. */
+  readonly action: string;
+}
+
+/** What the catalogue says about a code of one device in `failures[]`. */
+export interface DeviceFailureEntry {
+  /** Listed in a 200 answer's `failures[]`; the request as a whole succeeded. */
+  readonly kind: 'device-failure';
+  /** Short summary. */
+  readonly title: string;
+  /** When the code is given. */
+  readonly description: string;
+  /** What the caller should do about it. */
+  readonly action: string;
+}
+
+/**
+ * The catalogue's shape: an entry for every code of the contract, of the
+ * right kind, and nothing else.
+ */
+export type ErrorCatalogue = { readonly [K in ErrorCode]: ProblemEntry } & {
+  readonly [K in DeviceFailureCode]: DeviceFailureEntry;
+};
+
+/** Every code the broker answers with, and what it means. */
+export const ERROR_CATALOGUE = {
+  INVALID_REQUEST: {
+    kind: 'problem',
+    status: 400,
+    title: 'Invalid request',
+    description: 'The body breaks a rule; `field` names it.',
+    action: 'Fix the field named in `field`; retrying unchanged fails again.',
+  },
+  UNAUTHENTICATED: {
+    kind: 'problem',
+    status: 401,
+    title: 'Unauthenticated',
+    description: 'No valid bearer token.',
+    action: 'Get a fresh access token from the identity provider and retry.',
+  },
+  FORBIDDEN_DEVICE: {
+    kind: 'problem',
+    status: 403,
+    title: 'Forbidden device',
+    description: 'Devices outside the caller’s grants; `devices` lists them.',
+    action: 'Ask only for granted devices, or have the grant claim extended.',
+  },
+  NOT_FOUND: {
+    kind: 'problem',
+    status: 404,
+    title: 'Not found',
+    description: 'No such route (local server; API Gateway answers this itself).',
+    action: 'Use `POST /tokens`.',
+  },
+  METHOD_NOT_ALLOWED: {
+    kind: 'problem',
+    status: 405,
+    title: 'Method not allowed',
+    description: 'The route exists, but only for POST.',
+    action: 'Use `POST`; the `Allow` header says so.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    kind: 'problem',
+    status: 413,
+    title: 'Payload too large',
+    description: 'The body is over the size limit.',
+    action: 'Ask for fewer devices per request.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    kind: 'problem',
+    status: 415,
+    title: 'Unsupported media type',
+    description: 'The Content-Type is not JSON.',
+    action: 'Send `Content-Type: application/json`.',
+  },
+  UPSTREAM_REJECTED: {
+    kind: 'problem',
+    status: 502,
+    title: 'Upstream rejected the login',
+    publicDetail: 'The provider refused the broker’s login. Operators: see the broker’s logs.',
+    description: 'The provider said `success:false`, or its gateway refused the credentials.',
+    action: 'Operators: check the credentials in the secret; retrying does not help until then.',
+  },
+  UPSTREAM_ERROR: {
+    kind: 'problem',
+    status: 502,
+    title: 'Upstream error',
+    publicDetail: 'The provider answered with an error or an unusable response. Retry later.',
+    description: 'The provider failed or answered something unusable.',
+    action: 'Retry later, with backoff.',
+  },
+  UPSTREAM_TIMEOUT: {
+    kind: 'problem',
+    status: 504,
+    title: 'Upstream timeout',
+    publicDetail: 'The provider did not answer in time. Retry later.',
+    description: 'The provider did not answer in time.',
+    action: 'Retry later, with backoff.',
+  },
+  UPSTREAM_UNAVAILABLE: {
+    kind: 'problem',
+    status: 503,
+    title: 'Upstream unavailable',
+    publicDetail:
+      'The provider is failing; the broker is not calling it for now. Retry after the Retry-After delay.',
+    description:
+      'The provider failed repeatedly and the broker is not calling it for a while; see `Retry-After`.',
+    action: 'Retry after the `Retry-After` delay.',
+  },
+  UPSTREAM_BUDGET_EXCEEDED: {
+    kind: 'problem',
+    status: 429,
+    title: 'Upstream login budget exceeded',
+    publicDetail:
+      'The broker has spent its hourly budget of provider logins. Retry after the Retry-After delay.',
+    description:
+      'The fleet-wide hourly cap on provider logins is reached (when enforced); cached tokens are still served.',
+    action:
+      'Retry after the `Retry-After` delay. Operators: raise the budget or find what logs in so often.',
+  },
+  CONFIGURATION_ERROR: {
+    kind: 'problem',
+    status: 500,
+    title: 'Configuration error',
+    publicDetail: 'The broker is misconfigured. Operators: see the broker’s logs.',
+    description: 'A bad setting or secret; the broker’s log says which.',
+    action: 'Operators: fix the setting or secret the log names.',
+  },
+  CREDENTIALS_UNAVAILABLE: {
+    kind: 'problem',
+    status: 503,
+    title: 'Credentials unavailable',
+    publicDetail: 'The broker could not read its credentials. Retry later.',
+    description: 'Secrets Manager could not be reached; a retry may succeed.',
+    action: 'Retry later, with backoff.',
+  },
+  INTERNAL_ERROR: {
+    kind: 'problem',
+    status: 500,
+    title: 'Internal error',
+    publicDetail: 'An unexpected error occurred. Operators: see the broker’s logs.',
+    description: 'A bug; the broker’s log has the detail.',
+    action: 'Report it with the `requestId`.',
+  },
+  [DEVICE_FAILURE_CODES.noToken]: {
+    kind: 'device-failure',
+    title: 'No token for the device',
+    description: 'The provider returned no token for the device.',
+    action: 'Check that the device exists under that product key; it is asked for again next time.',
+  },
+  [DEVICE_FAILURE_CODES.invalidToken]: {
+    kind: 'device-failure',
+    title: 'Unusable token for the device',
+    description: 'The provider’s token had no expiry, had expired, or named another device.',
+    action: 'Retry later; if it persists, operators: see the broker’s logs.',
+  },
+} as const satisfies ErrorCatalogue;
+
+/** The catalogue entry of a problem code. */
+export const problemEntry = (code: ErrorCode): ProblemEntry => ERROR_CATALOGUE[code];
 
 /** Options shared by every broker error. */
 export interface BrokerErrorOptions {
@@ -17,30 +215,31 @@ export interface BrokerErrorOptions {
 /** Base class of every error the broker raises on purpose. */
 export abstract class BrokerError extends Error {
   /** Stable machine-readable code, part of the public contract. */
-  abstract readonly code: string;
-  /** HTTP status the error maps to. */
-  abstract readonly status: number;
-  /** Short human-readable summary of the error kind (RFC 9457 `title`). */
-  abstract readonly title: string;
+  readonly code: ErrorCode;
+  /** HTTP status the error maps to, from the catalogue. */
+  readonly status: number;
+  /** Short human-readable summary of the error kind (RFC 9457 `title`), from the catalogue. */
+  readonly title: string;
   /** The class name, spelled out: part of the contract with direct invokers. */
   abstract override readonly name: string;
 
-  constructor(message: string, options: BrokerErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: BrokerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const entry = problemEntry(code);
+    this.code = code;
+    this.status = entry.status;
+    this.title = entry.title;
   }
 }
 
 /** The request body or event does not match the contract. */
 export class InvalidRequestError extends BrokerError {
   override readonly name = 'InvalidRequestError';
-  readonly code = 'INVALID_REQUEST';
-  readonly status = 400;
-  readonly title = 'Invalid request';
   /** JSON path of the offending field, e.g. `devices[3].deviceName`. */
   readonly field: string;
 
   constructor(field: string, message: string, options?: BrokerErrorOptions) {
-    super(`${field}: ${message}`, options);
+    super(ERROR_CODE.INVALID_REQUEST, `${field}: ${message}`, options);
     this.field = field;
   }
 }
@@ -48,22 +247,21 @@ export class InvalidRequestError extends BrokerError {
 /** The caller presented no valid identity. */
 export class UnauthenticatedError extends BrokerError {
   override readonly name = 'UnauthenticatedError';
-  readonly code = 'UNAUTHENTICATED';
-  readonly status = 401;
-  readonly title = 'Unauthenticated';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.UNAUTHENTICATED, message, options);
+  }
 }
 
 /** The caller asked for devices outside its grants. */
 export class ForbiddenDeviceError extends BrokerError {
   override readonly name = 'ForbiddenDeviceError';
-  readonly code = 'FORBIDDEN_DEVICE';
-  readonly status = 403;
-  readonly title = 'Forbidden device';
   /** The devices refused. */
   readonly devices: readonly DeviceKey[];
 
   constructor(devices: readonly DeviceKey[], options?: BrokerErrorOptions) {
     super(
+      ERROR_CODE.FORBIDDEN_DEVICE,
       `Not allowed to request ${devices.length} device(s): ${devices.map(deviceId).join(', ')}`,
       options,
     );
@@ -74,41 +272,46 @@ export class ForbiddenDeviceError extends BrokerError {
 /** No such route (local server only; API Gateway answers this itself). */
 export class NotFoundError extends BrokerError {
   override readonly name = 'NotFoundError';
-  readonly code = 'NOT_FOUND';
-  readonly status = 404;
-  readonly title = 'Not found';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.NOT_FOUND, message, options);
+  }
 }
 
 /** The route exists but not for this HTTP method. */
 export class MethodNotAllowedError extends BrokerError {
   override readonly name = 'MethodNotAllowedError';
-  readonly code = 'METHOD_NOT_ALLOWED';
-  readonly status = 405;
-  readonly title = 'Method not allowed';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.METHOD_NOT_ALLOWED, message, options);
+  }
 }
 
 /** The request body exceeds the size limit. */
 export class PayloadTooLargeError extends BrokerError {
   override readonly name = 'PayloadTooLargeError';
-  readonly code = 'PAYLOAD_TOO_LARGE';
-  readonly status = 413;
-  readonly title = 'Payload too large';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.PAYLOAD_TOO_LARGE, message, options);
+  }
 }
 
 /** The request body is not JSON. */
 export class UnsupportedMediaTypeError extends BrokerError {
   override readonly name = 'UnsupportedMediaTypeError';
-  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
-  readonly status = 415;
-  readonly title = 'Unsupported media type';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.UNSUPPORTED_MEDIA_TYPE, message, options);
+  }
 }
 
 /** The upstream answered `success:false` or refused the credentials. */
 export class UpstreamRejectedError extends BrokerError {
   override readonly name = 'UpstreamRejectedError';
-  readonly code = 'UPSTREAM_REJECTED';
-  readonly status = 502;
-  readonly title = 'Upstream rejected the login';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.UPSTREAM_REJECTED, message, options);
+  }
 }
 
 /** Options of {@link UpstreamError}. */
@@ -125,16 +328,13 @@ export interface UpstreamErrorOptions extends BrokerErrorOptions {
 /** The upstream failed or answered something the broker cannot use. */
 export class UpstreamError extends BrokerError {
   override readonly name = 'UpstreamError';
-  readonly code = 'UPSTREAM_ERROR';
-  readonly status = 502;
-  readonly title = 'Upstream error';
   /** Whether a retry is safe and may succeed. */
   readonly transient: boolean;
   /** The wait the upstream asked for, in milliseconds, if it named one. */
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: UpstreamErrorOptions = {}) {
-    super(message, options);
+    super(ERROR_CODE.UPSTREAM_ERROR, message, options);
     this.transient = options.transient ?? false;
     this.retryAfterMs = options.retryAfterMs;
   }
@@ -146,14 +346,26 @@ export class UpstreamError extends BrokerError {
  */
 export class UpstreamUnavailableError extends BrokerError {
   override readonly name = 'UpstreamUnavailableError';
-  readonly code = 'UPSTREAM_UNAVAILABLE';
-  readonly status = 503;
-  readonly title = 'Upstream unavailable';
   /** Whole seconds until the broker will try the upstream again (HTTP `Retry-After`). */
   readonly retryAfterSeconds: number;
 
   constructor(message: string, retryAfterSeconds: number, options?: BrokerErrorOptions) {
-    super(message, options);
+    super(ERROR_CODE.UPSTREAM_UNAVAILABLE, message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * The fleet-wide hourly budget of upstream logins is spent and the hard cap
+ * is enforced: a miss is refused, while cached tokens are still served.
+ */
+export class UpstreamBudgetExceededError extends BrokerError {
+  override readonly name = 'UpstreamBudgetExceededError';
+  /** Whole seconds until the budget renews (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.UPSTREAM_BUDGET_EXCEEDED, message, options);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -161,52 +373,26 @@ export class UpstreamUnavailableError extends BrokerError {
 /** The upstream did not answer within the deadline. */
 export class UpstreamTimeoutError extends BrokerError {
   override readonly name = 'UpstreamTimeoutError';
-  readonly code = 'UPSTREAM_TIMEOUT';
-  readonly status = 504;
-  readonly title = 'Upstream timeout';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.UPSTREAM_TIMEOUT, message, options);
+  }
 }
 
 /** The deployment is misconfigured (bad env var, missing or malformed secret). */
 export class ConfigurationError extends BrokerError {
   override readonly name = 'ConfigurationError';
-  readonly code = 'CONFIGURATION_ERROR';
-  readonly status = 500;
-  readonly title = 'Configuration error';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.CONFIGURATION_ERROR, message, options);
+  }
 }
 
 /** The credentials store could not be reached; a retry may succeed. */
 export class CredentialsUnavailableError extends BrokerError {
   override readonly name = 'CredentialsUnavailableError';
-  readonly code = 'CREDENTIALS_UNAVAILABLE';
-  readonly status = 503;
-  readonly title = 'Credentials unavailable';
+
+  constructor(message: string, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.CREDENTIALS_UNAVAILABLE, message, options);
+  }
 }
-
-/** Every error code the broker can answer with, for documentation and clients. */
-export const ERROR_CODES = [
-  'INVALID_REQUEST',
-  'UNAUTHENTICATED',
-  'FORBIDDEN_DEVICE',
-  'NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'UPSTREAM_REJECTED',
-  'UPSTREAM_ERROR',
-  'UPSTREAM_TIMEOUT',
-  'UPSTREAM_UNAVAILABLE',
-  'CONFIGURATION_ERROR',
-  'CREDENTIALS_UNAVAILABLE',
-  'INTERNAL_ERROR',
-] as const;
-
-/** A stable error code of the public contract. */
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-/** Why a single device got no token while the request as a whole succeeded. */
-export const DEVICE_FAILURE_CODES = {
-  /** The upstream's answer did not include this device. */
-  noToken: 'UPSTREAM_NO_TOKEN',
-  /** The upstream's token for this device was unusable (bad expiry or subject). */
-  invalidToken: 'UPSTREAM_INVALID_TOKEN',
-} as const;

@@ -6,105 +6,30 @@
  * only the local server and the tests import it.
  */
 import { DEFAULTS, ENV } from './config.ts';
-import { DEVICE_FAILURE_CODES, type ERROR_CODES } from './errors.ts';
-import { DEVICE_NAME_PATTERN, MAX_BODY_BYTES, PRODUCT_KEY_PATTERN } from './request.ts';
+import {
+  DEVICE_FAILURE_CODES,
+  DEVICE_NAME_PATTERN,
+  ERROR_CODE,
+  ERROR_CODES,
+  type ErrorCode,
+  PRODUCT_KEY_PATTERN,
+  problemType,
+} from './contract.ts';
+import { ERROR_CATALOGUE, type ProblemEntry } from './errors.ts';
+import { MAX_BODY_BYTES } from './request.ts';
 
-/** How one problem code appears in the document. */
-export interface ProblemDescription {
-  /** HTTP status the code is answered with. */
-  readonly status: number;
-  /** The problem's `title`. */
-  readonly title: string;
-  /** When the code is answered. */
-  readonly description: string;
-}
+/** How one problem code appears in the document: its catalogue entry. */
+export type ProblemDescription = ProblemEntry;
 
-/**
- * Every problem code of the contract. `UPSTREAM_UNAVAILABLE` is listed ahead
- * of its error class: the resilience work answers it while the upstream's
- * circuit is open, and clients should know it already.
- */
-export const PROBLEMS = {
-  INVALID_REQUEST: {
-    status: 400,
-    title: 'Invalid request',
-    description: 'The body breaks a rule; `field` names it.',
-  },
-  UNAUTHENTICATED: {
-    status: 401,
-    title: 'Unauthenticated',
-    description: 'No valid bearer token.',
-  },
-  FORBIDDEN_DEVICE: {
-    status: 403,
-    title: 'Forbidden device',
-    description: 'Devices outside the caller’s grants; `devices` lists them.',
-  },
-  NOT_FOUND: {
-    status: 404,
-    title: 'Not found',
-    description: 'No such route (local server; API Gateway answers this itself).',
-  },
-  METHOD_NOT_ALLOWED: {
-    status: 405,
-    title: 'Method not allowed',
-    description: 'The route exists, but only for POST.',
-  },
-  PAYLOAD_TOO_LARGE: {
-    status: 413,
-    title: 'Payload too large',
-    description: `The body is over ${MAX_BODY_BYTES} bytes.`,
-  },
-  UNSUPPORTED_MEDIA_TYPE: {
-    status: 415,
-    title: 'Unsupported media type',
-    description: 'The Content-Type is not JSON.',
-  },
-  UPSTREAM_REJECTED: {
-    status: 502,
-    title: 'Upstream rejected the login',
-    description: 'The provider said `success:false`, or its gateway refused the credentials.',
-  },
-  UPSTREAM_ERROR: {
-    status: 502,
-    title: 'Upstream error',
-    description: 'The provider failed or answered something unusable.',
-  },
-  UPSTREAM_TIMEOUT: {
-    status: 504,
-    title: 'Upstream timeout',
-    description: 'The provider did not answer in time.',
-  },
-  UPSTREAM_UNAVAILABLE: {
-    status: 503,
-    title: 'Upstream unavailable',
-    description:
-      'The provider failed repeatedly and the broker is not calling it for a while; see `Retry-After`.',
-  },
-  CONFIGURATION_ERROR: {
-    status: 500,
-    title: 'Configuration error',
-    description: 'A bad setting or secret; the broker’s log says which.',
-  },
-  CREDENTIALS_UNAVAILABLE: {
-    status: 503,
-    title: 'Credentials unavailable',
-    description: 'Secrets Manager could not be reached; a retry may succeed.',
-  },
-  INTERNAL_ERROR: {
-    status: 500,
-    title: 'Internal error',
-    description: 'A bug; the broker’s log has the detail.',
-  },
-} as const satisfies Record<
-  (typeof ERROR_CODES)[number] | 'UPSTREAM_UNAVAILABLE',
-  ProblemDescription
->;
+/** Every problem code of the contract, as the error catalogue describes it. */
+export const PROBLEMS: Readonly<Record<ErrorCode, ProblemEntry>> = Object.fromEntries(
+  ERROR_CODES.map((code) => [code, ERROR_CATALOGUE[code]]),
+) as Record<ErrorCode, ProblemEntry>;
 
 /** A problem code of the document. */
-export type ProblemCode = keyof typeof PROBLEMS;
+export type ProblemCode = ErrorCode;
 
-const PROBLEM_CODES = Object.keys(PROBLEMS) as ProblemCode[];
+const PROBLEM_CODES = ERROR_CODES;
 
 const codesWithStatus = (status: number) =>
   PROBLEM_CODES.filter((code) => PROBLEMS[code].status === status);
@@ -126,7 +51,7 @@ const EXAMPLE_DEVICE = { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa
 const REQUEST_ID = 'b3dea924-e332-4c6d-98cf-0a9a15d6f9de';
 
 const problemExample = (code: ProblemCode, detail: string, extra: object = {}) => ({
-  type: `urn:visual-token-broker:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+  type: problemType(code),
   title: PROBLEMS[code].title,
   status: PROBLEMS[code].status,
   detail,
@@ -135,23 +60,22 @@ const problemExample = (code: ProblemCode, detail: string, extra: object = {}) =
   ...extra,
 });
 
-/** Details of the examples; 5xx details are the generic public ones. */
-const EXAMPLE_DETAIL: Readonly<Record<ProblemCode, string>> = {
-  INVALID_REQUEST: 'devices[1].deviceName: must match ^[A-Za-z0-9_.:@-]{1,128}$',
+/**
+ * Details of the examples: the catalogue's public detail where it has one
+ * (every 5xx), else a message the broker really answers with.
+ */
+const EXAMPLE_MESSAGE: Readonly<Partial<Record<ProblemCode, string>>> = {
+  INVALID_REQUEST: `devices[1].deviceName: must match ${DEVICE_NAME_PATTERN.source}`,
   UNAUTHENTICATED: 'A bearer token is required in the Authorization header',
   FORBIDDEN_DEVICE: 'Not allowed to request 1 device(s): pkB/cam-9',
   NOT_FOUND: 'No route for /token',
   METHOD_NOT_ALLOWED: 'Method GET is not allowed; use POST',
   PAYLOAD_TOO_LARGE: `The request body must be at most ${MAX_BODY_BYTES} bytes`,
   UNSUPPORTED_MEDIA_TYPE: 'Content-Type must be application/json',
-  UPSTREAM_REJECTED: 'The provider refused the broker’s login. Operators: see the broker’s logs.',
-  UPSTREAM_ERROR: 'The provider answered with an error or an unusable response. Retry later.',
-  UPSTREAM_TIMEOUT: 'The provider did not answer in time. Retry later.',
-  UPSTREAM_UNAVAILABLE: 'The provider is unavailable. Retry later.',
-  CONFIGURATION_ERROR: 'The broker is misconfigured. Operators: see the broker’s logs.',
-  CREDENTIALS_UNAVAILABLE: 'The broker could not read its credentials. Retry later.',
-  INTERNAL_ERROR: 'An unexpected error occurred. Operators: see the broker’s logs.',
 };
+
+const exampleDetail = (code: ProblemCode): string =>
+  PROBLEMS[code].publicDetail ?? EXAMPLE_MESSAGE[code] ?? PROBLEMS[code].title;
 
 const EXAMPLE_EXTRA: Partial<Record<ProblemCode, object>> = {
   INVALID_REQUEST: { field: 'devices[1].deviceName' },
@@ -175,6 +99,7 @@ const RESPONSE_NAMES: Readonly<Record<number, string>> = {
   405: 'MethodNotAllowed',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
+  429: 'TooManyRequests',
   500: 'InternalError',
   502: 'BadGateway',
   503: 'ServiceUnavailable',
@@ -197,7 +122,7 @@ function problemResponse(status: number) {
       schema: { type: 'string', examples: ['Bearer'] },
     };
   }
-  if (status === 503) {
+  if (status === 503 || status === 429) {
     headers['Retry-After'] = {
       description: 'Seconds to wait before retrying, when the broker knows.',
       schema: { type: 'string', pattern: '^\\d+$' },
@@ -223,7 +148,7 @@ function problemResponse(status: number) {
         examples: Object.fromEntries(
           codes.map((code) => [
             code,
-            { value: problemExample(code, EXAMPLE_DETAIL[code], EXAMPLE_EXTRA[code]) },
+            { value: problemExample(code, exampleDetail(code), EXAMPLE_EXTRA[code]) },
           ]),
         ),
       },
@@ -254,8 +179,8 @@ export const OPENAPI_DOCUMENT = {
       'function directly with the same request body; errors then carry the class name as',
       '`errorType` and a message starting with `CODE: `.',
       '',
-      'Every path other than `/tokens` answers `404` (`NOT_FOUND`), and every method other than',
-      '`POST` on `/tokens` answers `405` (`METHOD_NOT_ALLOWED`); see those response components.',
+      `Every path other than \`/tokens\` answers \`404\` (\`${ERROR_CODE.NOT_FOUND}\`), and every method other than`,
+      `\`POST\` on \`/tokens\` answers \`405\` (\`${ERROR_CODE.METHOD_NOT_ALLOWED}\`); see those response components.`,
     ].join('\n'),
     license: { name: 'MIT', identifier: 'MIT' },
   },
@@ -340,6 +265,12 @@ export const OPENAPI_DOCUMENT = {
         description: `At most ${MAX_BODY_BYTES} bytes. The most devices per request is a deployment setting (\`${ENV.maxDevicesPerRequest}\`, default ${DEFAULTS.maxDevicesPerRequest}).`,
         properties: {
           devices: { type: 'array', minItems: 1, maxItems: 500, items: ref('DeviceKey') },
+          refresh: {
+            type: 'boolean',
+            default: false,
+            description:
+              'Log in again for these devices instead of serving a cached token, for a player whose token was rejected. The caller must be granted the devices as always. The broker logs in again for a device at most once per refresh interval, fleet-wide; a refresh inside that interval gets the newest token and is not an error.',
+          },
         },
       },
       IssuedToken: {
@@ -363,8 +294,9 @@ export const OPENAPI_DOCUMENT = {
           deviceName: { type: 'string' },
           code: {
             enum: Object.values(DEVICE_FAILURE_CODES),
-            description:
-              '`UPSTREAM_NO_TOKEN`: the provider returned no token for the device. `UPSTREAM_INVALID_TOKEN`: its token had no expiry, had expired, or named another device.',
+            description: Object.values(DEVICE_FAILURE_CODES)
+              .map((code) => `\`${code}\`: ${ERROR_CATALOGUE[code].description}`)
+              .join(' '),
           },
           message: { type: 'string' },
         },
@@ -392,16 +324,19 @@ export const OPENAPI_DOCUMENT = {
           requestId: { type: 'string', description: 'Quote it when asking operators.' },
           field: {
             type: 'string',
-            description: 'With `INVALID_REQUEST`: the JSON path of the offending field.',
+            description: `With \`${ERROR_CODE.INVALID_REQUEST}\`: the JSON path of the offending field.`,
             examples: ['devices[3].deviceName'],
           },
           devices: {
             type: 'array',
-            description: 'With `FORBIDDEN_DEVICE`: the devices refused.',
+            description: `With \`${ERROR_CODE.FORBIDDEN_DEVICE}\`: the devices refused.`,
             items: ref('DeviceKey'),
           },
         },
-        allOf: [onlyWith('INVALID_REQUEST', 'field'), onlyWith('FORBIDDEN_DEVICE', 'devices')],
+        allOf: [
+          onlyWith(ERROR_CODE.INVALID_REQUEST, 'field'),
+          onlyWith(ERROR_CODE.FORBIDDEN_DEVICE, 'devices'),
+        ],
       },
     },
     responses: Object.fromEntries(

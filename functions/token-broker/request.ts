@@ -4,23 +4,19 @@
  * error must name the exact field (`devices[3].deviceName`), and it runs on
  * every warm request.
  */
-import { type DeviceKey, deviceId } from './device.ts';
+import {
+  DEVICE_NAME_PATTERN,
+  type DeviceKey,
+  deviceId,
+  PRODUCT_KEY_PATTERN,
+  type TokenRequest,
+} from './contract.ts';
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+
+export { DEVICE_NAME_PATTERN, PRODUCT_KEY_PATTERN, type TokenRequest } from './contract.ts';
 
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
-
-/** Pattern a product key must match. */
-export const PRODUCT_KEY_PATTERN = /^[A-Za-z0-9]{1,64}$/;
-
-/** Pattern a device name must match. */
-export const DEVICE_NAME_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
-
-/** A validated token request. */
-export interface TokenRequest {
-  /** The devices asked for, duplicates removed, in first-seen order. */
-  readonly devices: readonly DeviceKey[];
-}
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -64,15 +60,26 @@ function stringField(value: Record<string, unknown>, key: string, pattern: RegEx
   return v;
 }
 
+/** The optional `refresh` flag: a boolean when present. */
+function refreshField(payload: Record<string, unknown>): { refresh?: boolean } {
+  const refresh = payload.refresh;
+  if (refresh === undefined) return {};
+  if (typeof refresh !== 'boolean') {
+    throw new InvalidRequestError('refresh', `must be a boolean, got ${describe(refresh)}`);
+  }
+  return { refresh };
+}
+
 /**
- * Validates a parsed payload (`{"devices":[…]}`).
+ * Validates a parsed payload (`{"devices":[…], "refresh"?: boolean}`); the
+ * devices come back with duplicates removed, in first-seen order.
  * @throws InvalidRequestError naming the field at fault.
  */
 export function parseTokenRequest(payload: unknown, maxDevices: number): TokenRequest {
   if (!isPlainObject(payload)) {
     throw new InvalidRequestError('body', `must be a JSON object, got ${describe(payload)}`);
   }
-  rejectUnknownKeys(payload, ['devices'], '');
+  rejectUnknownKeys(payload, ['devices', 'refresh'], '');
   const list = payload.devices;
   if (list === undefined) throw new InvalidRequestError('devices', 'is required');
   if (!Array.isArray(list)) {
@@ -98,7 +105,7 @@ export function parseTokenRequest(payload: unknown, maxDevices: number): TokenRe
     const id = deviceId(device);
     if (!seen.has(id)) seen.set(id, device);
   });
-  return { devices: [...seen.values()] };
+  return { devices: [...seen.values()], ...refreshField(payload) };
 }
 
 /** What the HTTP layer knows about a request body before it is parsed. */

@@ -41,13 +41,15 @@ function cli(...args: string[]): Promise<Run> {
 
 let simulator: UpstreamSimulator;
 let server: LocalServer;
+let logger: ReturnType<typeof captureLogger>;
 
 beforeAll(async () => {
   simulator = await startUpstreamSimulator({ unknownDevices: ['pkA/gone'] });
+  logger = captureLogger();
   server = await startLocalServer({
     env: { UPSTREAM_URL: simulator.url },
     port: 0,
-    logger: captureLogger(),
+    logger,
   });
 });
 
@@ -141,5 +143,22 @@ describe('visual-token-broker tokens', () => {
     // Assess
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toContain('--token is required for https://broker.example.com');
+  });
+
+  it.each([
+    [['--refresh'], true],
+    [[], undefined],
+  ])('asks the broker for a refresh with %j', async (flags, refresh) => {
+    // Prepare
+    const requestLines = () =>
+      logger.lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'token request');
+    const before = requestLines().length;
+    // Act
+    const run = await cli('tokens', '--url', server.url, ...flags, 'pkA/cam-1');
+    // Assess
+    expect(run.code).toBe(EXIT.ok);
+    const lines = requestLines().slice(before);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.refresh).toBe(refresh);
   });
 });

@@ -10,10 +10,10 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BrowserTokenClient,
+  type BrowserTokenClientOptions,
   DEVICE_PATTERNS,
   type DeviceKey,
-  TokenBrokerClient,
-  type TokenBrokerClientOptions,
   TokenBrokerError,
   TokenBrokerHttpError,
 } from '../../clients/browser-client.ts';
@@ -23,7 +23,7 @@ import {
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
-import { DEVICE_NAME_PATTERN, PRODUCT_KEY_PATTERN } from '../../functions/token-broker/request.ts';
+import { DEVICE_NAME_PATTERN, PRODUCT_KEY_PATTERN } from '../../functions/token-broker/contract.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 const A = { productKey: 'pkA', deviceName: 'cam-1' };
@@ -56,19 +56,21 @@ afterAll(async () => {
 });
 
 /** A client whose fetch records the devices of every request it sends. */
-function recordingClient(options: Partial<TokenBrokerClientOptions> = {}) {
+function recordingClient(options: Partial<BrowserTokenClientOptions> = {}) {
   const requests: string[][] = [];
-  const client = new TokenBrokerClient({
+  const refreshes: boolean[] = [];
+  const client = new BrowserTokenClient({
     baseUrl: `${server.url}/`,
     getAccessToken: () => accessToken,
     fetch: async (input, init) => {
-      const body = JSON.parse(String(init?.body)) as { devices: DeviceKey[] };
+      const body = JSON.parse(String(init?.body)) as { devices: DeviceKey[]; refresh?: boolean };
       requests.push(body.devices.map((d) => `${d.productKey}/${d.deviceName}`));
+      refreshes.push(body.refresh === true);
       return fetch(input, init);
     },
     ...options,
   });
-  return { client, requests };
+  return { client, requests, refreshes };
 }
 
 /** A fetch that answers `response` to everything. */
@@ -83,7 +85,7 @@ const problemResponse = (status: number, body: object, headers: Record<string, s
     headers: { 'content-type': 'application/problem+json', ...headers },
   });
 
-describe('TokenBrokerClient against the local server', () => {
+describe('BrowserTokenClient against the local server', () => {
   it('returns tokens in the order asked, each device once', async () => {
     // Prepare
     const { client } = recordingClient();
@@ -226,9 +228,9 @@ describe('TokenBrokerClient against the local server', () => {
   });
 });
 
-describe('TokenBrokerClient error mapping', () => {
+describe('BrowserTokenClient error mapping', () => {
   const client = (doFetch: typeof fetch) =>
-    new TokenBrokerClient({
+    new BrowserTokenClient({
       baseUrl: 'http://broker.test',
       getAccessToken: () => 't',
       fetch: doFetch,
@@ -321,7 +323,7 @@ describe('TokenBrokerClient error mapping', () => {
   });
 });
 
-describe('TokenBrokerClient batching isolation', () => {
+describe('BrowserTokenClient batching isolation', () => {
   /** A broker that refuses `refused` devices with 403 and issues tokens for the rest. */
   function fakeBroker(refused: readonly string[]) {
     const requests: string[][] = [];
@@ -341,7 +343,7 @@ describe('TokenBrokerClient batching isolation', () => {
       }));
       return Response.json({ tokens, failures: [] });
     };
-    const client = new TokenBrokerClient({
+    const client = new BrowserTokenClient({
       baseUrl: 'http://broker.test',
       getAccessToken: () => 't',
       fetch: doFetch,
@@ -381,16 +383,16 @@ describe('TokenBrokerClient batching isolation', () => {
     expect(requests).toEqual([['pkA/cam-1']]);
   });
 
-  it('checks devices with the same patterns as the broker', () => {
+  it('checks devices with the very patterns of the broker’s contract', () => {
     // Assess
-    expect(DEVICE_PATTERNS.productKey.source).toBe(PRODUCT_KEY_PATTERN.source);
-    expect(DEVICE_PATTERNS.deviceName.source).toBe(DEVICE_NAME_PATTERN.source);
+    expect(DEVICE_PATTERNS.productKey).toBe(PRODUCT_KEY_PATTERN);
+    expect(DEVICE_PATTERNS.deviceName).toBe(DEVICE_NAME_PATTERN);
   });
 
   it('fails with the access-token provider’s own error when it throws', async () => {
     // Prepare
     const cause = new Error('session expired');
-    const client = new TokenBrokerClient({
+    const client = new BrowserTokenClient({
       baseUrl: 'http://broker.test',
       getAccessToken: () => {
         throw cause;
@@ -401,6 +403,56 @@ describe('TokenBrokerClient batching isolation', () => {
     const error = await client.getTokens([A]).catch((e: unknown) => e);
     // Assess
     expect(error).toBe(cause);
+  });
+});
+
+describe('BrowserTokenClient refresh', () => {
+  it('sends refresh: true past its own cache, and caches the new token', async () => {
+    // Prepare
+    const { client, requests, refreshes } = recordingClient();
+    const first = await client.getTokens([A]);
+    // Act
+    const refreshed = await client.getTokens([A], { refresh: true });
+    const after = await client.getTokens([A]);
+    // Assess
+    expect(requests).toEqual([['pkA/cam-1'], ['pkA/cam-1']]);
+    expect(refreshes).toEqual([false, true]);
+    expect(first.tokens).toHaveLength(1);
+    expect(refreshed.tokens).toHaveLength(1);
+    expect(after.tokens[0]?.visualToken).toBe(refreshed.tokens[0]?.visualToken);
+  });
+
+  it('does not share a request in flight, nor batch with plain calls', async () => {
+    // Prepare
+    const { client, requests, refreshes } = recordingClient();
+    // Act
+    const [plain, refreshed] = await Promise.all([
+      client.getTokens([A, B]),
+      client.getTokens([A], { refresh: true }),
+    ]);
+    // Assess
+    expect(plain.tokens).toHaveLength(2);
+    expect(refreshed.tokens.map((t) => t.deviceName)).toEqual(['cam-1']);
+    expect(requests).toHaveLength(2);
+    expect(requests[refreshes.indexOf(true)]).toEqual(['pkA/cam-1']);
+    expect(requests[refreshes.indexOf(false)]).toEqual(['pkA/cam-1', 'pkB/cam-2']);
+  });
+
+  it('sends a plain request without the refresh member', async () => {
+    // Prepare
+    const bodies: string[] = [];
+    const client = new BrowserTokenClient({
+      baseUrl: 'http://broker.test',
+      getAccessToken: () => 'jwt',
+      fetch: async (_input, init) => {
+        bodies.push(String(init?.body));
+        return Response.json({ tokens: [], failures: [] });
+      },
+    });
+    // Act
+    await client.getTokens([A]);
+    // Assess
+    expect(bodies.map((b) => JSON.parse(b))).toEqual([{ devices: [A] }]);
   });
 });
 

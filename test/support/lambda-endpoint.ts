@@ -23,6 +23,8 @@ export interface LambdaEndpoint {
   readonly url: string;
   /** Function names invoked, oldest first. */
   readonly invoked: string[];
+  /** The events (payloads) of those invocations, oldest first. */
+  readonly events: unknown[];
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ const PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 /** Starts the endpoint on 127.0.0.1. */
 export async function startLambdaEndpoint(invoke: Invoke): Promise<LambdaEndpoint> {
   const invoked: string[] = [];
+  const events: unknown[] = [];
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const match = PATH.exec(new URL(req.url ?? '/', 'http://x').pathname);
@@ -48,8 +51,10 @@ export async function startLambdaEndpoint(invoke: Invoke): Promise<LambdaEndpoin
     }
     const name = decodeURIComponent(match[1]);
     invoked.push(name);
+    const event: unknown = JSON.parse(body);
+    events.push(event);
     try {
-      const result = await invoke(name, JSON.parse(body), lambdaContext());
+      const result = await invoke(name, event, lambdaContext());
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(result ?? null));
     } catch (error) {
@@ -65,6 +70,7 @@ export async function startLambdaEndpoint(invoke: Invoke): Promise<LambdaEndpoin
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     invoked,
+    events,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'vitest';
+import { errorCodeOfType, errorTypeOf } from '../../functions/token-broker/contract.ts';
 import * as errors from '../../functions/token-broker/errors.ts';
 
-const { BrokerError, ForbiddenDeviceError, InvalidRequestError, UpstreamUnavailableError } = errors;
+const {
+  BrokerError,
+  ERROR_CATALOGUE,
+  ForbiddenDeviceError,
+  InvalidRequestError,
+  UpstreamBudgetExceededError,
+  UpstreamUnavailableError,
+} = errors;
 
 type AnyErrorClass = new (...args: unknown[]) => errors.BrokerError;
 
@@ -15,7 +23,8 @@ const argsFor = (cls: AnyErrorClass): unknown[] =>
     ? [[]]
     : cls === (InvalidRequestError as unknown)
       ? ['devices', 'must be an array']
-      : cls === (UpstreamUnavailableError as unknown)
+      : cls === (UpstreamUnavailableError as unknown) ||
+          cls === (UpstreamBudgetExceededError as unknown)
         ? ['circuit open', 30]
         : ['message'];
 
@@ -45,6 +54,30 @@ describe('broker errors', () => {
     expect(Object.hasOwn(error, 'name')).toBe(true);
   });
 
+  // The Lambda client maps `errorType` back to the code by the contract's rule.
+  test.each(errorClasses)('%s is the errorType the contract derives from its code', (_, cls) => {
+    // Prepare
+    const error = new cls(...argsFor(cls));
+
+    // Act
+    const errorType = errorTypeOf(error.code);
+
+    // Assess
+    expect(errorType).toBe(error.name);
+    expect(errorCodeOfType(errorType)).toBe(error.code);
+  });
+
+  test.each(errorClasses)('%s takes its status and title from the catalogue', (_, cls) => {
+    // Act
+    const error = new cls(...argsFor(cls));
+
+    // Assess
+    expect(error).toMatchObject({
+      status: ERROR_CATALOGUE[error.code].status,
+      title: ERROR_CATALOGUE[error.code].title,
+    });
+  });
+
   test('keeps the cause it wraps', () => {
     // Prepare
     const cause = new Error('socket hang up');
@@ -55,5 +88,57 @@ describe('broker errors', () => {
     // Assess
     expect(error.cause).toBe(cause);
     expect(error).toBeInstanceOf(Error);
+  });
+
+  test('UpstreamBudgetExceededError answers 429 and carries its Retry-After', () => {
+    // Act
+    const error = new UpstreamBudgetExceededError('1000 logins this hour', 1200);
+
+    // Assess
+    expect(error).toMatchObject({
+      code: 'UPSTREAM_BUDGET_EXCEEDED',
+      status: 429,
+      retryAfterSeconds: 1200,
+    });
+  });
+});
+
+describe('error catalogue', () => {
+  test('has a problem entry per error code and a device-failure entry per failure code', () => {
+    // Act
+    const kinds = Object.fromEntries(
+      Object.entries(ERROR_CATALOGUE).map(([code, entry]) => [code, entry.kind]),
+    );
+
+    // Assess
+    expect(kinds).toEqual({
+      ...Object.fromEntries(errors.ERROR_CODES.map((code) => [code, 'problem'])),
+      ...Object.fromEntries(
+        Object.values(errors.DEVICE_FAILURE_CODES).map((code) => [code, 'device-failure']),
+      ),
+    });
+  });
+
+  // A 5xx message may name internals, so the caller gets the public detail.
+  test('gives every 5xx a public detail', () => {
+    // Act
+    const missing = errors.ERROR_CODES.filter(
+      (code) => errors.problemEntry(code).status >= 500 && !errors.problemEntry(code).publicDetail,
+    );
+
+    // Assess
+    expect(missing).toEqual([]);
+  });
+
+  test('fails the typecheck when a code has no entry', () => {
+    // Prepare
+    const { UPSTREAM_TIMEOUT: _dropped, ...incomplete } = ERROR_CATALOGUE;
+
+    // Act
+    // @ts-expect-error UPSTREAM_TIMEOUT is missing, which the catalogue's type refuses
+    const catalogue: errors.ErrorCatalogue = incomplete;
+
+    // Assess
+    expect(Object.keys(catalogue)).not.toContain('UPSTREAM_TIMEOUT');
   });
 });

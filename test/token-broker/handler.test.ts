@@ -4,7 +4,7 @@ import {
   UpstreamRejectedError,
   UpstreamTimeoutError,
 } from '../../functions/token-broker/errors.ts';
-import { type HttpResponse, toProblem } from '../../functions/token-broker/handler.ts';
+import { type HttpResponse, toProblem } from '../../functions/token-broker/problem.ts';
 import { httpApiEvent, lambdaContext, restApiEvent } from '../support/events.ts';
 import { fakeLoginClient } from '../support/fakes.ts';
 import { handlerHarness } from '../support/handler-harness.ts';

@@ -13,18 +13,19 @@ import {
   PayloadTooLargeError,
   UnauthenticatedError,
   UnsupportedMediaTypeError,
+  UpstreamBudgetExceededError,
   UpstreamError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../../functions/token-broker/errors.ts';
-import { toProblem } from '../../functions/token-broker/handler.ts';
 import {
   OPENAPI_DOCUMENT,
   PROBLEMS,
   type ProblemCode,
   responseNameOf,
 } from '../../functions/token-broker/openapi.ts';
+import { toProblem } from '../../functions/token-broker/problem.ts';
 import { errorsOf, problemValidator, schemaAt } from '../support/openapi.ts';
 
 /** One instance of every error class the broker raises on purpose. */
@@ -42,6 +43,7 @@ const BROKER_ERRORS: readonly BrokerError[] = [
   new ConfigurationError('SECRET_ID is required'),
   new CredentialsUnavailableError('Secrets Manager is unavailable'),
   new UpstreamUnavailableError('circuit open', 30),
+  new UpstreamBudgetExceededError('budget of 1000 logins spent', 1200),
 ];
 
 describe('OpenAPI document', () => {
@@ -122,6 +124,31 @@ describe('OpenAPI document', () => {
     // Assess
     expect(valid).toEqual([true, true]);
     expect(schema({ productKey: 'pk', deviceName: 'd', code: 'OTHER', message: 'm' })).toBe(false);
+  });
+
+  it('accepts `refresh` as an optional boolean in the request body', () => {
+    // Prepare
+    const validate = schemaAt('components', 'schemas', 'TokenRequest');
+    const devices = [{ productKey: 'pk', deviceName: 'd' }];
+    // Act
+    const outcomes = [true, false, undefined, 'yes', 1].map((refresh) =>
+      validate(refresh === undefined ? { devices } : { devices, refresh }),
+    );
+    // Assess
+    expect(outcomes).toEqual([true, true, true, false, false]);
+  });
+
+  it('documents Retry-After on the 429 of UPSTREAM_BUDGET_EXCEEDED', () => {
+    // Act
+    const response = OPENAPI_DOCUMENT.components.responses[responseNameOf(429)] as {
+      headers: Record<string, unknown>;
+      content: Record<string, { examples: Record<string, unknown> }>;
+    };
+    // Assess
+    expect(response.headers).toHaveProperty('Retry-After');
+    expect(Object.keys(response.content['application/problem+json']?.examples ?? {})).toEqual([
+      'UPSTREAM_BUDGET_EXCEEDED',
+    ]);
   });
 
   it('requires a bearer JWT on POST /tokens', () => {

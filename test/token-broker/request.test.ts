@@ -91,6 +91,9 @@ describe('parseTokenRequest', () => {
       'devices[0].deviceName',
       /must match/,
     ],
+    ['refresh is "yes"', { devices: [device], refresh: 'yes' }, 'refresh', /must be a boolean/],
+    ['refresh is 1', { devices: [device], refresh: 1 }, 'refresh', /must be a boolean/],
+    ['refresh is null', { devices: [device], refresh: null }, 'refresh', /must be a boolean/],
   ])('fails when %s', (_case, payload, field, message) => {
     // Act
     const act = () => parseTokenRequest(payload, 50);
@@ -102,6 +105,23 @@ describe('parseTokenRequest', () => {
         message: expect.stringMatching(message),
       }),
     );
+  });
+
+  it.each([
+    [
+      { devices: [device], refresh: true },
+      { devices: [device], refresh: true },
+    ],
+    [
+      { devices: [device], refresh: false },
+      { devices: [device], refresh: false },
+    ],
+    [{ devices: [device] }, { devices: [device] }],
+  ])('accepts %j with refresh as given, or absent', (payload, expected) => {
+    // Act
+    const request = parseTokenRequest(payload, 50);
+    // Assess
+    expect(request).toStrictEqual(expected);
   });
 
   it('fails when there are more devices than MAX_DEVICES_PER_REQUEST', () => {

@@ -1,0 +1,158 @@
+/**
+ * The wire contract of `POST /tokens` and of a direct invocation, shared by
+ * the server and both clients: request and result types, the problem shape,
+ * the error codes, the device rules. It imports nothing, so a client that
+ * imports it still ships on its own (the browser client is bundled
+ * standalone; the Lambda client is copied by users together with this file).
+ * Every error code is spelled here once; everything else refers to it.
+ */
+
+/** A device as the provider names it. */
+export interface DeviceKey {
+  /** Product key of the device. */
+  readonly productKey: string;
+  /** Device name within the product. */
+  readonly deviceName: string;
+}
+
+/** Pattern a product key must match. */
+export const PRODUCT_KEY_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+
+/** Pattern a device name must match. */
+export const DEVICE_NAME_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+/** The pattern of each field of a {@link DeviceKey}, checked on both sides. */
+export const DEVICE_PATTERNS = {
+  productKey: PRODUCT_KEY_PATTERN,
+  deviceName: DEVICE_NAME_PATTERN,
+} as const;
+
+/**
+ * One string per device, `productKey/deviceName`. Unambiguous because a
+ * product key is alphanumeric and so never holds a `/`.
+ */
+export function deviceId(device: DeviceKey): string {
+  return `${device.productKey}/${device.deviceName}`;
+}
+
+/** The body of `POST /tokens`, and the event of a direct invocation. */
+export interface TokenRequest {
+  /** The devices asked for; the broker serves duplicates once, in first-seen order. */
+  readonly devices: readonly DeviceKey[];
+  /**
+   * Log in again for these devices instead of serving a cached token, for a
+   * player whose token was rejected. The broker limits how often it does so.
+   * @default false
+   */
+  readonly refresh?: boolean;
+}
+
+/** A token handed to the caller. */
+export interface IssuedToken extends DeviceKey {
+  /** The provider's token for this device; a secret, never log it. */
+  readonly visualToken: string;
+  /** Expiry, ISO 8601. */
+  readonly expiresAt: string;
+  /** Whole seconds left until expiry, as of when it was handed out. */
+  readonly expiresIn: number;
+}
+
+/**
+ * The codes a request as a whole can fail with: `code` of a problem+json
+ * answer, and the message prefix of a direct invocation's error.
+ */
+export const ERROR_CODES = [
+  'INVALID_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN_DEVICE',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'UPSTREAM_REJECTED',
+  'UPSTREAM_ERROR',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_BUDGET_EXCEEDED',
+  'CONFIGURATION_ERROR',
+  'CREDENTIALS_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+
+/** A stable error code of the public contract. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Each error code by name, so code refers to a code without spelling it again. */
+export const ERROR_CODE = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
+  readonly [K in ErrorCode]: K;
+};
+
+/** Why a single device got no token while the request as a whole succeeded. */
+export const DEVICE_FAILURE_CODES = {
+  /** The upstream's answer did not include this device. */
+  noToken: 'UPSTREAM_NO_TOKEN',
+  /** The upstream's token for this device was unusable (bad expiry or subject). */
+  invalidToken: 'UPSTREAM_INVALID_TOKEN',
+} as const;
+
+/** A per-device failure code, as found in `failures[]`. */
+export type DeviceFailureCode = (typeof DEVICE_FAILURE_CODES)[keyof typeof DEVICE_FAILURE_CODES];
+
+/** A device that got no token, while the request as a whole succeeded. */
+export interface DeviceFailure extends DeviceKey {
+  /** Stable reason code. */
+  readonly code: DeviceFailureCode;
+  /** Human-readable reason. */
+  readonly message: string;
+}
+
+/** The answer to a token request. */
+export interface TokenResult {
+  /** Tokens, in the order the devices were asked for (duplicates once). */
+  readonly tokens: IssuedToken[];
+  /** Devices that got no token. */
+  readonly failures: DeviceFailure[];
+}
+
+/** An RFC 9457 problem, as the broker answers every HTTP error. */
+export interface Problem {
+  /** `urn:visual-token-broker:problem:<code in kebab case>`. */
+  readonly type: string;
+  /** Summary of the problem kind. */
+  readonly title: string;
+  /** HTTP status. */
+  readonly status: number;
+  /** What went wrong, for people; generic for 5xx, whose specifics go to the log. */
+  readonly detail: string;
+  /** Stable problem code. */
+  readonly code: ErrorCode;
+  /** The broker's request id; quote it to operators. */
+  readonly requestId: string;
+  /** With `INVALID_REQUEST`: the JSON path of the offending field. */
+  readonly field?: string;
+  /** With `FORBIDDEN_DEVICE`: the devices refused. */
+  readonly devices?: readonly DeviceKey[];
+}
+
+/** The problem `type` URI of a code. */
+export const problemType = (code: ErrorCode): string =>
+  `urn:visual-token-broker:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+
+/**
+ * The `errorType` (the error's class name) a direct invocation fails with for
+ * `code`, by one rule: the code in PascalCase, with `Error` appended unless it
+ * already ends so. `UPSTREAM_TIMEOUT` → `UpstreamTimeoutError`,
+ * `UPSTREAM_ERROR` → `UpstreamError`.
+ */
+export function errorTypeOf(code: ErrorCode): string {
+  const pascal = code
+    .split('_')
+    .map((word) => word[0] + word.slice(1).toLowerCase())
+    .join('');
+  return pascal.endsWith('Error') ? pascal : `${pascal}Error`;
+}
+
+/** The code of a direct invocation's `errorType`, or undefined when it is not the broker's. */
+export function errorCodeOfType(errorType: string): ErrorCode | undefined {
+  return ERROR_CODES.find((code) => errorTypeOf(code) === errorType);
+}

@@ -1,0 +1,39 @@
+/**
+ * The errors table of the docs, rendered from the error catalogue so that it
+ * cannot drift from the code. The docs generator (`scripts/docs.ts`) writes
+ * it into `docs/api.md`; a test checks it.
+ */
+import { DEVICE_FAILURE_CODES, ERROR_CODES } from '../../functions/token-broker/contract.ts';
+import { ERROR_CATALOGUE } from '../../functions/token-broker/errors.ts';
+
+/** Header row of the table. */
+const HEADER = ['Code', 'HTTP status', 'Title', 'When', 'What to do'] as const;
+
+/** A table cell: pipes escaped and line breaks folded, so a cell never breaks the row. */
+const cell = (text: string): string => text.replaceAll('|', '\\|').replace(/\s*\n\s*/g, ' ');
+
+const row = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+
+/**
+ * The markdown table of every code the broker answers with: first the codes
+ * a whole request fails with (problem+json, or a direct invocation's error),
+ * in the contract's order, then the per-device codes found in `failures[]`
+ * of a 200 answer.
+ */
+export function renderErrorsTable(): string {
+  const problems = ERROR_CODES.map((code) => {
+    const entry = ERROR_CATALOGUE[code];
+    return row([`\`${code}\``, String(entry.status), entry.title, entry.description, entry.action]);
+  });
+  const failures = Object.values(DEVICE_FAILURE_CODES).map((code) => {
+    const entry = ERROR_CATALOGUE[code];
+    return row([
+      `\`${code}\``,
+      '200, in `failures[]`',
+      entry.title,
+      entry.description,
+      entry.action,
+    ]);
+  });
+  return [row(HEADER), row(HEADER.map(() => '---')), ...problems, ...failures].join('\n');
+}
