@@ -1,7 +1,7 @@
 /**
  * The provider's User Login API (`POST /v1.0/openapi/visual/d/user/login`):
  * sends one login for a batch of devices and returns the tokens it got,
- * checked against what was asked. See ../shared/upstream/ for the contract.
+ * checked against what was asked. See docs/upstream.md for the contract.
  */
 import type { Credentials } from '../credentials.ts';
 import { type DeviceKey, deviceId } from '../device.ts';
@@ -21,8 +21,11 @@ export interface UpstreamToken {
   readonly device: DeviceKey;
   /** The provider's token; secret. */
   readonly visualToken: string;
-  /** The `expire` field as sent (seconds, or milliseconds in some samples). */
-  readonly expire: number | undefined;
+  /**
+   * The `expire` field as sent (seconds, or milliseconds in some samples),
+   * of any JSON type: `checkToken` decides whether it is usable.
+   */
+  readonly expire: unknown;
 }
 
 /** Per-call options of {@link LoginClient.login}. */
@@ -243,7 +246,7 @@ export function parseLoginResponse(
     const device = wanted.get(id);
     if (device === undefined) continue;
     wanted.delete(id);
-    tokens.push({ device, visualToken, expire: typeof expire === 'number' ? expire : undefined });
+    tokens.push({ device, visualToken, expire });
   }
   return tokens;
 }
