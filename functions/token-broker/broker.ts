@@ -9,7 +9,11 @@ import { BrokerError, DEVICE_FAILURE_CODES } from './errors.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 import type { CachedToken, TokenCache } from './token-cache.ts';
 import type { LoginCallOptions, LoginClient } from './upstream/login-client.ts';
-import { checkToken, MAX_TOKEN_LIFETIME_MS } from './upstream/token-expiry.ts';
+import {
+  checkToken,
+  MAX_TOKEN_LIFETIME_MS,
+  VISUAL_TOKEN_PATTERN,
+} from './upstream/token-expiry.ts';
 
 /** A token handed to the caller. */
 export interface IssuedToken {
@@ -114,7 +118,7 @@ const NO_TOKEN: Outcome = {
  */
 const servable = (token: CachedToken, now: number): boolean =>
   typeof token.visualToken === 'string' &&
-  token.visualToken !== '' &&
+  VISUAL_TOKEN_PATTERN.test(token.visualToken) &&
   Number.isFinite(token.expiresAt) &&
   token.expiresAt > now &&
   token.expiresAt - now <= MAX_TOKEN_LIFETIME_MS;

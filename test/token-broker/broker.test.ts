@@ -206,6 +206,9 @@ describe('broker', () => {
         }),
       ],
       ['the expire is a string', () => ({ visualToken: 'opaque-token', expire: '3600' })],
+      ['the token is 900 KB', () => ({ visualToken: 'a'.repeat(900_000), expire: 3600 })],
+      ['the token holds CR/LF', () => ({ visualToken: 'abc\r\ndef', expire: 3600 })],
+      ['the token holds </script>', () => ({ visualToken: 'a</script>', expire: 3600 })],
     ])(
       'fails the device alone, caches nothing, and heals with the upstream when %s',
       async (_case, answer) => {
@@ -249,6 +252,8 @@ describe('broker', () => {
         'a token that is not a string',
         { visualToken: 42 as unknown as string, expiresAt: T0 + 3600_000 },
       ],
+      ['a token of 900 KB', { visualToken: 'a'.repeat(900_000), expiresAt: T0 + 3600_000 }],
+      ['a token holding CR/LF', { visualToken: 'a\r\nb', expiresAt: T0 + 3600_000 }],
     ])('never throws when the cache holds %s, and logs in afresh instead', async (_case, value) => {
       // Prepare
       const poisoned: CachedToken = value;
@@ -259,6 +264,7 @@ describe('broker', () => {
           writes.push(key);
         },
         size: 1,
+        bytes: 0,
       };
       const { broker, upstream } = setup({ cache });
       // Act

@@ -12,6 +12,21 @@ import type { DeviceKey } from '../device.ts';
  */
 export const MAX_TOKEN_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 
+/** Longest visual token accepted, in bytes (characters: it is ASCII). */
+export const MAX_VISUAL_TOKEN_BYTES = 8192;
+
+/**
+ * What a visual token may be made of: 1 to {@link MAX_VISUAL_TOKEN_BYTES}
+ * printable ASCII characters, no whitespace, and none of `"` `'` `<` `>` `\`
+ * `` ` ``. A JWT (base64url and dots) and any base64, hex or URL-safe opaque
+ * token fit; CR/LF could split a header or a log line, NUL truncates C
+ * strings, and the six refused characters are what it takes to break out of
+ * an HTML attribute, a `<script>` block or a JS/JSON string in a caller's
+ * page, so `</script>` never reaches one.
+ */
+export const VISUAL_TOKEN_PATTERN =
+  /^[\x21\x23-\x26\x28-\x3b\x3d\x3f-\x5b\x5d-\x5f\x61-\x7e]{1,8192}$/;
+
 /**
  * The provider's samples disagree on the unit of `expire` (3600 in one,
  * 86400000 in another), though the documentation says seconds. No token lives
@@ -38,6 +53,13 @@ export function checkToken(
   expire: unknown,
   receivedAt: number,
 ): TokenCheck {
+  // Before decoding: a megabyte-sized "JWT" is not worth parsing.
+  if (!VISUAL_TOKEN_PATTERN.test(visualToken)) {
+    return {
+      ok: false,
+      reason: `token is not 1 to ${MAX_VISUAL_TOKEN_BYTES} printable ASCII characters without whitespace or quotes`,
+    };
+  }
   let claims: { exp?: unknown; sub?: unknown } | undefined;
   try {
     claims = decodeJwt(visualToken);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   checkToken,
   MAX_TOKEN_LIFETIME_MS,
+  MAX_VISUAL_TOKEN_BYTES,
+  VISUAL_TOKEN_PATTERN,
 } from '../../../functions/token-broker/upstream/token-expiry.ts';
 import { fakeVisualToken } from '../../support/fakes.ts';
 
@@ -105,5 +107,44 @@ describe('checkToken', () => {
     const check = checkToken(device, token, expire, NOW);
     // Assess
     expect(check.ok).toBe(false);
+  });
+
+  it.each([
+    ['a JWT', fakeVisualToken(device, NOW / 1000 + 600)],
+    ['an opaque token of exactly 8 KiB', 'a'.repeat(8192)],
+    ['a base64 token with + / =', 'ab+/cd=='],
+    ['a token of every allowed punctuation', '!#$%&()*+,-./:;=?@[]^_{|}~'],
+  ])('accepts %s', (_case, visualToken) => {
+    // Act
+    const check = checkToken(device, visualToken, 3600, NOW);
+    // Assess
+    expect(check.ok).toBe(true);
+  });
+
+  it.each([
+    ['it is one byte over 8 KiB', 'a'.repeat(MAX_VISUAL_TOKEN_BYTES + 1)],
+    ['it is about 900 KB', 'a'.repeat(900_000)],
+    ['it holds CR/LF', 'abc\r\nSet-Cookie:x'],
+    ['it holds a space', 'abc def'],
+    ['it holds a tab', 'abc\tdef'],
+    ['it holds NUL', 'abc\u0000def'],
+    ['it holds </script>', 'abc</script><script>alert(1)</script>'],
+    ['it holds a double quote', 'abc"def'],
+    ['it holds a single quote', "abc'def"],
+    ['it holds a backslash', 'abc\\def'],
+    ['it holds a backtick', 'abc`def'],
+    ['it holds non-ASCII', 'abc€def'],
+    ['it holds DEL', 'abc\u007fdef'],
+  ])('fails when %s', (_case, visualToken) => {
+    // Act
+    const check = checkToken(device, visualToken, 3600, NOW);
+    // Assess
+    expect(check).toEqual({ ok: false, reason: expect.stringMatching(/printable ASCII/) });
+  });
+
+  it('states the 8 KiB limit once: the pattern and the constant agree', () => {
+    expect(MAX_VISUAL_TOKEN_BYTES).toBe(8192);
+    expect(VISUAL_TOKEN_PATTERN.test('a'.repeat(MAX_VISUAL_TOKEN_BYTES))).toBe(true);
+    expect(VISUAL_TOKEN_PATTERN.test('a'.repeat(MAX_VISUAL_TOKEN_BYTES + 1))).toBe(false);
   });
 });
