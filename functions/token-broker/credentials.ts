@@ -46,6 +46,16 @@ export interface CredentialsProvider {
 const SECRET_KEYS = ['userName', 'password', 'appCode', 'appKey', 'appSecret'] as const;
 
 /**
+ * How every placeholder value the deployment writes into a new secret
+ * begins. A value that begins so was never filled in: it is refused before
+ * any login, which would only burn an attempt on the provider's account.
+ */
+export const SECRET_PLACEHOLDER_PREFIX = 'REPLACE-WITH-';
+
+/** The user name of the secret the stack creates (infra/token-broker.ts writes the same literal). */
+export const SECRET_PLACEHOLDER_USER_NAME = `${SECRET_PLACEHOLDER_PREFIX}DEVELOPER-ACCOUNT`;
+
+/**
  * Parses and validates the secret string. Messages name keys, never values;
  * a JSON syntax error's own message quotes the input, so it is not kept.
  * @throws ConfigurationError
@@ -62,6 +72,15 @@ export function parseCredentials(secretString: string, secretName: string): Cred
     throw fail('must be a JSON object');
   }
   const record = value as Record<string, unknown>;
+  const placeholder = Object.keys(record).find(
+    (key) => typeof record[key] === 'string' && record[key].startsWith(SECRET_PLACEHOLDER_PREFIX),
+  );
+  if (placeholder !== undefined) {
+    // The key is named, not its value: only the user name's value is known not to be secret.
+    throw fail(
+      `still holds the deploy placeholder (key "${placeholder.slice(0, 40)}" begins with ${SECRET_PLACEHOLDER_PREFIX}): fill it in with the developer account's credentials`,
+    );
+  }
   for (const key of Object.keys(record)) {
     if (!(SECRET_KEYS as readonly string[]).includes(key)) {
       throw fail(`has unknown key "${key.slice(0, 40)}"; allowed: ${SECRET_KEYS.join(', ')}`);

@@ -8,6 +8,7 @@ import { loadConfig } from '../../functions/token-broker/config.ts';
 import {
   createCredentialsProvider,
   createSecretsManagerClient,
+  SECRET_PLACEHOLDER_USER_NAME,
   STALE_RETRY_MS,
   secretsManagerSource,
 } from '../../functions/token-broker/credentials.ts';
@@ -15,7 +16,7 @@ import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createEmfMetrics } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
-import { captureLogger, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
+import { captureLogger, fakeSecretSource, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
 import {
   type FakeSecretsManager,
   type SecretsManagerFault,
@@ -287,4 +288,46 @@ describe('Secrets Manager faults as the caller sees them (fail closed)', () => {
       );
     },
   );
+});
+
+describe('the deploy placeholder secret', () => {
+  it('fails when the secret is still the placeholder the stack deploys: 500 CONFIGURATION_ERROR, a log line naming the secret, no upstream call', async () => {
+    // Prepare
+    const logger = captureLogger();
+    const placeholder = JSON.stringify({
+      userName: SECRET_PLACEHOLDER_USER_NAME,
+      password: 'generatedByCloudFormation0123456789',
+    });
+    let posts = 0;
+    const config = loadConfig({ SECRET_ID, UPSTREAM_URL: 'https://upstream.invalid' });
+    const { handler } = createRuntime(config, {
+      secretSource: { ...fakeSecretSource(placeholder), name: SECRET_ID },
+      logger,
+      metrics: createEmfMetrics({ write: () => {} }),
+      transport: {
+        async post() {
+          posts += 1;
+          throw new Error('no upstream call was expected');
+        },
+      },
+    });
+    // Act
+    const response = (await handler(
+      httpApiEvent({ body: { devices: [{ productKey: 'pk1', deviceName: 'cam1' }] } }),
+      lambdaContext(),
+    )) as HttpResponse;
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body).code).toBe('CONFIGURATION_ERROR');
+    expect(posts).toBe(0);
+    expect(parsed(logger.lines)).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        secret: SECRET_ID,
+        errorMessage: expect.stringMatching(
+          new RegExp(`^Secret ${SECRET_ID} still holds the deploy placeholder.*fill it in`),
+        ),
+      }),
+    );
+  });
 });
