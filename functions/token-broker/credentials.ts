@@ -3,7 +3,7 @@
  * TTL cache that fetches once however many requests arrive together.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigurationError, CredentialsUnavailableError } from './errors.ts';
+import { BrokerError, ConfigurationError, CredentialsUnavailableError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 
@@ -138,6 +138,25 @@ export interface CredentialsProviderOptions {
   readonly metrics?: Metrics;
 }
 
+/**
+ * The most telling code of a failure, for logs: the first socket code
+ * (`ECONNREFUSED`, `ECONNRESET`…) or specific error name
+ * (`ThrottlingException`, `TimeoutError`…) along its cause chain, skipping
+ * the broker's own wrappers, whose code says only "unavailable".
+ */
+export function failureCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if (!(current instanceof BrokerError)) {
+      const code = (current as { code?: unknown }).code;
+      if (typeof code === 'string' && code !== '') return code;
+      if (current.name !== 'Error') return current.name;
+    }
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /** After a failed refresh is answered from the stale secret, the store is not asked again for this long, in ms. */
 export const STALE_RETRY_MS = 10_000;
 
@@ -177,19 +196,25 @@ export function createCredentialsProvider(
         return credentials;
       } catch (error) {
         metrics.add(METRICS.secretFetchFailures);
+        const code = failureCode(error);
         const fields = {
           secret: source.name,
           errorName: error instanceof Error ? error.name : typeof error,
+          ...(code === undefined ? {} : { errorCode: code }),
           errorMessage: error instanceof Error ? error.message : undefined,
         };
         const stale = allowStale ? staleFor(error) : undefined;
         if (stale !== undefined) {
           retryAt = now() + STALE_RETRY_MS;
-          logger.warn('Could not refresh the developer credentials; serving the cached secret', {
-            ...fields,
-            ageSeconds: Math.floor((now() - stale.fetchedAt) / 1000),
-            maxStaleSeconds: options.maxStaleSeconds ?? 0,
-          });
+          const why = code === undefined ? '' : ` (${code})`;
+          logger.warn(
+            `Could not refresh the developer credentials${why}; serving the cached secret`,
+            {
+              ...fields,
+              ageSeconds: Math.floor((now() - stale.fetchedAt) / 1000),
+              maxStaleSeconds: options.maxStaleSeconds ?? 0,
+            },
+          );
           metrics.add(METRICS.staleSecretServed);
           return stale.credentials;
         }
@@ -276,7 +301,9 @@ export function secretsManagerSource(client: SecretsManagerClient, secretId: str
         if (CONFIGURATION_FAULTS.has(name)) {
           throw new ConfigurationError(`Secret ${secretId} could not be read (${name})`, { cause });
         }
-        throw new CredentialsUnavailableError(`Secrets Manager is unavailable (${name})`, {
+        // The code, not only the name: a refused or reset socket is a plain "Error".
+        const code = failureCode(cause) ?? (name || typeof cause);
+        throw new CredentialsUnavailableError(`Secrets Manager is unavailable (${code})`, {
           cause,
         });
       }

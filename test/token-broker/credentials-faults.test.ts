@@ -151,6 +151,63 @@ describe('stale-if-error (SECRET_MAX_STALE_SECONDS)', () => {
     expect(logger.lines.join('\n')).not.toContain(PLANTED.password);
   });
 
+  it.each([
+    ['reset', 'ECONNRESET'],
+    ['serverError', 'InternalServiceError'],
+  ] as const)(
+    'names the error code in the stale-if-error warning when the store fails with %s',
+    async (fault, code) => {
+      // Prepare
+      const { clock, logger, credentials } = setup();
+      await credentials.get();
+      clock.now += 301_000;
+      endpoint.fail(fault);
+      // Act
+      await credentials.get();
+      // Assess
+      const [warning] = parsed(logger.lines);
+      expect(warning).toMatchObject({
+        level: 'warn',
+        message: `Could not refresh the developer credentials (${code}); serving the cached secret`,
+        errorCode: code,
+        errorMessage: `Secrets Manager is unavailable (${code})`,
+      });
+    },
+  );
+
+  it('names the socket code when nothing listens: ECONNREFUSED, not "Error"', async () => {
+    // Prepare
+    const clock = { now: 1_795_305_600_000 };
+    const logger = captureLogger();
+    const client = new SecretsManagerClient({
+      ...sdkConfig(),
+      endpoint: 'http://127.0.0.1:9',
+      maxAttempts: 1,
+    });
+    let fail = false;
+    const real = secretsManagerSource(client, SECRET_ID);
+    const credentials = createCredentialsProvider({
+      source: {
+        name: SECRET_ID,
+        read: () => (fail ? real.read() : Promise.resolve(PLANTED_SECRET)),
+      },
+      ttlSeconds: 300,
+      maxStaleSeconds: 3600,
+      now: () => clock.now,
+      logger,
+    });
+    await credentials.get();
+    clock.now += 301_000;
+    fail = true;
+    // Act
+    const served = await credentials.get();
+    // Assess
+    expect(served.userName).toBe(PLANTED.userName);
+    expect(parsed(logger.lines)).toEqual([
+      expect.objectContaining({ level: 'warn', errorCode: 'ECONNREFUSED' }),
+    ]);
+  });
+
   it('asks the store again only after STALE_RETRY_MS while serving stale', async () => {
     // Prepare
     const { clock, credentials } = setup();
