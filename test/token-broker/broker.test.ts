@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBroker, emptyStats } from '../../functions/token-broker/broker.ts';
-import { UpstreamTimeoutError } from '../../functions/token-broker/errors.ts';
+import { ConfigurationError, UpstreamTimeoutError } from '../../functions/token-broker/errors.ts';
 import {
   type CachedToken,
   createTokenCache,
@@ -10,7 +10,12 @@ import type {
   LoginClient,
   UpstreamToken,
 } from '../../functions/token-broker/upstream/login-client.ts';
-import { fakeCredentials, fakeLoginClient, fakeVisualToken } from '../support/fakes.ts';
+import {
+  fakeCredentials,
+  fakeLoginClient,
+  fakeVisualToken,
+  plantedCredentials,
+} from '../support/fakes.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 12);
 const dev = (n: number, productKey = 'pk1') => ({ productKey, deviceName: `dev${n}` });
@@ -174,6 +179,36 @@ describe('broker', () => {
     // Assess
     expect(login.calls).toEqual([['pk1/dev1', 'pk1/dev2']]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('keeps serving cached tokens after the secret is deleted: nothing revokes them before expiry', async () => {
+    // Prepare
+    let deleted = false;
+    const upstream = fakeLoginClient({ now: () => T0 });
+    const broker = createBroker({
+      credentials: {
+        get: async () => {
+          if (deleted)
+            throw new ConfigurationError('Secret s could not be read (ResourceNotFoundException)');
+          return plantedCredentials;
+        },
+        refresh: async () => plantedCredentials,
+      },
+      upstream,
+      cache: createTokenCache(1000),
+      now: () => T0,
+      minTokenValiditySeconds: 300,
+      upstreamBatchSize: 20,
+    });
+    await broker.getTokens([dev(1)]);
+    deleted = true;
+    // Act
+    const cached = await broker.getTokens([dev(1)]);
+    const missed = await broker.getTokens([dev(2)]).catch((e: unknown) => e);
+    // Assess
+    expect(cached.tokens.map((t) => t.deviceName)).toEqual(['dev1']);
+    expect(missed).toMatchObject({ code: 'CONFIGURATION_ERROR' });
+    expect(upstream.calls).toEqual([['pk1/dev1']]);
   });
 
   describe('against a hostile upstream or a poisoned cache', () => {
