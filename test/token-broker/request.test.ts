@@ -6,6 +6,7 @@ import {
   parseTokenRequest,
 } from '../../functions/token-broker/request.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
+import { fakeLoginClient } from '../support/fakes.ts';
 import { handlerHarness } from '../support/handler-harness.ts';
 
 const device = { productKey: 'pk1', deviceName: 'dev-1' };
@@ -193,7 +194,8 @@ describe('parseJsonBody', () => {
 describe('size and characters through the handler', () => {
   const euros = '€'.repeat(6000);
   const send = async (options: Parameters<typeof httpApiEvent>[0]) => {
-    const { handler, upstream } = handlerHarness();
+    const upstream = fakeLoginClient();
+    const { handler } = handlerHarness({ upstream });
     const response = (await handler(httpApiEvent(options), lambdaContext())) as HttpResponse;
     return { response, problem: JSON.parse(response.body), upstream };
   };
