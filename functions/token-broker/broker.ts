@@ -10,7 +10,11 @@ import { BrokerError, DEVICE_FAILURE_CODES, ERROR_CODE } from './errors.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 import type { CachedToken, TokenCache } from './token-cache.ts';
 import type { LoginCallOptions, LoginClient } from './upstream/login-client.ts';
-import { checkToken } from './upstream/token-expiry.ts';
+import {
+  checkToken,
+  MAX_TOKEN_LIFETIME_MS,
+  VISUAL_TOKEN_PATTERN,
+} from './upstream/token-expiry.ts';
 
 export type { DeviceFailure, IssuedToken, TokenResult } from './contract.ts';
 
@@ -80,6 +84,25 @@ const NO_TOKEN: Outcome = {
   failure: {
     code: DEVICE_FAILURE_CODES.noToken,
     message: 'The upstream returned no token for this device',
+  },
+};
+
+/**
+ * Whether a cached token can be served at `now`: a cache is a port, and a
+ * value that slipped past `checkToken` (another writer, a future bug) must
+ * cost a fresh login, never a response that throws for every caller.
+ */
+const servable = (token: CachedToken, now: number): boolean =>
+  typeof token.visualToken === 'string' &&
+  VISUAL_TOKEN_PATTERN.test(token.visualToken) &&
+  Number.isFinite(token.expiresAt) &&
+  token.expiresAt > now &&
+  token.expiresAt - now <= MAX_TOKEN_LIFETIME_MS;
+
+const UNSERVABLE: Outcome = {
+  failure: {
+    code: DEVICE_FAILURE_CODES.invalidToken,
+    message: 'The token held for this device is unusable',
   },
 };
 
@@ -204,7 +227,7 @@ export function createBroker(deps: BrokerDependencies): Broker {
       for (const device of devices) {
         const id = deviceId(device);
         const token = cache.get(id, start, minValidityMs);
-        if (token !== undefined) {
+        if (token !== undefined && servable(token, start)) {
           stats.cacheHits += 1;
           metrics.add(METRICS.cacheHits);
           pending.push({ token });
@@ -232,8 +255,10 @@ export function createBroker(deps: BrokerDependencies): Broker {
       );
       const at = now();
       const result: TokenResult = { tokens: [], failures: [] };
-      resolved.forEach((outcome, i) => {
+      resolved.forEach((found, i) => {
         const { productKey, deviceName } = devices[i] as DeviceKey;
+        // Checked again here, so that no value can make toISOString throw.
+        const outcome = 'token' in found && !servable(found.token, at) ? UNSERVABLE : found;
         if ('token' in outcome) {
           result.tokens.push({
             productKey,

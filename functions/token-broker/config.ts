@@ -15,6 +15,7 @@ export const ENV = {
   secretCacheSeconds: 'SECRET_CACHE_SECONDS',
   secretMaxStaleSeconds: 'SECRET_MAX_STALE_SECONDS',
   tokenCacheMaxEntries: 'TOKEN_CACHE_MAX_ENTRIES',
+  tokenCacheMaxBytes: 'TOKEN_CACHE_MAX_BYTES',
   upstreamMaxRetries: 'UPSTREAM_MAX_RETRIES',
   upstreamMaxConcurrentLogins: 'UPSTREAM_MAX_CONCURRENT_LOGINS',
   circuitBreakerThreshold: 'CIRCUIT_BREAKER_THRESHOLD',
@@ -54,6 +55,8 @@ export interface BrokerConfig {
   readonly secretMaxStaleSeconds: number;
   /** Most tokens kept in memory; the least recently used are evicted first. */
   readonly tokenCacheMaxEntries: number;
+  /** Most bytes of tokens and keys kept in memory; the least recently used are evicted first. */
+  readonly tokenCacheMaxBytes: number;
   /** Most retries of one upstream login after a transient failure. */
   readonly upstreamMaxRetries: number;
   /** Most upstream logins in flight at once for the account, per container. */
@@ -81,6 +84,7 @@ export const DEFAULTS = {
   secretCacheSeconds: 300,
   secretMaxStaleSeconds: 3600,
   tokenCacheMaxEntries: 10_000,
+  tokenCacheMaxBytes: 33_554_432,
   upstreamMaxRetries: 2,
   upstreamMaxConcurrentLogins: 4,
   circuitBreakerThreshold: 5,
@@ -142,6 +146,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): BrokerCon
     secretCacheSeconds: integer('secretCacheSeconds', 0, 86_400),
     secretMaxStaleSeconds: integer('secretMaxStaleSeconds', 0, 86_400),
     tokenCacheMaxEntries: integer('tokenCacheMaxEntries', 1, 10_000_000),
+    tokenCacheMaxBytes: integer('tokenCacheMaxBytes', 65_536, 1_073_741_824),
     upstreamMaxRetries: integer('upstreamMaxRetries', 0, 10),
     upstreamMaxConcurrentLogins: integer('upstreamMaxConcurrentLogins', 1, 100),
     circuitBreakerThreshold: integer('circuitBreakerThreshold', 1, 1000),

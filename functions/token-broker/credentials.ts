@@ -3,7 +3,7 @@
  * TTL cache that fetches once however many requests arrive together.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigurationError, CredentialsUnavailableError } from './errors.ts';
+import { BrokerError, ConfigurationError, CredentialsUnavailableError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 
@@ -46,6 +46,16 @@ export interface CredentialsProvider {
 const SECRET_KEYS = ['userName', 'password', 'appCode', 'appKey', 'appSecret'] as const;
 
 /**
+ * How every placeholder value the deployment writes into a new secret
+ * begins. A value that begins so was never filled in: it is refused before
+ * any login, which would only burn an attempt on the provider's account.
+ */
+export const SECRET_PLACEHOLDER_PREFIX = 'REPLACE-WITH-';
+
+/** The user name of the secret the stack creates (infra/token-broker.ts writes the same literal). */
+export const SECRET_PLACEHOLDER_USER_NAME = `${SECRET_PLACEHOLDER_PREFIX}DEVELOPER-ACCOUNT`;
+
+/**
  * Parses and validates the secret string. Messages name keys, never values;
  * a JSON syntax error's own message quotes the input, so it is not kept.
  * @throws ConfigurationError
@@ -62,6 +72,15 @@ export function parseCredentials(secretString: string, secretName: string): Cred
     throw fail('must be a JSON object');
   }
   const record = value as Record<string, unknown>;
+  const placeholder = Object.keys(record).find(
+    (key) => typeof record[key] === 'string' && record[key].startsWith(SECRET_PLACEHOLDER_PREFIX),
+  );
+  if (placeholder !== undefined) {
+    // The key is named, not its value: only the user name's value is known not to be secret.
+    throw fail(
+      `still holds the deploy placeholder (key "${placeholder.slice(0, 40)}" begins with ${SECRET_PLACEHOLDER_PREFIX}): fill it in with the developer account's credentials`,
+    );
+  }
   for (const key of Object.keys(record)) {
     if (!(SECRET_KEYS as readonly string[]).includes(key)) {
       throw fail(`has unknown key "${key.slice(0, 40)}"; allowed: ${SECRET_KEYS.join(', ')}`);
@@ -119,6 +138,25 @@ export interface CredentialsProviderOptions {
   readonly metrics?: Metrics;
 }
 
+/**
+ * The most telling code of a failure, for logs: the first socket code
+ * (`ECONNREFUSED`, `ECONNRESET`…) or specific error name
+ * (`ThrottlingException`, `TimeoutError`…) along its cause chain, skipping
+ * the broker's own wrappers, whose code says only "unavailable".
+ */
+export function failureCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if (!(current instanceof BrokerError)) {
+      const code = (current as { code?: unknown }).code;
+      if (typeof code === 'string' && code !== '') return code;
+      if (current.name !== 'Error') return current.name;
+    }
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /** After a failed refresh is answered from the stale secret, the store is not asked again for this long, in ms. */
 export const STALE_RETRY_MS = 10_000;
 
@@ -158,19 +196,25 @@ export function createCredentialsProvider(
         return credentials;
       } catch (error) {
         metrics.add(METRICS.secretFetchFailures);
+        const code = failureCode(error);
         const fields = {
           secret: source.name,
           errorName: error instanceof Error ? error.name : typeof error,
+          ...(code === undefined ? {} : { errorCode: code }),
           errorMessage: error instanceof Error ? error.message : undefined,
         };
         const stale = allowStale ? staleFor(error) : undefined;
         if (stale !== undefined) {
           retryAt = now() + STALE_RETRY_MS;
-          logger.warn('Could not refresh the developer credentials; serving the cached secret', {
-            ...fields,
-            ageSeconds: Math.floor((now() - stale.fetchedAt) / 1000),
-            maxStaleSeconds: options.maxStaleSeconds ?? 0,
-          });
+          const why = code === undefined ? '' : ` (${code})`;
+          logger.warn(
+            `Could not refresh the developer credentials${why}; serving the cached secret`,
+            {
+              ...fields,
+              ageSeconds: Math.floor((now() - stale.fetchedAt) / 1000),
+              maxStaleSeconds: options.maxStaleSeconds ?? 0,
+            },
+          );
           metrics.add(METRICS.staleSecretServed);
           return stale.credentials;
         }
@@ -257,7 +301,9 @@ export function secretsManagerSource(client: SecretsManagerClient, secretId: str
         if (CONFIGURATION_FAULTS.has(name)) {
           throw new ConfigurationError(`Secret ${secretId} could not be read (${name})`, { cause });
         }
-        throw new CredentialsUnavailableError(`Secrets Manager is unavailable (${name})`, {
+        // The code, not only the name: a refused or reset socket is a plain "Error".
+        const code = failureCode(cause) ?? (name || typeof cause);
+        throw new CredentialsUnavailableError(`Secrets Manager is unavailable (${code})`, {
           cause,
         });
       }

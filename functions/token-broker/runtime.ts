@@ -109,7 +109,10 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     ...(overrides.random ? { random: overrides.random } : {}),
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
   });
-  const cache = createTokenCache(config.tokenCacheMaxEntries);
+  const cache = createTokenCache({
+    maxEntries: config.tokenCacheMaxEntries,
+    maxBytes: config.tokenCacheMaxBytes,
+  });
   const broker = createBroker({
     credentials,
     upstream,

@@ -1,20 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { createBroker, emptyStats } from '../../functions/token-broker/broker.ts';
-import { UpstreamTimeoutError } from '../../functions/token-broker/errors.ts';
-import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
-import { fakeCredentials, fakeLoginClient } from '../support/fakes.ts';
+import { ConfigurationError, UpstreamTimeoutError } from '../../functions/token-broker/errors.ts';
+import {
+  type CachedToken,
+  createTokenCache,
+  type TokenCache,
+} from '../../functions/token-broker/token-cache.ts';
+import type {
+  LoginClient,
+  UpstreamToken,
+} from '../../functions/token-broker/upstream/login-client.ts';
+import {
+  fakeCredentials,
+  fakeLoginClient,
+  fakeVisualToken,
+  plantedCredentials,
+} from '../support/fakes.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 12);
 const dev = (n: number, productKey = 'pk1') => ({ productKey, deviceName: `dev${n}` });
 
-const setup = (overrides: { batch?: number; login?: ReturnType<typeof fakeLoginClient> } = {}) => {
+const setup = (
+  overrides: {
+    batch?: number;
+    login?: ReturnType<typeof fakeLoginClient>;
+    cache?: TokenCache;
+  } = {},
+) => {
   let now = T0;
   const upstream = overrides.login ?? fakeLoginClient({ now: () => now });
   const credentials = fakeCredentials();
   const broker = createBroker({
     credentials,
     upstream,
-    cache: createTokenCache(1000),
+    cache: overrides.cache ?? createTokenCache(1000),
     now: () => now,
     minTokenValiditySeconds: 300,
     upstreamBatchSize: overrides.batch ?? 20,
@@ -160,5 +179,136 @@ describe('broker', () => {
     // Assess
     expect(login.calls).toEqual([['pk1/dev1', 'pk1/dev2']]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('keeps serving cached tokens after the secret is deleted: nothing revokes them before expiry', async () => {
+    // Prepare
+    let deleted = false;
+    const upstream = fakeLoginClient({ now: () => T0 });
+    const broker = createBroker({
+      credentials: {
+        get: async () => {
+          if (deleted)
+            throw new ConfigurationError('Secret s could not be read (ResourceNotFoundException)');
+          return plantedCredentials;
+        },
+        refresh: async () => plantedCredentials,
+      },
+      upstream,
+      cache: createTokenCache(1000),
+      now: () => T0,
+      minTokenValiditySeconds: 300,
+      upstreamBatchSize: 20,
+    });
+    await broker.getTokens([dev(1)]);
+    deleted = true;
+    // Act
+    const cached = await broker.getTokens([dev(1)]);
+    const missed = await broker.getTokens([dev(2)]).catch((e: unknown) => e);
+    // Assess
+    expect(cached.tokens.map((t) => t.deviceName)).toEqual(['dev1']);
+    expect(missed).toMatchObject({ code: 'CONFIGURATION_ERROR' });
+    expect(upstream.calls).toEqual([['pk1/dev1']]);
+  });
+
+  describe('against a hostile upstream or a poisoned cache', () => {
+    /** An upstream that answers each device with what `answer` makes of it, counting calls. */
+    const scripted = (
+      answer: (device: UpstreamToken['device']) => Omit<UpstreamToken, 'device'>,
+    ) => {
+      const calls: string[][] = [];
+      const client: LoginClient & { calls: string[][] } = {
+        calls,
+        async login(_creds, devices) {
+          calls.push(devices.map((d) => `${d.productKey}/${d.deviceName}`));
+          return devices.map((device) => ({ device, ...answer(device) }));
+        },
+      };
+      return client;
+    };
+
+    it.each([
+      [
+        'the JWT exp is 1e13',
+        (d: UpstreamToken['device']) => ({ visualToken: fakeVisualToken(d, 1e13), expire: 3600 }),
+      ],
+      ['the opaque expire is 1e20', () => ({ visualToken: 'opaque-token', expire: 1e20 })],
+      [
+        'the JWT exp is ten years away',
+        (d: UpstreamToken['device']) => ({
+          visualToken: fakeVisualToken(d, T0 / 1000 + 10 * 365 * 86_400),
+          expire: 3600,
+        }),
+      ],
+      ['the expire is a string', () => ({ visualToken: 'opaque-token', expire: '3600' })],
+      ['the token is 900 KB', () => ({ visualToken: 'a'.repeat(900_000), expire: 3600 })],
+      ['the token holds CR/LF', () => ({ visualToken: 'abc\r\ndef', expire: 3600 })],
+      ['the token holds </script>', () => ({ visualToken: 'a</script>', expire: 3600 })],
+    ])(
+      'fails the device alone, caches nothing, and heals with the upstream when %s',
+      async (_case, answer) => {
+        // Prepare
+        let healed = false;
+        const cache = createTokenCache(1000);
+        const good = fakeLoginClient({ now: () => T0 });
+        const bad = scripted(answer);
+        const login = Object.assign(
+          {
+            login: (...args: Parameters<LoginClient['login']>) =>
+              healed ? good.login(...args) : bad.login(...args),
+          },
+          { calls: bad.calls },
+        );
+        const { broker } = setup({ login, cache });
+        // Act
+        const poisoned = await broker.getTokens([dev(1)]);
+        const cachedAfter = cache.size;
+        healed = true;
+        const later = await broker.getTokens([dev(1)]);
+        // Assess
+        expect(poisoned.tokens).toEqual([]);
+        expect(poisoned.failures).toEqual([
+          expect.objectContaining({ deviceName: 'dev1', code: 'UPSTREAM_INVALID_TOKEN' }),
+        ]);
+        expect(cachedAfter).toBe(0);
+        expect(later.failures).toEqual([]);
+        expect(later.tokens.map((t) => t.deviceName)).toEqual(['dev1']);
+      },
+    );
+
+    it.each([
+      ['an expiry Date cannot hold', { visualToken: 'opaque', expiresAt: 1e20 }],
+      ['a NaN expiry', { visualToken: 'opaque', expiresAt: Number.NaN }],
+      [
+        'an expiry ten years away',
+        { visualToken: 'opaque', expiresAt: T0 + 10 * 365 * 86_400_000 },
+      ],
+      [
+        'a token that is not a string',
+        { visualToken: 42 as unknown as string, expiresAt: T0 + 3600_000 },
+      ],
+      ['a token of 900 KB', { visualToken: 'a'.repeat(900_000), expiresAt: T0 + 3600_000 }],
+      ['a token holding CR/LF', { visualToken: 'a\r\nb', expiresAt: T0 + 3600_000 }],
+    ])('never throws when the cache holds %s, and logs in afresh instead', async (_case, value) => {
+      // Prepare
+      const poisoned: CachedToken = value;
+      const writes: string[] = [];
+      const cache: TokenCache = {
+        get: () => poisoned,
+        set: (key) => {
+          writes.push(key);
+        },
+        size: 1,
+        bytes: 0,
+      };
+      const { broker, upstream } = setup({ cache });
+      // Act
+      const result = await broker.getTokens([dev(1), dev(2)]);
+      // Assess
+      expect(result.failures).toEqual([]);
+      expect(result.tokens.map((t) => t.expiresIn)).toEqual([3600, 3600]);
+      expect(upstream.calls).toEqual([['pk1/dev1', 'pk1/dev2']]);
+      expect(writes).toEqual(['pk1/dev1', 'pk1/dev2']);
+    });
   });
 });

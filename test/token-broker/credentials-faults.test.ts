@@ -8,6 +8,7 @@ import { loadConfig } from '../../functions/token-broker/config.ts';
 import {
   createCredentialsProvider,
   createSecretsManagerClient,
+  SECRET_PLACEHOLDER_USER_NAME,
   STALE_RETRY_MS,
   secretsManagerSource,
 } from '../../functions/token-broker/credentials.ts';
@@ -15,7 +16,7 @@ import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createEmfMetrics } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
-import { captureLogger, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
+import { captureLogger, fakeSecretSource, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
 import {
   type FakeSecretsManager,
   type SecretsManagerFault,
@@ -148,6 +149,63 @@ describe('stale-if-error (SECRET_MAX_STALE_SECONDS)', () => {
       }),
     ]);
     expect(logger.lines.join('\n')).not.toContain(PLANTED.password);
+  });
+
+  it.each([
+    ['reset', 'ECONNRESET'],
+    ['serverError', 'InternalServiceError'],
+  ] as const)(
+    'names the error code in the stale-if-error warning when the store fails with %s',
+    async (fault, code) => {
+      // Prepare
+      const { clock, logger, credentials } = setup();
+      await credentials.get();
+      clock.now += 301_000;
+      endpoint.fail(fault);
+      // Act
+      await credentials.get();
+      // Assess
+      const [warning] = parsed(logger.lines);
+      expect(warning).toMatchObject({
+        level: 'warn',
+        message: `Could not refresh the developer credentials (${code}); serving the cached secret`,
+        errorCode: code,
+        errorMessage: `Secrets Manager is unavailable (${code})`,
+      });
+    },
+  );
+
+  it('names the socket code when nothing listens: ECONNREFUSED, not "Error"', async () => {
+    // Prepare
+    const clock = { now: 1_795_305_600_000 };
+    const logger = captureLogger();
+    const client = new SecretsManagerClient({
+      ...sdkConfig(),
+      endpoint: 'http://127.0.0.1:9',
+      maxAttempts: 1,
+    });
+    let fail = false;
+    const real = secretsManagerSource(client, SECRET_ID);
+    const credentials = createCredentialsProvider({
+      source: {
+        name: SECRET_ID,
+        read: () => (fail ? real.read() : Promise.resolve(PLANTED_SECRET)),
+      },
+      ttlSeconds: 300,
+      maxStaleSeconds: 3600,
+      now: () => clock.now,
+      logger,
+    });
+    await credentials.get();
+    clock.now += 301_000;
+    fail = true;
+    // Act
+    const served = await credentials.get();
+    // Assess
+    expect(served.userName).toBe(PLANTED.userName);
+    expect(parsed(logger.lines)).toEqual([
+      expect.objectContaining({ level: 'warn', errorCode: 'ECONNREFUSED' }),
+    ]);
   });
 
   it('asks the store again only after STALE_RETRY_MS while serving stale', async () => {
@@ -287,4 +345,46 @@ describe('Secrets Manager faults as the caller sees them (fail closed)', () => {
       );
     },
   );
+});
+
+describe('the deploy placeholder secret', () => {
+  it('fails when the secret is still the placeholder the stack deploys: 500 CONFIGURATION_ERROR, a log line naming the secret, no upstream call', async () => {
+    // Prepare
+    const logger = captureLogger();
+    const placeholder = JSON.stringify({
+      userName: SECRET_PLACEHOLDER_USER_NAME,
+      password: 'generatedByCloudFormation0123456789',
+    });
+    let posts = 0;
+    const config = loadConfig({ SECRET_ID, UPSTREAM_URL: 'https://upstream.invalid' });
+    const { handler } = createRuntime(config, {
+      secretSource: { ...fakeSecretSource(placeholder), name: SECRET_ID },
+      logger,
+      metrics: createEmfMetrics({ write: () => {} }),
+      transport: {
+        async post() {
+          posts += 1;
+          throw new Error('no upstream call was expected');
+        },
+      },
+    });
+    // Act
+    const response = (await handler(
+      httpApiEvent({ body: { devices: [{ productKey: 'pk1', deviceName: 'cam1' }] } }),
+      lambdaContext(),
+    )) as HttpResponse;
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body).code).toBe('CONFIGURATION_ERROR');
+    expect(posts).toBe(0);
+    expect(parsed(logger.lines)).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        secret: SECRET_ID,
+        errorMessage: expect.stringMatching(
+          new RegExp(`^Secret ${SECRET_ID} still holds the deploy placeholder.*fill it in`),
+        ),
+      }),
+    );
+  });
 });

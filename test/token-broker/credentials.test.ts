@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createCredentialsProvider,
   parseCredentials,
+  SECRET_PLACEHOLDER_USER_NAME,
   secretsManagerSource,
 } from '../../functions/token-broker/credentials.ts';
 import { captureLogger, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
@@ -152,6 +153,20 @@ describe('parseCredentials', () => {
       'appKey comes without appSecret',
       JSON.stringify({ userName: 'u', password: 'p', appKey: 'k' }),
       /together/,
+    ],
+    [
+      'it is the placeholder the stack deploys',
+      JSON.stringify({ userName: SECRET_PLACEHOLDER_USER_NAME, password: PLANTED.password }),
+      /my-secret still holds the deploy placeholder \(key "userName".*fill it in/,
+    ],
+    [
+      'the password is still a placeholder',
+      JSON.stringify({
+        userName: 'u',
+        password: 'REPLACE-WITH-PASSWORD',
+        appCode: PLANTED.appCode,
+      }),
+      /deploy placeholder \(key "password"/,
     ],
   ])('fails when %s, naming the problem but never a value', (_case, secret, message) => {
     // Act

@@ -110,6 +110,22 @@ describe('handler scope', () => {
     expect(upstream.calls).toEqual([['pkA/dev1']]);
   });
 
+  it('fails with 403 when the claim is pk/* and the request is pk2/x, with no upstream call', async () => {
+    // Prepare
+    const { handler, upstream } = setup();
+    // Act
+    const http = await call(handler, { kind: 'http', claims: { devices: 'pk/*' } }, [
+      d('pk2', 'x'),
+    ]);
+    const rest = await call(handler, { kind: 'rest', claims: { devices: ['pk/*'] } }, [
+      d('pk2', 'x'),
+    ]);
+    // Assess
+    expect(http).toMatchObject({ status: 403, code: 'FORBIDDEN_DEVICE', refused: ['pk2/x'] });
+    expect(rest).toMatchObject({ status: 403, code: 'FORBIDDEN_DEVICE', refused: ['pk2/x'] });
+    expect(upstream.calls).toEqual([]);
+  });
+
   it('fails when the caller has no grant claim at all (deny by default)', async () => {
     // Prepare
     const { handler } = setup();
@@ -245,8 +261,9 @@ describe('one scope logic for every event kind', () => {
 });
 
 // Small alphabets so that random grants, requests and the shared cache overlap often.
-const productKey = fc.constantFrom('pkA', 'pkB', 'pkC');
-const device = fc.record({ productKey, deviceName: fc.constantFrom('dev1', 'dev2', 'dev3') });
+// Keys that are prefixes of each other, so that a grant matched by prefix is caught.
+const productKey = fc.constantFrom('pk', 'pk2', 'pkA', 'pkAB', 'pkB');
+const device = fc.record({ productKey, deviceName: fc.constantFrom('dev1', 'dev10', 'dev2') });
 const grantEntry = fc.oneof(
   fc.constant('*'),
   productKey.map((pk) => `${pk}/*`),

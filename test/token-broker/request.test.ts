@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import {
   MAX_BODY_BYTES,
   parseJsonBody,
   parseTokenRequest,
 } from '../../functions/token-broker/request.ts';
+import { httpApiEvent, lambdaContext } from '../support/events.ts';
+import { fakeLoginClient } from '../support/fakes.ts';
+import { handlerHarness } from '../support/handler-harness.ts';
 
 const device = { productKey: 'pk1', deviceName: 'dev-1' };
 
@@ -77,6 +81,12 @@ describe('parseTokenRequest', () => {
       'deviceName has a space',
       { devices: [device, device, device, { productKey: 'p', deviceName: 'a b' }] },
       'devices[3].deviceName',
+      /must match/,
+    ],
+    [
+      'deviceName has a slash',
+      { devices: [{ productKey: 'p', deviceName: 'a/b' }] },
+      'devices[0].deviceName',
       /must match/,
     ],
     [
@@ -198,5 +208,65 @@ describe('parseJsonBody', () => {
     // Assess
     expect(Buffer.byteLength(body)).toBe(MAX_BODY_BYTES);
     expect(parsed).toHaveProperty('a');
+  });
+});
+
+describe('size and characters through the handler', () => {
+  const euros = '€'.repeat(6000);
+  const send = async (options: Parameters<typeof httpApiEvent>[0]) => {
+    const upstream = fakeLoginClient();
+    const { handler } = handlerHarness({ upstream });
+    const response = (await handler(httpApiEvent(options), lambdaContext())) as HttpResponse;
+    return { response, problem: JSON.parse(response.body), upstream };
+  };
+
+  it.each([
+    ['a body of 6,000 € (18,000 bytes in 6,000 characters)', { body: euros }],
+    [
+      'a JSON body whose device name is 6,000 €',
+      { body: { devices: [{ productKey: 'p', deviceName: euros }] } },
+    ],
+    [
+      'a base64 body that decodes to 6,000 €',
+      { body: Buffer.from(euros).toString('base64'), isBase64Encoded: true },
+    ],
+  ])('fails with 413 when it receives %s, counting UTF-8 bytes', async (_case, options) => {
+    // Act
+    const { response, problem, upstream } = await send(options);
+    // Assess
+    expect(euros.length).toBeLessThan(MAX_BODY_BYTES);
+    expect(Buffer.byteLength(euros)).toBeGreaterThan(MAX_BODY_BYTES);
+    expect(response.statusCode).toBe(413);
+    expect(problem.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(upstream.calls).toEqual([]);
+  });
+
+  it('accepts a body of exactly 16 KiB of UTF-8 made of €, as far as size goes', () => {
+    // Prepare
+    const prefix = '{"a":"';
+    const suffix = '"}';
+    const room = MAX_BODY_BYTES - prefix.length - suffix.length;
+    const body = `${prefix}${'€'.repeat(Math.floor(room / 3))}${'x'.repeat(room % 3)}${suffix}`;
+    // Act
+    const parsed = parseJsonBody({ contentType: 'application/json', body, isBase64Encoded: false });
+    const encoded = parseJsonBody({
+      contentType: 'application/json',
+      body: Buffer.from(body).toString('base64'),
+      isBase64Encoded: true,
+    });
+    // Assess
+    expect(Buffer.byteLength(body)).toBe(MAX_BODY_BYTES);
+    expect(parsed).toEqual(encoded);
+  });
+
+  it('fails with 400 naming devices[0].deviceName when a device name holds a slash', async () => {
+    // Act
+    const { response, problem, upstream } = await send({
+      body: { devices: [{ productKey: 'pk1', deviceName: 'cam/1' }] },
+    });
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(problem).toMatchObject({ code: 'INVALID_REQUEST', field: 'devices[0].deviceName' });
+    expect(upstream.calls).toEqual([]);
   });
 });

@@ -128,8 +128,9 @@ describe('enforceScope', () => {
 });
 
 // Small alphabets so that random grants and requests overlap often.
-const productKey = fc.constantFrom('pkA', 'pkB', 'pkC');
-const deviceName = fc.constantFrom('dev1', 'dev2', 'dev3');
+// Keys that are prefixes of each other, so that a grant matched by prefix is caught.
+const productKey = fc.constantFrom('pk', 'pk2', 'pkA', 'pkAB', 'pkB', 'pkC');
+const deviceName = fc.constantFrom('dev1', 'dev10', 'dev2', 'dev3');
 const device = fc.record({ productKey, deviceName });
 const grantEntry = fc.oneof(
   fc.constant('*'),
@@ -156,6 +157,38 @@ const covered = (
 
 const entriesOf = (value: string | string[]) =>
   Array.isArray(value) ? value : value.replace(/^\[|\]$/g, '').split(/[\s,]+/);
+
+describe('grants whose keys are prefixes of other keys', () => {
+  it.each([
+    ['pk/*', d('pk2', 'x')],
+    ['pk/*', d('pkA', 'dev1')],
+    ['pkA/*', d('pkAB', 'dev1')],
+    ['pkA/dev1', d('pkA', 'dev10')],
+    ['pkA/dev1', d('pkAB', 'dev1')],
+    ['pk2/*', d('pk', 'x')],
+  ])('fails when the grant %s is asked for %j: a prefix grants nothing', (claim, device) => {
+    // Act
+    const grants = parseGrants(claim);
+    // Assess
+    expect(isGranted(grants, device)).toBe(false);
+    expect(refusedDevices([device], grants, undefined)).toEqual([device]);
+  });
+
+  it('grants pk/* every device of pk, and pk2/* those of pk2 only', () => {
+    // Act
+    const grants = parseGrants('pk/*');
+    // Assess
+    expect(isGranted(grants, d('pk', 'x'))).toBe(true);
+    expect(isGranted(grants, d('pk2', 'x'))).toBe(false);
+  });
+
+  it('fails when the allowlist holds a prefix of the requested product key', () => {
+    // Act
+    const refused = refusedDevices([d('pk2', 'x')], parseGrants('*'), ['pk']);
+    // Assess
+    expect(refused).toEqual([d('pk2', 'x')]);
+  });
+});
 
 describe('scope properties', () => {
   test.prop([claim, allowlist, request])(

@@ -1,8 +1,9 @@
 /**
  * The provider's User Login API (`POST /v1.0/openapi/visual/d/user/login`):
  * sends one login for a batch of devices and returns the tokens it got,
- * checked against what was asked. See ../shared/upstream/ for the contract.
+ * checked against what was asked. See docs/upstream.md for the contract.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Credentials } from '../credentials.ts';
 import { type DeviceKey, deviceId } from '../device.ts';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors.ts';
@@ -21,8 +22,11 @@ export interface UpstreamToken {
   readonly device: DeviceKey;
   /** The provider's token; secret. */
   readonly visualToken: string;
-  /** The `expire` field as sent (seconds, or milliseconds in some samples). */
-  readonly expire: number | undefined;
+  /**
+   * The `expire` field as sent (seconds, or milliseconds in some samples),
+   * of any JSON type: `checkToken` decides whether it is usable.
+   */
+  readonly expire: unknown;
 }
 
 /** Per-call options of {@link LoginClient.login}. */
@@ -140,7 +144,6 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
         retryAfter: response.header('retry-after') ?? null,
         gatewayError: response.header('x-ca-error-message') ?? null,
         now: options.signing?.now ?? Date.now,
-        secrets: secretValues(credentials),
       });
     },
   };
@@ -151,16 +154,6 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
  * gateway credentials are wrong (https://www.alibabacloud.com/help/en/api-gateway/invalid-signature).
  */
 const GATEWAY_CREDENTIAL_ERRORS = /^Invalid (?:Signature|AppKey|AppCode)\b/i;
-
-/** The credential values of a login; the user name is not secret. */
-const secretValues = (credentials: Credentials): string[] => {
-  const { gateway } = credentials;
-  return [
-    credentials.password,
-    ...(gateway.mode === 'appCode' ? [gateway.appCode] : []),
-    ...(gateway.mode === 'signature' ? [gateway.appSecret] : []),
-  ];
-};
 
 /** Error name and socket code (ECONNREFUSED…), on the error or its cause. */
 const describe = (error: unknown): string => {
@@ -185,8 +178,6 @@ export function parseLoginResponse(
     /** The gateway's `X-Ca-Error-Message`; it may quote its string to sign, so it is never logged whole. */
     readonly gatewayError?: string | null;
     readonly now?: () => number;
-    /** Values that must not be logged even if the upstream echoes them. */
-    readonly secrets?: readonly string[];
   } = {},
 ): UpstreamToken[] {
   if (status === 401 || status === 403) {
@@ -221,12 +212,7 @@ export function parseLoginResponse(
     throw new UpstreamError('Upstream answer has no boolean "success"');
   }
   if (!json.success) {
-    const raw = typeof json.msg === 'string' ? json.msg : 'no message';
-    // The msg goes to the log; an upstream that echoes a credential must not put it there.
-    const msg = (meta.secrets ?? []).some((secret) => raw.includes(secret))
-      ? '(redacted: it quoted a credential)'
-      : raw.slice(0, 200);
-    throw new UpstreamRejectedError(`Upstream refused the login: ${msg}`);
+    throw new UpstreamRejectedError(`Upstream refused the login: ${summariseRefusal(json.msg)}`);
   }
   const list = isRecord(json.data) ? json.data.deviceVisualTokenList : undefined;
   if (!Array.isArray(list)) {
@@ -243,9 +229,42 @@ export function parseLoginResponse(
     const device = wanted.get(id);
     if (device === undefined) continue;
     wanted.delete(id);
-    tokens.push({ device, visualToken, expire: typeof expire === 'number' ? expire : undefined });
+    tokens.push({ device, visualToken, expire });
   }
   return tokens;
+}
+
+/**
+ * The reasons a refusal's `msg` is mapped to, the only words of it that are
+ * logged. Checked in this order; the first whose pattern matches wins. The
+ * patterns cover the provider's English and Chinese wording.
+ */
+export const REFUSAL_REASONS = [
+  ['account locked or disabled', /lock|disabled|frozen|freeze|suspend|锁|冻结|禁用/i],
+  ['rate limited', /rate.?limit|exceed|too many|frequen|throttl|quota|频繁|限流|超限|次数/i],
+  ['device not found or not bound', /device|product|设备|产品/i],
+  [
+    'user name or password is incorrect',
+    /password|passwd|user|account|credential|incorrect|密码|用户|账号|帐号|账户/i,
+  ],
+] as const satisfies ReadonlyArray<readonly [string, RegExp]>;
+
+/** Keys the msg hash: per container, so a short hash of a msg that quotes a weak password cannot be looked up offline. */
+const MSG_HASH_KEY = randomBytes(32);
+
+/**
+ * What is logged of the upstream's `msg`: a reason from
+ * {@link REFUSAL_REASONS}, the length, and 8 hex of an HMAC-SHA256 that tells
+ * equal messages apart within one container. Never the text: an upstream may
+ * quote a credential in any form (truncated, upper-cased, base64), which no
+ * redaction of known values catches.
+ */
+export function summariseRefusal(msg: unknown): string {
+  if (typeof msg !== 'string' || msg === '') return 'reason "no message"; msg redacted';
+  const reason =
+    REFUSAL_REASONS.find(([, pattern]) => pattern.test(msg))?.[0] ?? 'unrecognised message';
+  const hash = createHmac('sha256', MSG_HASH_KEY).update(msg).digest('hex').slice(0, 8);
+  return `reason "${reason}"; msg redacted (${msg.length} chars, hash ${hash})`;
 }
 
 /**

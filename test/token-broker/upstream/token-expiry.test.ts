@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkToken } from '../../../functions/token-broker/upstream/token-expiry.ts';
+import {
+  checkToken,
+  MAX_TOKEN_LIFETIME_MS,
+  MAX_VISUAL_TOKEN_BYTES,
+  VISUAL_TOKEN_PATTERN,
+} from '../../../functions/token-broker/upstream/token-expiry.ts';
 import { fakeVisualToken } from '../../support/fakes.ts';
 
 const device = { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' };
@@ -54,5 +59,92 @@ describe('checkToken', () => {
   ])('fails when %s', (_case, token, expire, reason) => {
     const check = checkToken(device, token, expire, NOW);
     expect(check).toEqual({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  it('accepts an expiry exactly MAX_TOKEN_LIFETIME_MS away', () => {
+    // Act
+    const jwt = checkToken(
+      device,
+      fakeVisualToken(device, (NOW + MAX_TOKEN_LIFETIME_MS) / 1000),
+      undefined,
+      NOW,
+    );
+    const opaque = checkToken(device, 'opaque', MAX_TOKEN_LIFETIME_MS, NOW);
+    // Assess
+    expect(MAX_TOKEN_LIFETIME_MS).toBe(30 * 24 * 3600 * 1000);
+    expect(jwt).toEqual({ ok: true, expiresAt: NOW + MAX_TOKEN_LIFETIME_MS });
+    expect(opaque).toEqual({ ok: true, expiresAt: NOW + MAX_TOKEN_LIFETIME_MS });
+  });
+
+  const TEN_YEARS_S = 10 * 365 * 24 * 3600;
+  it.each([
+    ['the JWT exp is 1e13 (a date no Date can hold)', fakeVisualToken(device, 1e13), undefined],
+    ['the JWT exp is ten years away', fakeVisualToken(device, NOW / 1000 + TEN_YEARS_S), 3600],
+    [
+      'the JWT exp is one second past 30 days',
+      fakeVisualToken(device, (NOW + MAX_TOKEN_LIFETIME_MS) / 1000 + 1),
+      3600,
+    ],
+    ['the JWT exp is negative', fakeVisualToken(device, -1), 3600],
+    [
+      'the JWT exp is not a number',
+      fakeVisualToken(device, '1900000000' as unknown as number),
+      3600,
+    ],
+    ['the JWT exp is NaN (null once serialised)', fakeVisualToken(device, Number.NaN), 3600],
+    ['expire is 1e20', 'opaque-token', 1e20],
+    [
+      'expire is ten years of seconds, read as ms but still too far',
+      'opaque-token',
+      TEN_YEARS_S * 1000,
+    ],
+    ['expire is negative', 'opaque-token', -3600],
+    ['expire is NaN', 'opaque-token', Number.NaN],
+    ['expire is Infinity', 'opaque-token', Number.POSITIVE_INFINITY],
+    ['expire is a string', 'opaque-token', '3600'],
+  ])('fails when %s', (_case, token, expire) => {
+    // Act
+    const check = checkToken(device, token, expire, NOW);
+    // Assess
+    expect(check.ok).toBe(false);
+  });
+
+  it.each([
+    ['a JWT', fakeVisualToken(device, NOW / 1000 + 600)],
+    ['an opaque token of exactly 8 KiB', 'a'.repeat(8192)],
+    ['a base64 token with + / =', 'ab+/cd=='],
+    ['a token of every allowed punctuation', '!#$%&()*+,-./:;=?@[]^_{|}~'],
+  ])('accepts %s', (_case, visualToken) => {
+    // Act
+    const check = checkToken(device, visualToken, 3600, NOW);
+    // Assess
+    expect(check.ok).toBe(true);
+  });
+
+  it.each([
+    ['it is one byte over 8 KiB', 'a'.repeat(MAX_VISUAL_TOKEN_BYTES + 1)],
+    ['it is about 900 KB', 'a'.repeat(900_000)],
+    ['it holds CR/LF', 'abc\r\nSet-Cookie:x'],
+    ['it holds a space', 'abc def'],
+    ['it holds a tab', 'abc\tdef'],
+    ['it holds NUL', 'abc\u0000def'],
+    ['it holds </script>', 'abc</script><script>alert(1)</script>'],
+    ['it holds a double quote', 'abc"def'],
+    ['it holds a single quote', "abc'def"],
+    ['it holds a backslash', 'abc\\def'],
+    ['it holds a backtick', 'abc`def'],
+    ['it holds non-ASCII', 'abc€def'],
+    ['it holds DEL', 'abc\u007fdef'],
+  ])('fails when %s', (_case, visualToken) => {
+    // Act
+    const check = checkToken(device, visualToken, 3600, NOW);
+    // Assess
+    expect(check).toEqual({ ok: false, reason: expect.stringMatching(/printable ASCII/) });
+  });
+
+  it('states the 8 KiB limit once: the pattern and the constant agree', () => {
+    expect(MAX_VISUAL_TOKEN_BYTES).toBe(8192);
+    expect(VISUAL_TOKEN_PATTERN.test('a'.repeat(MAX_VISUAL_TOKEN_BYTES))).toBe(true);
+    expect(VISUAL_TOKEN_PATTERN.test('a'.repeat(MAX_VISUAL_TOKEN_BYTES + 1))).toBe(false);
   });
 });
