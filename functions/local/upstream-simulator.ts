@@ -1,21 +1,16 @@
 /**
  * A loopback stand-in for the provider's User Login API behind its API
- * gateway (../shared/upstream/): it checks the gateway's AppCode and the
+ * gateway (docs/upstream.md): it checks the gateway's AppCode and the
  * developer credentials, and issues JWT-shaped visual tokens whose `sub` is
  * `productKey#deviceName`. Used by `npm start` and by the tests.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
-import {
-  contentMd5,
-  SIGNATURE_METHOD,
-  signature,
-  stringToSign,
-} from '../token-broker/upstream/gateway-auth.ts';
 import { LOGIN_PATH } from '../token-broker/upstream/login-client.ts';
+import { checkGateway } from './simulator-gateway.ts';
 
 /** The account the simulator accepts. */
 export interface SimulatorAccount {
@@ -201,62 +196,6 @@ const readBody = async (req: IncomingMessage): Promise<Buffer> => {
 
 /** Path of the simulator's fault switch: `POST {"fault":"status-503:2"}`, `{"fault":null}` heals. */
 export const CONTROL_PATH = '/__simulator/fault';
-
-/** How far `X-Ca-Timestamp` may be from the gateway's clock, as Alibaba Cloud documents. */
-const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
-
-const header = (req: IncomingMessage, name: string): string | undefined => {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-};
-
-const sameText = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-
-/**
- * Verifies the gateway credentials as Alibaba Cloud API Gateway would:
- * AppCode, or AppKey + a signature recomputed from the received request.
- */
-function checkGateway(
-  account: SimulatorAccount,
-  req: IncomingMessage,
-  body: Buffer,
-  now: number,
-): { status: number; message: string } | undefined {
-  if (account.appCode !== undefined) {
-    return header(req, 'authorization') === `APPCODE ${account.appCode}`
-      ? undefined
-      : { status: 401, message: 'Invalid AppCode' };
-  }
-  if (account.appKey === undefined || account.appSecret === undefined) return undefined;
-  if (header(req, 'x-ca-key') !== account.appKey) return { status: 401, message: 'Invalid AppKey' };
-  if (header(req, 'x-ca-signature-method') !== SIGNATURE_METHOD) {
-    return { status: 400, message: 'Invalid Signature Method' };
-  }
-  const timestamp = Number(header(req, 'x-ca-timestamp'));
-  if (!Number.isFinite(timestamp) || Math.abs(now - timestamp) > TIMESTAMP_WINDOW_MS) {
-    return { status: 400, message: 'Invalid Timestamp' };
-  }
-  if (header(req, 'content-md5') !== contentMd5(body)) {
-    return { status: 400, message: 'Invalid Content-MD5' };
-  }
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  }
-  const expected = signature(
-    account.appSecret,
-    stringToSign({
-      method: req.method ?? '',
-      pathAndQuery: req.url ?? '',
-      headers,
-      signedHeaders: (header(req, 'x-ca-signature-headers') ?? '').split(',').filter(Boolean),
-    }),
-  );
-  return sameText(header(req, 'x-ca-signature') ?? '', expected)
-    ? undefined
-    : { status: 400, message: 'Invalid Signature' };
-}
 
 /** Starts the simulator on 127.0.0.1. */
 export async function startUpstreamSimulator(
