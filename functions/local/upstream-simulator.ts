@@ -30,6 +30,8 @@ export interface SimulatorAccount {
  * Faults the simulator can play, one per request until `times` runs out:
  * - `delay`: answer after `delayMs` (default 5000)
  * - `status-500`, `status-503`: a gateway error
+ * - `status-404`: a plain Not Found, as a wrong path or stage gets
+ * - `status-400`: a Bad Request with no `X-Ca-Error-Message` (not a credential refusal)
  * - `status-429`: throttled, with `Retry-After: retryAfterSeconds` (default 1)
  * - `reset`: drop the connection without an answer
  * - `redirect`: `302` to `/elsewhere`
@@ -46,6 +48,8 @@ export const SIMULATOR_FAULTS = [
   'delay',
   'status-500',
   'status-503',
+  'status-404',
+  'status-400',
   'status-429',
   'reset',
   'redirect',
@@ -258,6 +262,10 @@ export async function startUpstreamSimulator(
       case 'status-500':
       case 'status-503':
         return send(res, Number(playing.kind.slice(-3)), { message: 'Service Unavailable' });
+      case 'status-404':
+        return send(res, 404, { message: 'Not Found' });
+      case 'status-400':
+        return send(res, 400, { message: 'Bad Request' });
       case 'status-429':
         return send(
           res,
