@@ -26,7 +26,8 @@ import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
-import { INVOKE_PATH, invokeLocally } from './lambda-invoke.ts';
+import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
+import { fromLoopbackHost, loopbackHosts, refuse } from './loopback-guard.ts';
 import {
   DEV_ACCOUNT,
   DEV_SIGNATURE_ACCOUNT,
@@ -273,16 +274,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
     const verify = await createDevVerifier(options.keyFile);
 
-    // Filled in once the port is known. A request naming any other host is a
-    // DNS-rebinding attempt from a web page: with a real secret configured,
-    // answering it would hand real tokens to that page.
-    const hosts = new Set<string>();
+    // Set once the port is known. With a real secret configured, answering
+    // a rebound host would hand real tokens to a web page.
+    let hosts: ReadonlySet<string> = new Set();
     const server = createServer(async (req, res) => {
-      if (!hosts.has(req.headers.host ?? '')) {
-        req.resume();
-        res.writeHead(421, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
-        res.end('Misdirected request: this server answers only to 127.0.0.1 and localhost\n');
-        return;
+      if (!fromLoopbackHost(req, hosts)) {
+        return refuse(
+          res,
+          421,
+          { 'content-type': 'text/plain' },
+          'Misdirected request: this server answers only to 127.0.0.1 and localhost\n',
+        );
       }
       const requestId = randomUUID();
       // The server's own answers carry the same CORS headers as the handler's,
@@ -299,6 +301,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           });
         }
         if (INVOKE_PATH.test(path) && req.method === 'POST') {
+          const refusal = refuseInvoke(req.headers);
+          if (refusal !== undefined) {
+            return refuse(res, refusal.statusCode, refusal.headers, refusal.body);
+          }
           return write(
             res,
             await invokeLocally(handler, await readBody(req), toContext(requestId)),
@@ -346,7 +352,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       server.listen(port, '127.0.0.1', resolve);
     });
     const address = server.address() as AddressInfo;
-    hosts.add(`127.0.0.1:${address.port}`).add(`localhost:${address.port}`);
+    hosts = loopbackHosts(address.port);
     return {
       url: `http://127.0.0.1:${address.port}`,
       simulator,
