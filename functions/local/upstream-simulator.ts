@@ -10,6 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { LOGIN_PATH } from '../token-broker/upstream/login-client.ts';
+import { fromLoopbackHost, loopbackHosts, readBodyUpTo, refuse } from './loopback-guard.ts';
 import { checkGateway } from './simulator-gateway.ts';
 
 /** The account the simulator accepts. */
@@ -201,6 +202,14 @@ const readBody = async (req: IncomingMessage): Promise<Buffer> => {
 /** Path of the simulator's fault switch: `POST {"fault":"status-503:2"}`, `{"fault":null}` heals. */
 export const CONTROL_PATH = '/__simulator/fault';
 
+/** Prefix of every control endpoint. */
+const CONTROL_PREFIX = '/__simulator/';
+
+/** Largest body a control endpoint reads; a fault switch is a few dozen bytes. */
+export const CONTROL_MAX_BODY_BYTES = 16 * 1024;
+
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
+
 /** Starts the simulator on 127.0.0.1. */
 export async function startUpstreamSimulator(
   options: SimulatorOptions = {},
@@ -225,21 +234,48 @@ export async function startUpstreamSimulator(
     return fault;
   };
 
+  // Set once the port is known.
+  let hosts: ReadonlySet<string> = new Set();
+
+  /**
+   * `npm start` lets a developer switch faults by hand (see the README). A
+   * web page must not: the same Host allowlist as the local server, JSON
+   * only, and a small body, refused on its headers or as soon as it grows
+   * too large, never read in full.
+   */
+  const control = async (req: IncomingMessage, res: ServerResponse) => {
+    const text = { 'content-type': 'text/plain' };
+    if (!fromLoopbackHost(req, hosts)) {
+      return refuse(res, 421, text, 'Misdirected request: only 127.0.0.1 and localhost\n');
+    }
+    if (req.method !== 'POST' || req.url !== CONTROL_PATH) {
+      return refuse(res, 404, text, 'Not Found\n');
+    }
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      return refuse(res, 415, text, 'Content-Type must be application/json\n');
+    }
+    const body = await readBodyUpTo(req, CONTROL_MAX_BODY_BYTES);
+    if (body === undefined) {
+      return refuse(res, 413, text, `Body over ${CONTROL_MAX_BODY_BYTES} bytes\n`);
+    }
+    try {
+      const raw = JSON.parse(body.toString('utf8')) as { fault?: string | null };
+      const next = raw.fault ? parseSimulatorFault(raw.fault) : undefined;
+      fault = next;
+      faultLeft = next?.times ?? Number.POSITIVE_INFINITY;
+      return send(res, 200, { fault: next ?? null });
+    } catch (error) {
+      return send(res, 400, { message: error instanceof Error ? error.message : 'bad request' });
+    }
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith(CONTROL_PREFIX)) {
+      paths.push(req.url);
+      return control(req, res);
+    }
     const body = await readBody(req);
     paths.push(req.url ?? '');
-    if (req.method === 'POST' && req.url === CONTROL_PATH) {
-      // `npm start` lets a developer switch faults by hand: see the README.
-      try {
-        const raw = JSON.parse(body.toString('utf8')) as { fault?: string | null };
-        const next = raw.fault ? parseSimulatorFault(raw.fault) : undefined;
-        fault = next;
-        faultLeft = next?.times ?? Number.POSITIVE_INFINITY;
-        return send(res, 200, { fault: next ?? null });
-      } catch (error) {
-        return send(res, 400, { message: error instanceof Error ? error.message : 'bad request' });
-      }
-    }
     if (req.method !== 'POST' || req.url !== LOGIN_PATH) {
       return send(res, 404, { message: 'Not Found' });
     }
@@ -388,6 +424,7 @@ export async function startUpstreamSimulator(
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  hosts = loopbackHosts(port);
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     logins,
