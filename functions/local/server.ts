@@ -58,6 +58,13 @@ export function demoOrigins(brokerPort: number): string[] {
   return [`http://127.0.0.1:${brokerPort + 1}`, `http://localhost:${brokerPort + 1}`];
 }
 
+/**
+ * LOGIN_GATHER_MS of `npm start` when unset: unlike a Lambda container, the
+ * local server takes concurrent requests, each passing the JWT check in its
+ * own turn, so misses wait this long to share a login.
+ */
+export const LOCAL_LOGIN_GATHER_MS = 5;
+
 /** How long a simulated invocation may run, as the deployed function's timeout. */
 const INVOCATION_TIMEOUT_MS = 10_000;
 
@@ -256,6 +263,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       fallback: {
         secretId: 'local-dev-secret',
         upstreamUrl: simulator?.url,
+        loginGatherMs: String(LOCAL_LOGIN_GATHER_MS),
         ...(port === 0 ? {} : { corsAllowedOrigins: demoOrigins(port).join(',') }),
       },
     });
