@@ -31,8 +31,11 @@ export interface RawRequest {
 
 /** The answer, or status 0 if none came in time. */
 export interface RawResponse {
+  /** HTTP status; 0 when no answer came in time. */
   readonly status: number;
+  /** Response headers, lower case. */
   readonly headers: Record<string, string | string[] | undefined>;
+  /** Response body as UTF-8. */
   readonly body: string;
 }
 
