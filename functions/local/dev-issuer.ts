@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
+  errors,
   exportJWK,
   generateKeyPair,
   importJWK,
@@ -97,11 +98,21 @@ export async function issueDevToken(options: DevTokenOptions = {}): Promise<stri
 /** Verifies a bearer token as API Gateway's JWT authorizer would. */
 export type DevVerifier = (token: string) => Promise<JWTPayload>;
 
+/**
+ * How far in the future a token's `iat` may be, in seconds: clocks drift,
+ * but a token issued later than that was not issued by a sane issuer. The
+ * same comparison as jose's `clockTolerance` (refused when `iat` exceeds now
+ * by more than this).
+ */
+export const IAT_CLOCK_SKEW_SECONDS = 60;
+
 /** Most verified tokens the verifier remembers. */
 const VERIFIED_CACHE_ENTRIES = 1000;
 
 /**
- * Creates a verifier bound to the dev issuer's public key. A token verified
+ * Creates a verifier bound to the dev issuer's public key. As API Gateway's
+ * JWT authorizer, it requires `exp`, and it refuses an `iat` more than
+ * {@link IAT_CLOCK_SKEW_SECONDS} ahead of its clock. A token verified
  * once is remembered until it expires: its bytes cannot change, so only the
  * clock needs checking again, and an ES256 verification per request would
  * otherwise be most of the local server's cost per cache hit.
@@ -124,16 +135,23 @@ export async function createDevVerifier(
       issuer: DEV_ISSUER,
       audience: DEV_AUDIENCE,
       algorithms: [ALG],
+      requiredClaims: ['exp'],
       currentDate: new Date(now()),
     });
-    // Only tokens that expire are remembered, and never more than a bound.
-    if (payload.exp !== undefined) {
-      if (verified.size >= VERIFIED_CACHE_ENTRIES) {
-        const oldest = verified.keys().next();
-        if (!oldest.done) verified.delete(oldest.value);
-      }
-      verified.set(token, payload);
+    if (payload.iat !== undefined && payload.iat - nowSeconds > IAT_CLOCK_SKEW_SECONDS) {
+      throw new errors.JWTClaimValidationFailed(
+        '"iat" claim timestamp check failed (it should be in the past)',
+        payload,
+        'iat',
+        'check_failed',
+      );
     }
+    // Every token verified here expires; the memory is still bounded.
+    if (verified.size >= VERIFIED_CACHE_ENTRIES) {
+      const oldest = verified.keys().next();
+      if (!oldest.done) verified.delete(oldest.value);
+    }
+    verified.set(token, payload);
     return payload;
   };
 }

@@ -26,7 +26,8 @@ import { type HttpResponse, problemResponse } from '../token-broker/problem.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
-import { INVOKE_PATH, invokeLocally } from './lambda-invoke.ts';
+import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
+import { fromLoopbackHost, loopbackHosts, refuse } from './loopback-guard.ts';
 import {
   DEV_ACCOUNT,
   DEV_SIGNATURE_ACCOUNT,
@@ -56,6 +57,13 @@ export const DEFAULT_PORT = 3000;
 export function demoOrigins(brokerPort: number): string[] {
   return [`http://127.0.0.1:${brokerPort + 1}`, `http://localhost:${brokerPort + 1}`];
 }
+
+/**
+ * LOGIN_GATHER_MS of `npm start` when unset: unlike a Lambda container, the
+ * local server takes concurrent requests, each passing the JWT check in its
+ * own turn, so misses wait this long to share a login.
+ */
+export const LOCAL_LOGIN_GATHER_MS = 5;
 
 /** How long a simulated invocation may run, as the deployed function's timeout. */
 const INVOCATION_TIMEOUT_MS = 10_000;
@@ -242,6 +250,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       fallback: {
         secretId: 'local-dev-secret',
         upstreamUrl: simulator?.url,
+        loginGatherMs: String(LOCAL_LOGIN_GATHER_MS),
         ...(port === 0 ? {} : { corsAllowedOrigins: demoOrigins(port).join(',') }),
       },
     });
@@ -260,16 +269,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     });
     const verify = await createDevVerifier(options.keyFile);
 
-    // Filled in once the port is known. A request naming any other host is a
-    // DNS-rebinding attempt from a web page: with a real secret configured,
-    // answering it would hand real tokens to that page.
-    const hosts = new Set<string>();
+    // Set once the port is known. With a real secret configured, answering
+    // a rebound host would hand real tokens to a web page.
+    let hosts: ReadonlySet<string> = new Set();
     const server = createServer(async (req, res) => {
-      if (!hosts.has(req.headers.host ?? '')) {
-        req.resume();
-        res.writeHead(421, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
-        res.end('Misdirected request: this server answers only to 127.0.0.1 and localhost\n');
-        return;
+      if (!fromLoopbackHost(req, hosts)) {
+        return refuse(
+          res,
+          421,
+          { 'content-type': 'text/plain' },
+          'Misdirected request: this server answers only to 127.0.0.1 and localhost\n',
+        );
       }
       const requestId = randomUUID();
       // The server's own answers carry the same CORS headers as the handler's,
@@ -286,6 +296,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           });
         }
         if (INVOKE_PATH.test(path) && req.method === 'POST') {
+          const refusal = refuseInvoke(req.headers);
+          if (refusal !== undefined) {
+            return refuse(res, refusal.statusCode, refusal.headers, refusal.body);
+          }
           return write(
             res,
             await invokeLocally(handler, await readBody(req), toContext(requestId)),
@@ -336,7 +350,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       server.listen(port, '127.0.0.1', resolve);
     });
     const address = server.address() as AddressInfo;
-    hosts.add(`127.0.0.1:${address.port}`).add(`localhost:${address.port}`);
+    hosts = loopbackHosts(address.port);
     return {
       url: `http://127.0.0.1:${address.port}`,
       simulator,

@@ -1,21 +1,17 @@
 /**
  * A loopback stand-in for the provider's User Login API behind its API
- * gateway (../shared/upstream/): it checks the gateway's AppCode and the
+ * gateway (docs/upstream.md): it checks the gateway's AppCode and the
  * developer credentials, and issues JWT-shaped visual tokens whose `sub` is
  * `productKey#deviceName`. Used by `npm start` and by the tests.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
-import {
-  contentMd5,
-  SIGNATURE_METHOD,
-  signature,
-  stringToSign,
-} from '../token-broker/upstream/gateway-auth.ts';
 import { LOGIN_PATH } from '../token-broker/upstream/login-client.ts';
+import { fromLoopbackHost, loopbackHosts, readBodyUpTo, refuse } from './loopback-guard.ts';
+import { checkGateway } from './simulator-gateway.ts';
 
 /** The account the simulator accepts. */
 export interface SimulatorAccount {
@@ -35,6 +31,8 @@ export interface SimulatorAccount {
  * Faults the simulator can play, one per request until `times` runs out:
  * - `delay`: answer after `delayMs` (default 5000)
  * - `status-500`, `status-503`: a gateway error
+ * - `status-404`: a plain Not Found, as a wrong path or stage gets
+ * - `status-400`: a Bad Request with no `X-Ca-Error-Message` (not a credential refusal)
  * - `status-429`: throttled, with `Retry-After: retryAfterSeconds` (default 1)
  * - `reset`: drop the connection without an answer
  * - `redirect`: `302` to `/elsewhere`
@@ -51,6 +49,8 @@ export const SIMULATOR_FAULTS = [
   'delay',
   'status-500',
   'status-503',
+  'status-404',
+  'status-400',
   'status-429',
   'reset',
   'redirect',
@@ -202,61 +202,13 @@ const readBody = async (req: IncomingMessage): Promise<Buffer> => {
 /** Path of the simulator's fault switch: `POST {"fault":"status-503:2"}`, `{"fault":null}` heals. */
 export const CONTROL_PATH = '/__simulator/fault';
 
-/** How far `X-Ca-Timestamp` may be from the gateway's clock, as Alibaba Cloud documents. */
-const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
+/** Prefix of every control endpoint. */
+const CONTROL_PREFIX = '/__simulator/';
 
-const header = (req: IncomingMessage, name: string): string | undefined => {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-};
+/** Largest body a control endpoint reads; a fault switch is a few dozen bytes. */
+export const CONTROL_MAX_BODY_BYTES = 16 * 1024;
 
-const sameText = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-
-/**
- * Verifies the gateway credentials as Alibaba Cloud API Gateway would:
- * AppCode, or AppKey + a signature recomputed from the received request.
- */
-function checkGateway(
-  account: SimulatorAccount,
-  req: IncomingMessage,
-  body: Buffer,
-  now: number,
-): { status: number; message: string } | undefined {
-  if (account.appCode !== undefined) {
-    return header(req, 'authorization') === `APPCODE ${account.appCode}`
-      ? undefined
-      : { status: 401, message: 'Invalid AppCode' };
-  }
-  if (account.appKey === undefined || account.appSecret === undefined) return undefined;
-  if (header(req, 'x-ca-key') !== account.appKey) return { status: 401, message: 'Invalid AppKey' };
-  if (header(req, 'x-ca-signature-method') !== SIGNATURE_METHOD) {
-    return { status: 400, message: 'Invalid Signature Method' };
-  }
-  const timestamp = Number(header(req, 'x-ca-timestamp'));
-  if (!Number.isFinite(timestamp) || Math.abs(now - timestamp) > TIMESTAMP_WINDOW_MS) {
-    return { status: 400, message: 'Invalid Timestamp' };
-  }
-  if (header(req, 'content-md5') !== contentMd5(body)) {
-    return { status: 400, message: 'Invalid Content-MD5' };
-  }
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
-  }
-  const expected = signature(
-    account.appSecret,
-    stringToSign({
-      method: req.method ?? '',
-      pathAndQuery: req.url ?? '',
-      headers,
-      signedHeaders: (header(req, 'x-ca-signature-headers') ?? '').split(',').filter(Boolean),
-    }),
-  );
-  return sameText(header(req, 'x-ca-signature') ?? '', expected)
-    ? undefined
-    : { status: 400, message: 'Invalid Signature' };
-}
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
 
 /** Starts the simulator on 127.0.0.1. */
 export async function startUpstreamSimulator(
@@ -282,21 +234,48 @@ export async function startUpstreamSimulator(
     return fault;
   };
 
+  // Set once the port is known.
+  let hosts: ReadonlySet<string> = new Set();
+
+  /**
+   * `npm start` lets a developer switch faults by hand (see the README). A
+   * web page must not: the same Host allowlist as the local server, JSON
+   * only, and a small body, refused on its headers or as soon as it grows
+   * too large, never read in full.
+   */
+  const control = async (req: IncomingMessage, res: ServerResponse) => {
+    const text = { 'content-type': 'text/plain' };
+    if (!fromLoopbackHost(req, hosts)) {
+      return refuse(res, 421, text, 'Misdirected request: only 127.0.0.1 and localhost\n');
+    }
+    if (req.method !== 'POST' || req.url !== CONTROL_PATH) {
+      return refuse(res, 404, text, 'Not Found\n');
+    }
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      return refuse(res, 415, text, 'Content-Type must be application/json\n');
+    }
+    const body = await readBodyUpTo(req, CONTROL_MAX_BODY_BYTES);
+    if (body === undefined) {
+      return refuse(res, 413, text, `Body over ${CONTROL_MAX_BODY_BYTES} bytes\n`);
+    }
+    try {
+      const raw = JSON.parse(body.toString('utf8')) as { fault?: string | null };
+      const next = raw.fault ? parseSimulatorFault(raw.fault) : undefined;
+      fault = next;
+      faultLeft = next?.times ?? Number.POSITIVE_INFINITY;
+      return send(res, 200, { fault: next ?? null });
+    } catch (error) {
+      return send(res, 400, { message: error instanceof Error ? error.message : 'bad request' });
+    }
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith(CONTROL_PREFIX)) {
+      paths.push(req.url);
+      return control(req, res);
+    }
     const body = await readBody(req);
     paths.push(req.url ?? '');
-    if (req.method === 'POST' && req.url === CONTROL_PATH) {
-      // `npm start` lets a developer switch faults by hand: see the README.
-      try {
-        const raw = JSON.parse(body.toString('utf8')) as { fault?: string | null };
-        const next = raw.fault ? parseSimulatorFault(raw.fault) : undefined;
-        fault = next;
-        faultLeft = next?.times ?? Number.POSITIVE_INFINITY;
-        return send(res, 200, { fault: next ?? null });
-      } catch (error) {
-        return send(res, 400, { message: error instanceof Error ? error.message : 'bad request' });
-      }
-    }
     if (req.method !== 'POST' || req.url !== LOGIN_PATH) {
       return send(res, 404, { message: 'Not Found' });
     }
@@ -319,6 +298,10 @@ export async function startUpstreamSimulator(
       case 'status-500':
       case 'status-503':
         return send(res, Number(playing.kind.slice(-3)), { message: 'Service Unavailable' });
+      case 'status-404':
+        return send(res, 404, { message: 'Not Found' });
+      case 'status-400':
+        return send(res, 400, { message: 'Bad Request' });
       case 'status-429':
         return send(
           res,
@@ -441,6 +424,7 @@ export async function startUpstreamSimulator(
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  hosts = loopbackHosts(port);
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     logins,

@@ -47,6 +47,12 @@ export interface BrokerDependencies {
   /** Most devices in one login call. */
   readonly upstreamBatchSize: number;
   /**
+   * How long the first queued miss waits for misses of other requests to
+   * share its login, in ms. 0 shares only within one event-loop turn.
+   * @default 0
+   */
+  readonly loginGatherMs?: number;
+  /**
    * Where counters and latencies go.
    * @default NO_METRICS
    */
@@ -120,6 +126,7 @@ export function createBroker(deps: BrokerDependencies): Broker {
   const { credentials, upstream, cache, now } = deps;
   const metrics = deps.metrics ?? NO_METRICS;
   const minValidityMs = deps.minTokenValiditySeconds * 1000;
+  const gatherMs = deps.loginGatherMs ?? 0;
   // One login per device at a time, shared by every request that misses it.
   const inFlight = new Map<string, Promise<Outcome>>();
 
@@ -165,9 +172,10 @@ export function createBroker(deps: BrokerDependencies): Broker {
     return outcomes;
   }
 
-  // Misses of every request that arrives in the same turn of the event loop
-  // are logged in together, so a burst of requests for different devices
-  // costs ceil(devices / UPSTREAM_BATCH_SIZE) logins instead of one each.
+  // Misses of every request that arrives in the same turn of the event loop,
+  // or within loginGatherMs of the first queued miss, are logged in together,
+  // so a burst of requests for different devices costs
+  // ceil(devices / UPSTREAM_BATCH_SIZE) logins instead of one each.
   let queued: Array<{
     readonly device: DeviceKey;
     readonly stats: BrokerStats;
@@ -201,7 +209,11 @@ export function createBroker(deps: BrokerDependencies): Broker {
   }
 
   function startLogins(misses: readonly DeviceKey[], stats: BrokerStats, call: LoginCallOptions) {
-    if (queued.length === 0) {
+    if (queued.length === 0 && gatherMs > 0) {
+      // A server taking concurrent requests sees each one pass its
+      // authentication in a different turn: a short window lets them share.
+      setTimeout(flush, gatherMs);
+    } else if (queued.length === 0) {
       // After every promise job queued so far, so concurrent requests still
       // on their way through the middleware (a few awaits) join this batch.
       Promise.resolve().then(() => process.nextTick(flush));

@@ -12,6 +12,7 @@ export const ENV = {
   minTokenValiditySeconds: 'MIN_TOKEN_VALIDITY_SECONDS',
   upstreamBatchSize: 'UPSTREAM_BATCH_SIZE',
   upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
+  loginGatherMs: 'LOGIN_GATHER_MS',
   secretCacheSeconds: 'SECRET_CACHE_SECONDS',
   secretMaxStaleSeconds: 'SECRET_MAX_STALE_SECONDS',
   tokenCacheMaxEntries: 'TOKEN_CACHE_MAX_ENTRIES',
@@ -46,6 +47,12 @@ export interface BrokerConfig {
   readonly upstreamBatchSize: number;
   /** Time limit of one upstream attempt, in milliseconds. */
   readonly upstreamTimeoutMs: number;
+  /**
+   * How long the first queued cache miss waits for misses of other requests
+   * to share its login, in milliseconds; 0 shares only within one event-loop
+   * turn (Lambda, where a container serves one request at a time).
+   */
+  readonly loginGatherMs: number;
   /** How long the secret is cached, in seconds. */
   readonly secretCacheSeconds: number;
   /**
@@ -81,6 +88,7 @@ export const DEFAULTS = {
   minTokenValiditySeconds: 300,
   upstreamBatchSize: 20,
   upstreamTimeoutMs: 3000,
+  loginGatherMs: 0,
   secretCacheSeconds: 300,
   secretMaxStaleSeconds: 3600,
   tokenCacheMaxEntries: 10_000,
@@ -143,6 +151,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): BrokerCon
     minTokenValiditySeconds: integer('minTokenValiditySeconds', 0, 86_400),
     upstreamBatchSize: integer('upstreamBatchSize', 1, 100),
     upstreamTimeoutMs: integer('upstreamTimeoutMs', 100, 60_000),
+    loginGatherMs: integer('loginGatherMs', 0, 1000),
     secretCacheSeconds: integer('secretCacheSeconds', 0, 86_400),
     secretMaxStaleSeconds: integer('secretMaxStaleSeconds', 0, 86_400),
     tokenCacheMaxEntries: integer('tokenCacheMaxEntries', 1, 10_000_000),

@@ -120,6 +120,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     now,
     minTokenValiditySeconds: config.minTokenValiditySeconds,
     upstreamBatchSize: config.upstreamBatchSize,
+    loginGatherMs: config.loginGatherMs,
     metrics,
   });
   const handler = createHandler({

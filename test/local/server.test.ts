@@ -12,6 +12,7 @@ import {
   DEFAULT_KEY_FILE,
   DEV_AUDIENCE,
   DEV_ISSUER,
+  IAT_CLOCK_SKEW_SECONDS,
   issueDevToken,
 } from '../../functions/local/dev-issuer.ts';
 import { demoOrigins, type LocalServer, startLocalServer } from '../../functions/local/server.ts';
@@ -108,6 +109,16 @@ describe('local server authentication', () => {
     expect((await response.json()).tokens).toHaveLength(1);
   });
 
+  it('answers 200 for an iat ahead of the clock by less than the allowed skew', async () => {
+    // Prepare
+    const iat = Math.floor(Date.now() / 1000) + IAT_CLOCK_SKEW_SECONDS - 20;
+    const token = await sign({ claims: { iat } });
+    // Act
+    const response = await post(`Bearer ${token}`);
+    // Assess
+    expect(response.status).toBe(200);
+  });
+
   const otherKey = async () => (await generateKeyPair('ES256')).privateKey;
   const cases: ReadonlyArray<readonly [string, () => Promise<string | undefined>]> = [
     ['the Authorization header is missing', async () => undefined],
@@ -120,6 +131,15 @@ describe('local server authentication', () => {
     [
       'the token is not yet valid',
       async () => `Bearer ${await sign({ claims: { nbf: Math.floor(Date.now() / 1000) + 600 } })}`,
+    ],
+    [
+      'the token has no exp (API Gateway requires it)',
+      async () => `Bearer ${await sign({ claims: { exp: undefined } })}`,
+    ],
+    [
+      'the iat is further in the future than the clock skew allows',
+      async () =>
+        `Bearer ${await sign({ claims: { iat: Math.floor(Date.now() / 1000) + IAT_CLOCK_SKEW_SECONDS + 30 } })}`,
     ],
     [
       'the issuer is wrong',

@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  CONTROL_MAX_BODY_BYTES,
   CONTROL_PATH,
   parseSimulatorFault,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
 import { LOGIN_PATH } from '../../functions/token-broker/upstream/login-client.ts';
+import { rawRequest } from '../support/raw-http.ts';
 
 let simulator: UpstreamSimulator | undefined;
 afterEach(async () => {
@@ -31,7 +33,11 @@ describe('upstream simulator fault switches', () => {
     // Prepare
     simulator = await startUpstreamSimulator();
     const post = (path: string, body: unknown) =>
-      fetch(`${simulator?.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      fetch(`${simulator?.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     // Act
     const set = await post(CONTROL_PATH, { fault: 'status-503:1' });
     const faulty = await post(LOGIN_PATH, {});
@@ -40,5 +46,76 @@ describe('upstream simulator fault switches', () => {
     expect(set.status).toBe(200);
     expect(faulty.status).toBe(503);
     expect(healed.status).toBe(401); // past the fault: the gateway wants its AppCode
+  });
+});
+
+describe('upstream simulator control endpoint', () => {
+  const control = (options: Omit<Parameters<typeof rawRequest>[0], 'url' | 'path'>) =>
+    rawRequest({ url: simulator?.url ?? '', path: CONTROL_PATH, ...options });
+  const FAULT = JSON.stringify({ fault: 'status-503' });
+  const loginStatus = async () =>
+    (await fetch(`${simulator?.url}${LOGIN_PATH}`, { method: 'POST', body: '{}' })).status;
+
+  it('fails with 421 for the issue’s 100 MB text/plain body with Host evil.example, before reading it', async () => {
+    // Prepare
+    simulator = await startUpstreamSimulator();
+    // Act
+    const response = await control({
+      headers: { host: 'evil.example', 'content-type': 'text/plain' },
+      body: Buffer.alloc(64 * 1024, 'x'),
+      declaredLength: 100 * 1024 * 1024,
+    });
+    // Assess
+    expect(response.status).toBe(421);
+    expect(response.headers.connection).toBe('close');
+  });
+
+  it.each([
+    [
+      'the Host names another host',
+      { host: 'evil.example', 'content-type': 'application/json' },
+      421,
+    ],
+    ['the Content-Type is text/plain', { 'content-type': 'text/plain;charset=UTF-8' }, 415],
+    ['there is no Content-Type', {}, 415],
+  ] as const)('fails when %s, and plays no fault', async (_name, headers, status) => {
+    // Prepare
+    simulator = await startUpstreamSimulator();
+    // Act
+    const response = await control({ headers, body: FAULT });
+    // Assess
+    expect(response.status).toBe(status);
+    expect(await loginStatus()).toBe(401); // no fault: the gateway wants its AppCode
+  });
+
+  it.each([
+    ['declared in Content-Length', CONTROL_MAX_BODY_BYTES + 1],
+    ['chunked, counted as it arrives', undefined],
+  ] as const)('fails with 413 for a body over the cap %s', async (_name, declaredLength) => {
+    // Prepare
+    simulator = await startUpstreamSimulator();
+    const body = Buffer.alloc(CONTROL_MAX_BODY_BYTES + 1, ' ');
+    // Act
+    const response = await control({
+      headers: { 'content-type': 'application/json' },
+      body: declaredLength === undefined ? body : body.subarray(0, 1024),
+      ...(declaredLength === undefined ? {} : { declaredLength }),
+    });
+    // Assess
+    expect(response.status).toBe(413);
+  });
+
+  it('answers to localhost as well as 127.0.0.1', async () => {
+    // Prepare
+    simulator = await startUpstreamSimulator();
+    const port = new URL(simulator.url).port;
+    // Act
+    const response = await control({
+      headers: { host: `localhost:${port}`, 'content-type': 'application/json' },
+      body: FAULT,
+    });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await loginStatus()).toBe(503);
   });
 });

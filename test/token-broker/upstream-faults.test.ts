@@ -235,6 +235,16 @@ const MATRIX: ReadonlyArray<[string, FaultRow]> = [
   ['a 500', { fault: { kind: 'status-500' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 3 }],
   ['a 503', { fault: { kind: 'status-503' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 3 }],
   ['a 429', { fault: { kind: 'status-429' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 3 }],
+  // A client error is this request's fault, not a passing one: retrying a
+  // bad login can lock the developer account.
+  [
+    'a plain 404',
+    { fault: { kind: 'status-404' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 1 },
+  ],
+  [
+    'a 400 with no gateway error header',
+    { fault: { kind: 'status-400' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 1 },
+  ],
   ['a redirect', { fault: { kind: 'redirect' }, status: 502, code: 'UPSTREAM_ERROR', attempts: 1 }],
   [
     'malformed JSON',

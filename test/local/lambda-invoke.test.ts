@@ -1,0 +1,118 @@
+/**
+ * The local Lambda Invoke endpoint refuses what only a web page would send,
+ * and still serves what the AWS SDK sends (test/clients runs the SDK itself).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { captureLogger } from '../support/fakes.ts';
+import { rawRequest } from '../support/raw-http.ts';
+
+const PATH = '/2015-03-31/functions/visual-token-broker/invocations';
+const BODY = JSON.stringify({ devices: [{ productKey: 'pkA', deviceName: 'dev1' }] });
+
+let server: LocalServer;
+
+beforeAll(async () => {
+  server = await startLocalServer({ env: {}, port: 0, logger: captureLogger() });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const invoke = (headers: Record<string, string>, body: string = BODY) =>
+  rawRequest({ url: server.url, path: PATH, headers, body });
+
+const logins = () => server.simulator?.logins.length ?? Number.NaN;
+
+describe('local Invoke endpoint', () => {
+  it('fails with 403 AccessDeniedException for the cross-site text/plain POST of the issue, logging in for none', async () => {
+    // Prepare
+    const before = logins();
+    // Act
+    const response = await invoke({
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+      'content-type': 'text/plain;charset=UTF-8',
+    });
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers['x-amzn-errortype']).toBe('AccessDeniedException');
+    expect(JSON.parse(response.body).message).toMatch(/web page/);
+    expect(logins()).toBe(before);
+  });
+
+  it.each([
+    ['an Origin header', { origin: 'http://127.0.0.1:3001', 'content-type': 'application/json' }],
+    ['Origin: null', { origin: 'null', 'content-type': 'application/json' }],
+    [
+      'Sec-Fetch-Site: cross-site',
+      { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+    ],
+    [
+      'Sec-Fetch-Site: same-site',
+      { 'sec-fetch-site': 'same-site', 'content-type': 'application/json' },
+    ],
+  ])('fails with 403 when the request carries %s', async (_name, headers) => {
+    // Prepare
+    const before = logins();
+    // Act
+    const response = await invoke(headers);
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers['x-amzn-errortype']).toBe('AccessDeniedException');
+    expect(logins()).toBe(before);
+  });
+
+  it.each([
+    ['text/plain;charset=UTF-8'],
+    ['application/x-www-form-urlencoded'],
+    ['multipart/form-data; boundary=x'],
+    ['application/jsonp'],
+  ])('fails with 415 UnsupportedMediaTypeException when the Content-Type is %s', async (type) => {
+    // Prepare
+    const before = logins();
+    // Act
+    const response = await invoke({ 'content-type': type });
+    // Assess
+    expect(response.status).toBe(415);
+    expect(response.headers['x-amzn-errortype']).toBe('UnsupportedMediaTypeException');
+    expect(logins()).toBe(before);
+  });
+
+  it('fails with 415 when there is no Content-Type at all', async () => {
+    // Act
+    const response = await invoke({});
+    // Assess
+    expect(response.status).toBe(415);
+  });
+
+  it('fails with 403 on the headers alone, without reading a 100 MB body', async () => {
+    // Act
+    const response = await rawRequest({
+      url: server.url,
+      path: PATH,
+      headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: Buffer.alloc(64 * 1024, 'x'),
+      declaredLength: 100 * 1024 * 1024,
+    });
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers.connection).toBe('close');
+  });
+
+  it.each([
+    ['application/json'],
+    ['application/json; charset=utf-8'],
+    ['application/octet-stream'],
+  ])(
+    'answers 200 with tokens for Content-Type %s (JSON, or what the AWS SDK sends)',
+    async (type) => {
+      // Act
+      const response = await invoke({ 'content-type': type, 'sec-fetch-site': 'none' });
+      // Assess
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body).tokens).toHaveLength(1);
+    },
+  );
+});
