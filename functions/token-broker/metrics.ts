@@ -41,6 +41,30 @@ export const METRICS = {
   staleSecretServed: { name: 'StaleSecretServed', unit: 'Count' },
   /** Circuit breaker state at the end of a request: 0 closed, 1 open or half-open. */
   circuitOpen: { name: 'CircuitBreakerOpen', unit: 'None' },
+  /** Devices served from the fleet-wide token store (L2) after an in-process miss. */
+  storeHits: { name: 'StoreHits', unit: 'Count' },
+  /** Devices the fleet-wide token store did not hold a usable token for. */
+  storeMisses: { name: 'StoreMisses', unit: 'Count' },
+  /** Device leases this container took before logging in. */
+  leasesTaken: { name: 'LeasesTaken', unit: 'Count' },
+  /** Devices that waited for another container's login (a live lease). */
+  leaseWaits: { name: 'LeaseWaits', unit: 'Count' },
+  /** Leases taken over from a holder whose lease expired without a token. */
+  leaseTakeovers: { name: 'LeaseTakeovers', unit: 'Count' },
+  /** Token store calls that failed, in total and by reason (the request was still served). */
+  storeErrors: { name: 'StoreErrors', unit: 'Count' },
+  /** Wall time of one token store call. */
+  storeLatency: { name: 'StoreLatency', unit: 'Milliseconds' },
+  /** Devices asked for with `refresh: true`. */
+  refreshes: { name: 'Refreshes', unit: 'Count' },
+  /** Upstream logins made for a refresh. */
+  refreshLogins: { name: 'RefreshLogins', unit: 'Count' },
+  /** The account's fleet-wide upstream logins this hour, as counted after a login. */
+  fleetLoginsThisHour: { name: 'FleetLoginsThisHour', unit: 'None' },
+  /** Misses refused because the hourly login budget was spent (enforced budget only). */
+  budgetExceeded: { name: 'LoginBudgetExceeded', unit: 'Count' },
+  /** Requests refused at once because another container opened the shared circuit. */
+  sharedCircuitRefusals: { name: 'SharedCircuitRefusals', unit: 'Count' },
 } as const;
 
 /** One of {@link METRICS}. */
