@@ -300,14 +300,16 @@ export const SETTINGS = {
     default: 0,
     min: 0,
     max: 10_000_000,
-    description: 'Upstream logins per account per hour, fleet-wide, that the alarm watches; 0 = not counted.',
+    description:
+      'Upstream logins per account per hour, fleet-wide, that the alarm watches; 0 = not counted.',
   },
   loginBudgetEnforce: {
     kind: 'boolean',
     env: 'LOGIN_BUDGET_ENFORCE',
     default: false,
     requires: 'loginBudgetPerHour',
-    description: 'Past the budget, misses answer 429 UPSTREAM_BUDGET_EXCEEDED; hits are still served.',
+    description:
+      'Past the budget, misses answer 429 UPSTREAM_BUDGET_EXCEEDED; hits are still served.',
   },
 } as const satisfies SettingsTable;
 
