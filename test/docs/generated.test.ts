@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { DOCS_DIR, driftedDocuments, renderDocument, SECTIONS } from '../../scripts/docs.ts';
+import { renderConstructProps, renderSettingsTable } from '../../scripts/render-settings.ts';
+
+const section = (name: string, body: string) =>
+  `<!-- BEGIN GENERATED: ${name} (npm run docs) -->\n${body}\n<!-- END GENERATED: ${name} -->`;
+
+describe('generated docs', () => {
+  it('every generated section in docs/ is up to date (npm run docs)', async () => {
+    // Act
+    const drifted = await driftedDocuments(DOCS_DIR);
+
+    // Assess
+    expect(drifted).toEqual([]);
+  });
+
+  it('rewrites only what lies between the markers', () => {
+    // Prepare
+    const text = `# Title\n\nbefore\n\n${section('settings', 'stale')}\n\nafter\n`;
+
+    // Act
+    const next = renderDocument(text);
+
+    // Assess
+    expect(next).toBe(
+      `# Title\n\nbefore\n\n${section('settings', renderSettingsTable())}\n\nafter\n`,
+    );
+  });
+
+  it('plugs in a section with one registry line', () => {
+    // Prepare
+    const sections = { ...SECTIONS, errors: () => '| code |' };
+
+    // Act
+    const next = renderDocument(section('errors', ''), sections);
+
+    // Assess
+    expect(next).toBe(section('errors', '| code |'));
+  });
+
+  it('fails when a section has no renderer, naming it', () => {
+    // Prepare
+    const text = section('nonsense', '');
+
+    // Act
+    const act = () => renderDocument(text);
+
+    // Assess
+    expect(act).toThrow('No renderer for the generated section "nonsense"');
+  });
+});
+
+describe('construct-props section', () => {
+  it('lists every prop with its type, default and context key', () => {
+    // Act
+    const lines = renderConstructProps().split('\n');
+
+    // Assess
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\| `upstreamUrl` \| `string` \| required \| `upstreamUrl` \|/),
+        expect.stringMatching(
+          /^\| `secretCache` \| `Duration` \| `Duration\.seconds\(300\)` \| `secretCacheSeconds` \|/,
+        ),
+        expect.stringMatching(
+          /^\| `upstreamTimeout` \| `Duration` \| `Duration\.millis\(3000\)` \| `upstreamTimeoutMs` \|/,
+        ),
+        expect.stringMatching(
+          /^\| `reservedConcurrentExecutions` \| `number` \| 10 \| `reservedConcurrentExecutions` \|/,
+        ),
+        expect.stringMatching(/^\| `alarmTopic` \| `ITopic` \| .* \| `alarmTopicArn` \|/),
+        expect.stringMatching(/^\| `secret` \| `ISecret` \| .* \| — \|/),
+      ]),
+    );
+    expect(lines.join('\n')).not.toMatch(/`SECRET_ID`|`secretId`|`tokenTable`/);
+  });
+});
