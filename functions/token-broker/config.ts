@@ -34,7 +34,7 @@ export interface LoadConfigOptions {
    */
   readonly allowLoopbackHttp?: boolean;
   /** Values used where the environment has none (the local server's built-in defaults), by field. */
-  readonly fallback?: Readonly<Record<string, string | undefined>>;
+  readonly fallback?: Readonly<Partial<Record<keyof typeof SETTINGS, string>>>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -59,10 +59,11 @@ export function loadConfig(
   table: SettingsTable = SETTINGS,
 ): unknown {
   const values: Record<string, SettingValue> = {};
+  const fallback: Readonly<Record<string, string | undefined>> = options.fallback ?? {};
   for (const [field, row] of Object.entries(table)) {
     if (row.env === undefined) continue;
     const given = env[row.env]?.trim();
-    const raw = given === undefined || given === '' ? options.fallback?.[field] : given;
+    const raw = given === undefined || given === '' ? fallback[field] : given;
     if (raw === undefined && row.required) {
       throw new ConfigurationError(`${row.env} is required`);
     }
