@@ -16,11 +16,20 @@ const code = (s: string) => `\`${s}\``;
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const UNIT_LABEL = { seconds: 's', ms: 'ms' } as const;
 
+/**
+ * A Markdown table with padded columns, as the formatter (`npm run format`)
+ * writes it, so that formatting a generated doc changes nothing.
+ */
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const body = [head, ...rows].map((r) => r.map(cell));
+  const widths = head.map((_, i) => Math.max(3, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) =>
+    `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`;
+  const [first = [], ...rest] = body;
   return [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    line(first),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...rest.map(line),
   ].join('\n');
 }
 

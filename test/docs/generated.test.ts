@@ -50,28 +50,33 @@ describe('generated docs', () => {
   });
 });
 
+/** The rows of a rendered Markdown table, as trimmed cells. */
+const rowsOf = (markdown: string) =>
+  markdown.split('\n').map((line) =>
+    line
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim()),
+  );
+
 describe('construct-props section', () => {
   it('lists every prop with its type, default and context key', () => {
     // Act
-    const lines = renderConstructProps().split('\n');
+    const rows = rowsOf(renderConstructProps()).map((r) => r.slice(0, 4));
 
     // Assess
-    expect(lines).toEqual(
+    expect(rows).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^\| `upstreamUrl` \| `string` \| required \| `upstreamUrl` \|/),
-        expect.stringMatching(
-          /^\| `secretCache` \| `Duration` \| `Duration\.seconds\(300\)` \| `secretCacheSeconds` \|/,
-        ),
-        expect.stringMatching(
-          /^\| `upstreamTimeout` \| `Duration` \| `Duration\.millis\(3000\)` \| `upstreamTimeoutMs` \|/,
-        ),
-        expect.stringMatching(
-          /^\| `reservedConcurrentExecutions` \| `number` \| 10 \| `reservedConcurrentExecutions` \|/,
-        ),
-        expect.stringMatching(/^\| `alarmTopic` \| `ITopic` \| .* \| `alarmTopicArn` \|/),
-        expect.stringMatching(/^\| `secret` \| `ISecret` \| .* \| — \|/),
+        ['`upstreamUrl`', '`string`', 'required', '`upstreamUrl`'],
+        ['`secretCache`', '`Duration`', '`Duration.seconds(300)`', '`secretCacheSeconds`'],
+        ['`upstreamTimeout`', '`Duration`', '`Duration.millis(3000)`', '`upstreamTimeoutMs`'],
+        ['`reservedConcurrentExecutions`', '`number`', '10', '`reservedConcurrentExecutions`'],
+        ['`alarmTopic`', '`ITopic`', 'alarms are created without actions', '`alarmTopicArn`'],
+        ['`secret`', '`ISecret`', expect.any(String), '—'],
       ]),
     );
-    expect(lines.join('\n')).not.toMatch(/`SECRET_ID`|`secretId`|`tokenTable`/);
+    expect(rows.flat()).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^`(SECRET_ID|secretId|tokenTable)`$/)]),
+    );
   });
 });

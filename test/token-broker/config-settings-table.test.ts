@@ -19,6 +19,18 @@ import { DEPLOYMENT_SETTINGS } from '../../infra/token-broker-defaults.ts';
 import { functionEnvironment } from '../../infra/token-broker-settings.ts';
 import { renderConstructProps, renderSettingsTable } from '../../scripts/render-settings.ts';
 
+/** The trimmed cells of the Markdown table row whose first cell is `first`. */
+const cellsOf = (markdown: string, first: string) =>
+  markdown
+    .split('\n')
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    )
+    .find((cells) => cells[0] === first);
+
 const base = { SECRET_ID: 'secret', UPSTREAM_URL: 'https://gateway.example.com' };
 
 /** A made-up setting, added to the table and nowhere else. */
@@ -88,12 +100,21 @@ describe('a row added to the settings table alone', () => {
     const props = renderConstructProps([WITH_THROWAWAY]);
 
     // Assess
-    expect(settings).toContain(
-      '| `THROWAWAY_WINDOW_SECONDS` | `throwawayWindow` | `throwawayWindowSeconds` | duration (s) | 7 s | 1 s – 60 s |',
-    );
-    expect(props).toContain(
-      '| `throwawayWindow` | `Duration` | `Duration.seconds(7)` | `throwawayWindowSeconds` |',
-    );
+    expect(cellsOf(settings, '`THROWAWAY_WINDOW_SECONDS`')).toEqual([
+      '`THROWAWAY_WINDOW_SECONDS`',
+      '`throwawayWindow`',
+      '`throwawayWindowSeconds`',
+      'duration (s)',
+      '7 s',
+      '1 s – 60 s',
+      WITH_THROWAWAY.throwawayWindowSeconds.description,
+    ]);
+    expect(cellsOf(props, '`throwawayWindow`')?.slice(0, 4)).toEqual([
+      '`throwawayWindow`',
+      '`Duration`',
+      '`Duration.seconds(7)`',
+      '`throwawayWindowSeconds`',
+    ]);
   });
 });
 
