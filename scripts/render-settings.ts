@@ -68,7 +68,7 @@ function propType(row: SettingRow): string {
     case 'list':
       return 'string[]';
     case 'enum':
-      return (row.values ?? []).map((v) => `'${v}'`).join(' \\| ');
+      return (row.values ?? []).map((v) => `'${v}'`).join(' | ');
     case 'cdk':
     case 'arn':
       return row.propType ?? 'unknown';

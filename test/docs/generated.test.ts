@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DOCS_DIR, driftedDocuments, renderDocument, SECTIONS } from '../../scripts/docs.ts';
 import { renderConstructProps, renderSettingsTable } from '../../scripts/render-settings.ts';
@@ -58,6 +60,27 @@ const rowsOf = (markdown: string) =>
       .slice(1, -1)
       .map((c) => c.trim()),
   );
+
+/** The text as the project's formatter (biome, which formats Markdown) writes it. */
+const formatted = (markdown: string) =>
+  execFileSync(
+    path.resolve(import.meta.dirname, '../../node_modules/.bin/biome'),
+    ['format', '--stdin-file-path=generated.md'],
+    { input: markdown, encoding: 'utf8' },
+  );
+
+describe('rendered tables', () => {
+  it.each(Object.entries(SECTIONS))('%s is already as the formatter writes it', (_name, render) => {
+    // Prepare
+    const markdown = `# Generated\n\n${render()}\n`;
+
+    // Act
+    const reformatted = formatted(markdown);
+
+    // Assess
+    expect(reformatted).toBe(markdown);
+  });
+});
 
 describe('construct-props section', () => {
   it('lists every prop with its type, default and context key', () => {
