@@ -2,7 +2,7 @@
  * Synthesis helpers for the infra tests. Bundling is skipped through the
  * `aws:cdk:bundling-stacks` context, so these tests never run esbuild.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { TokenBroker, type TokenBrokerProps } from '../../infra/token-broker.ts';
 import { TokenBrokerStack } from '../../infra/token-broker-stack.ts';
@@ -10,10 +10,10 @@ import { TokenBrokerStack } from '../../infra/token-broker-stack.ts';
 /** Context that turns asset bundling off for every stack. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
 
-/** The deployable stack with the given context, and its template. */
-export function synthStack(context: Record<string, unknown> = {}) {
+/** The deployable stack with the given context (and stack props), and its template. */
+export function synthStack(context: Record<string, unknown> = {}, props: StackProps = {}) {
   const app = new App({ context: { ...NO_BUNDLING, ...context } });
-  const stack = new TokenBrokerStack(app, 'Broker');
+  const stack = new TokenBrokerStack(app, 'Broker', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
 

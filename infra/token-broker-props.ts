@@ -1,0 +1,200 @@
+/**
+ * Props of the `TokenBroker` construct. Every row of the settings tables is a
+ * prop by the naming rule (see docs/configuration.md) through
+ * {@link AllSettingProps}; the ones below are declared again for their docs
+ * and their CDK types. Ranges are the function's own.
+ */
+import type { Duration } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { LogLevel } from '../functions/token-broker/settings.ts';
+import type { AllSettingProps } from './token-broker-settings.ts';
+
+/** A log level the function accepts. */
+export type TokenBrokerLogLevel = LogLevel;
+
+/** Props of `TokenBroker`. */
+export interface TokenBrokerProps extends AllSettingProps {
+  /** Base URL of the provider's gateway: https, no user info, no query string. */
+  readonly upstreamUrl: string;
+  /**
+   * Secret holding the developer credentials (JSON: userName, password, and
+   * appCode or appKey/appSecret).
+   * @default - a new secret with a generated placeholder, to be filled in after deploy
+   */
+  readonly secret?: ISecret;
+  /**
+   * Issuer (`iss`) of the callers' JWTs, e.g. your Auth0, Okta or Entra ID
+   * tenant, or an existing Cognito pool. Give it together with `jwtAudience`.
+   * The route in the AWS China regions, which have no Cognito.
+   * @default - a new Cognito user pool and app client are created
+   */
+  readonly jwtIssuer?: string;
+  /**
+   * Accepted audiences (`aud`, or `client_id` for Cognito access tokens).
+   * @default - the created Cognito app client's id
+   */
+  readonly jwtAudience?: readonly string[];
+  /**
+   * JWT claim carrying the caller's device grants.
+   * @default - `custom:devices` with the created Cognito pool (ID tokens), otherwise `devices`
+   */
+  readonly deviceScopeClaim?: string;
+  /**
+   * Products every caller is limited to.
+   * @default - no deployment-wide product limit
+   */
+  readonly allowedProductKeys?: readonly string[];
+  /**
+   * Exact browser origins allowed by CORS, e.g. `https://app.example.com`.
+   * @default - none: no CORS preflight, for server-side callers only
+   */
+  readonly corsAllowedOrigins?: readonly string[];
+  /**
+   * Most devices one request may name (1–500).
+   * @default 50
+   */
+  readonly maxDevicesPerRequest?: number;
+  /**
+   * A cached token is served only while it has at least this long left (0–1 day).
+   * @default Duration.minutes(5)
+   */
+  readonly minTokenValidity?: Duration;
+  /**
+   * Most devices in one upstream login call (1–100).
+   * @default 20
+   */
+  readonly upstreamBatchSize?: number;
+  /**
+   * Time limit of one upstream attempt (100 ms – 60 s).
+   * @default Duration.seconds(3)
+   */
+  readonly upstreamTimeout?: Duration;
+  /**
+   * Most retries of one upstream login after a transient failure (0–10).
+   * @default 2
+   */
+  readonly upstreamMaxRetries?: number;
+  /**
+   * Most upstream logins in flight at once, per function instance (1–100).
+   * @default 4
+   */
+  readonly upstreamMaxConcurrentLogins?: number;
+  /**
+   * How long a miss waits for other misses to share its login (0–1 s). A
+   * Lambda container serves one request at a time, so 0 is right there.
+   * @default Duration.millis(0)
+   */
+  readonly loginGather?: Duration;
+  /**
+   * Consecutive upstream failures that open the circuit breaker (1–1000).
+   * @default 5
+   */
+  readonly circuitBreakerThreshold?: number;
+  /**
+   * How long the open circuit fails fast before one probe (1 s – 1 h).
+   * @default Duration.seconds(30)
+   */
+  readonly circuitBreakerCooldown?: Duration;
+  /**
+   * How long the secret is cached in the function (0–1 day).
+   * @default Duration.minutes(5)
+   */
+  readonly secretCache?: Duration;
+  /**
+   * How long past `secretCache` the function keeps serving the last good
+   * secret while Secrets Manager is unreachable (0–1 day; 0 disables).
+   * Deleted secrets and revoked access are never served stale.
+   * @default Duration.hours(1)
+   */
+  readonly secretMaxStale?: Duration;
+  /**
+   * Most tokens kept in memory per function instance (1–10,000,000).
+   * @default 10000
+   */
+  readonly tokenCacheMaxEntries?: number;
+  /**
+   * Most bytes of tokens kept in memory per function instance (64 KiB – 1 GiB).
+   * @default 33554432
+   */
+  readonly tokenCacheMaxBytes?: number;
+  /**
+   * Fleet-wide, at most one refresh login per device in this interval (0–1 h).
+   * @default Duration.seconds(30)
+   */
+  readonly tokenRefreshMinInterval?: Duration;
+  /**
+   * Time limit of one token store call (20 ms – 5 s).
+   * @default Duration.millis(300)
+   */
+  readonly tokenStoreTimeout?: Duration;
+  /**
+   * How long a login lease holds before another container may take it over (1 s – 5 min).
+   * @default Duration.seconds(10)
+   */
+  readonly tokenLease?: Duration;
+  /**
+   * An open circuit in one container opens it for the whole fleet, through the store.
+   * @default false
+   */
+  readonly sharedCircuit?: boolean;
+  /**
+   * Upstream logins per account per hour, fleet-wide, that the budget alarm
+   * watches (0–10,000,000); 0 = not counted.
+   * @default 0
+   */
+  readonly loginBudgetPerHour?: number;
+  /**
+   * Past the budget, misses answer 429 `UPSTREAM_BUDGET_EXCEEDED` while
+   * cache hits are still served. Needs `loginBudgetPerHour` above 0.
+   * @default false
+   */
+  readonly loginBudgetEnforce?: boolean;
+  /**
+   * Least severe level the function logs.
+   * @default 'info'
+   */
+  readonly logLevel?: TokenBrokerLogLevel;
+  /**
+   * Function memory, in MiB (128–10240). More memory also means more CPU for cold starts.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Function timeout (1 s – 15 min). Must leave room for the upstream timeout and its retries.
+   * @default Duration.seconds(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Reserved concurrency (1–10000): caps parallel upstream logins for the
+   * whole deployment, protecting the provider account from bursts.
+   * @default 10
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Retention of the function's and the API's log groups.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Steady-state request rate limit of the API stage, per second.
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst limit of the API stage.
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Topic the alarms notify.
+   * @default - alarms are created without actions
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * p99 API latency above which the latency alarm fires (1 ms – 60 s).
+   * @default Duration.seconds(5)
+   */
+  readonly latencyAlarmThreshold?: Duration;
+}

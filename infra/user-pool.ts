@@ -1,0 +1,77 @@
+/**
+ * The Cognito user pool the construct creates when no issuer is given: the
+ * out-of-the-box identity, locked down. Cognito does not exist in the AWS
+ * China regions; there, give `jwtIssuer` and `jwtAudience` instead.
+ */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccountRecovery,
+  ClientAttributes,
+  Mfa,
+  StringAttribute,
+  UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import type { Construct } from 'constructs';
+
+/** The created pool and its app client. */
+export interface BrokerUserPool {
+  /** The pool; administrators create its users and set their device grants. */
+  readonly userPool: UserPool;
+  /** The browser app's public client. */
+  readonly client: UserPoolClient;
+}
+
+/**
+ * Creates the pool and client in `scope` (the broker itself, so their
+ * logical ids stay those of earlier releases and a deploy never replaces them).
+ */
+export function createUserPool(scope: Construct): BrokerUserPool {
+  const userPool = new UserPool(scope, 'UserPool', {
+    // Administrators create users and set their device grants.
+    selfSignUpEnabled: false,
+    signInAliases: { email: true },
+    mfa: Mfa.REQUIRED,
+    mfaSecondFactor: { otp: true, sms: false },
+    passwordPolicy: {
+      minLength: 12,
+      requireDigits: true,
+      requireLowercase: true,
+      requireUppercase: true,
+      requireSymbols: true,
+      tempPasswordValidity: Duration.days(3),
+    },
+    accountRecovery: AccountRecovery.EMAIL_ONLY,
+    customAttributes: {
+      devices: new StringAttribute({ mutable: true, maxLen: 2048 }),
+    },
+  });
+  const client = userPool.addClient('AppClient', {
+    // A browser app: a public client signing in with SRP. Admin password
+    // sign-in needs AWS credentials (cognito-idp:AdminInitiateAuth), so it
+    // serves operators' scripts and tests, never a browser.
+    generateSecret: false,
+    authFlows: { userSrp: true, adminUserPassword: true },
+    disableOAuth: true,
+    preventUserExistenceErrors: true,
+    idTokenValidity: Duration.hours(1),
+    accessTokenValidity: Duration.hours(1),
+    refreshTokenValidity: Duration.days(1),
+    readAttributes: new ClientAttributes()
+      .withStandardAttributes({ email: true, emailVerified: true })
+      .withCustomAttributes('devices'),
+    // Users must never grant themselves devices: the custom attribute is
+    // writable by administrators only.
+    writeAttributes: new ClientAttributes().withStandardAttributes({ email: true }),
+  });
+  Validations.of(userPool).acknowledge({
+    id: 'AwsSolutions-COG8',
+    reason:
+      'The Plus feature plan (threat protection) is billed per monthly active user; this pool is the out-of-the-box default and is already locked down: MFA (TOTP) required, no self sign-up, admin-created users only. Production identity belongs to an existing provider via jwtIssuer/jwtAudience.',
+  });
+  return { userPool, client };
+}
+
+/** The issuer (`iss`) of a Cognito user pool's tokens, with the partition's domain. */
+export const cognitoIssuerOf = (pool: UserPool): string =>
+  `https://cognito-idp.${Stack.of(pool).region}.${Stack.of(pool).urlSuffix}/${pool.userPoolId}`;
