@@ -16,25 +16,24 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import {
+  FUNCTION_DIMENSION,
+  METRICS,
+  METRICS_NAMESPACE,
+} from '../functions/token-broker/metrics.ts';
 
 /**
  * The function's own metrics (CloudWatch Embedded Metric Format), each with
- * the dimension `FunctionName`. The same names as the function's metrics.ts
- * (a test pins them).
+ * the dimension `FunctionName`: read from the function's metrics.ts, a pure
+ * list of names, so an alarm or a dashboard cannot watch a metric the
+ * function does not emit.
  */
 export const BROKER_METRICS = {
-  namespace: 'VisualTokenBroker',
-  dimension: 'FunctionName',
-  tokensIssued: 'TokensIssued',
-  cacheHits: 'CacheHits',
-  cacheMisses: 'CacheMisses',
-  upstreamLogins: 'UpstreamLogins',
-  upstreamLatency: 'UpstreamLatency',
-  upstreamFailures: 'UpstreamFailures',
-  secretFetches: 'SecretFetches',
-  secretFetchFailures: 'SecretFetchFailures',
-  staleSecretServed: 'StaleSecretServed',
-  circuitOpen: 'CircuitBreakerOpen',
+  namespace: METRICS_NAMESPACE,
+  dimension: FUNCTION_DIMENSION,
+  ...(Object.fromEntries(Object.entries(METRICS).map(([key, m]) => [key, m.name])) as {
+    readonly [K in keyof typeof METRICS]: (typeof METRICS)[K]['name'];
+  }),
 } as const;
 
 /** A metric the function emits, by its key in {@link BROKER_METRICS}. */

@@ -20,13 +20,16 @@ export const HANDLER_EXPORT = 'handler';
  * the environment, so the SDK's default chain is swapped for an env-only
  * provider: that drops SSO, ini files, process, web identity, IMDS, container
  * credentials and the STS/SSO clients they need — about 140 KB of a 350 KB
- * bundle (figures in the README's Performance section).
+ * bundle (figures in docs/performance.md).
  */
 export const LAMBDA_ALIASES = {
   '@aws-sdk/credential-provider-node': './functions/token-broker/aws/env-credential-provider.ts',
   // Loaded lazily by the SDK for event-stream operations only, which
   // GetSecretValue is not: ~15 KB of bytes that never run.
   '@smithy/core/event-streams': './functions/token-broker/aws/no-event-streams.ts',
+  // The DynamoDB client's endpoint-discovery cache, for a discovery the
+  // store's commands never use: ~7 KB of mnemonist.
+  '@aws-sdk/endpoint-cache': './functions/token-broker/aws/no-endpoint-cache.ts',
 } as const;
 
 /**

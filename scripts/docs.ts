@@ -10,12 +10,14 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { renderConstructProps, renderSettingsTable } from './render-settings.ts';
+import { renderErrorsTable } from './docs/errors-table.ts';
+import { renderConstructProps, renderSettingsTable } from './docs/settings-table.ts';
 
 /** The generated sections, by marker name. */
 export const SECTIONS: Readonly<Record<string, () => string>> = {
   settings: () => renderSettingsTable(),
   'construct-props': () => renderConstructProps(),
+  errors: () => renderErrorsTable(),
 };
 
 /** The docs folder. */

@@ -5,14 +5,10 @@
  */
 import { DEVICE_FAILURE_CODES, ERROR_CODES } from '../../functions/token-broker/contract.ts';
 import { ERROR_CATALOGUE } from '../../functions/token-broker/errors.ts';
+import { markdownTable } from './markdown-table.ts';
 
 /** Header row of the table. */
 const HEADER = ['Code', 'HTTP status', 'Title', 'When', 'What to do'] as const;
-
-/** A table cell: pipes escaped and line breaks folded, so a cell never breaks the row. */
-const cell = (text: string): string => text.replaceAll('|', '\\|').replace(/\s*\n\s*/g, ' ');
-
-const row = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
 
 /**
  * The markdown table of every code the broker answers with: first the codes
@@ -23,17 +19,11 @@ const row = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | 
 export function renderErrorsTable(): string {
   const problems = ERROR_CODES.map((code) => {
     const entry = ERROR_CATALOGUE[code];
-    return row([`\`${code}\``, String(entry.status), entry.title, entry.description, entry.action]);
+    return [`\`${code}\``, String(entry.status), entry.title, entry.description, entry.action];
   });
   const failures = Object.values(DEVICE_FAILURE_CODES).map((code) => {
     const entry = ERROR_CATALOGUE[code];
-    return row([
-      `\`${code}\``,
-      '200, in `failures[]`',
-      entry.title,
-      entry.description,
-      entry.action,
-    ]);
+    return [`\`${code}\``, '200, in `failures[]`', entry.title, entry.description, entry.action];
   });
-  return [row(HEADER), row(HEADER.map(() => '---')), ...problems, ...failures].join('\n');
+  return markdownTable(HEADER, [...problems, ...failures]);
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderConstructProps, renderSettingsTable } from '../../scripts/docs/settings-table.ts';
 import { DOCS_DIR, driftedDocuments, renderDocument, SECTIONS } from '../../scripts/docs.ts';
-import { renderConstructProps, renderSettingsTable } from '../../scripts/render-settings.ts';
 
 const section = (name: string, body: string) =>
   `<!-- BEGIN GENERATED: ${name} (npm run docs) -->\n${body}\n<!-- END GENERATED: ${name} -->`;

@@ -7,17 +7,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { DEFAULTS, ENV } from '../../functions/token-broker/config.ts';
-import {
-  FUNCTION_DIMENSION,
-  METRICS,
-  METRICS_NAMESPACE,
-} from '../../functions/token-broker/metrics.ts';
+import { FUNCTION_DIMENSION, METRICS_NAMESPACE } from '../../functions/token-broker/metrics.ts';
 import { ESBUILD_OPTIONS, HANDLER_ENTRY } from '../../infra/lambda-bundling.ts';
-import {
-  BROKER_METRICS,
-  COGNITO_DEVICE_CLAIM,
-  type TokenBrokerProps,
-} from '../../infra/token-broker.ts';
+import { COGNITO_DEVICE_CLAIM, type TokenBrokerProps } from '../../infra/token-broker.ts';
 import { PLACEHOLDER_UPSTREAM_URL } from '../../infra/token-broker-stack.ts';
 import {
   buildConstruct,
@@ -538,19 +530,6 @@ describe('alarms', () => {
       });
     },
   );
-
-  test('name the same metrics as the function emits', () => {
-    // Prepare
-    const emitted = Object.fromEntries(Object.entries(METRICS).map(([k, m]) => [k, m.name]));
-
-    // Act
-    const { namespace, dimension, ...watched } = BROKER_METRICS;
-
-    // Assess
-    expect(namespace).toBe(METRICS_NAMESPACE);
-    expect(dimension).toBe(FUNCTION_DIMENSION);
-    expect(watched).toEqual(emitted);
-  });
 });
 
 describe('cdk-nag', () => {

@@ -17,7 +17,7 @@ import {
 } from '../../infra/stack-context.ts';
 import { DEPLOYMENT_SETTINGS } from '../../infra/token-broker-defaults.ts';
 import { functionEnvironment } from '../../infra/token-broker-settings.ts';
-import { renderConstructProps, renderSettingsTable } from '../../scripts/render-settings.ts';
+import { renderConstructProps, renderSettingsTable } from '../../scripts/docs/settings-table.ts';
 
 /** The trimmed cells of the Markdown table row whose first cell is `first`. */
 const cellsOf = (markdown: string, first: string) =>

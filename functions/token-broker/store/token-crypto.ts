@@ -9,10 +9,11 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { Credentials } from '../credentials.ts';
+import { SETTINGS } from '../settings.ts';
 import { TokenStoreKeyError } from './token-store-errors.ts';
 
 /** The setting the key secret is named by, for error messages. */
-export const STORE_KEY_SETTING = 'TOKEN_STORE_KEY_SECRET_ID';
+export const STORE_KEY_SETTING = SETTINGS.tokenStoreKeySecretId.env;
 
 /** The shortest secret string accepted (characters). */
 export const MIN_STORE_SECRET_LENGTH = 32;

@@ -9,29 +9,12 @@ import {
   SETTINGS,
   type SettingRow,
   type SettingsTable,
-} from '../functions/token-broker/settings.ts';
-import { DEPLOYMENT_SETTINGS } from '../infra/token-broker-defaults.ts';
+} from '../../functions/token-broker/settings.ts';
+import { DEPLOYMENT_SETTINGS } from '../../infra/token-broker-defaults.ts';
+import { markdownTable } from './markdown-table.ts';
 
 const code = (s: string) => `\`${s}\``;
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const UNIT_LABEL = { seconds: 's', ms: 'ms' } as const;
-
-/**
- * A Markdown table with padded columns, as the formatter (`npm run format`)
- * writes it, so that formatting a generated doc changes nothing.
- */
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const body = [head, ...rows].map((r) => r.map(cell));
-  const widths = head.map((_, i) => Math.max(3, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]) =>
-    `| ${widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' | ')} |`;
-  const [first = [], ...rest] = body;
-  return [
-    line(first),
-    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-    ...rest.map(line),
-  ].join('\n');
-}
 
 function withUnit(row: SettingRow, n: number): string {
   return row.kind === 'duration' && row.unit ? `${n} ${UNIT_LABEL[row.unit]}` : String(n);
@@ -105,7 +88,10 @@ export function renderSettingsTable(settings: SettingsTable = SETTINGS): string 
         row.description,
       ];
     });
-  return table(['Env var', 'Prop', 'Context key', 'Kind', 'Default', 'Range', 'Description'], rows);
+  return markdownTable(
+    ['Env var', 'Prop', 'Context key', 'Kind', 'Default', 'Range', 'Description'],
+    rows,
+  );
 }
 
 /**
@@ -134,5 +120,5 @@ export function renderConstructProps(
       ];
     }),
   );
-  return table(['Prop', 'Type', 'Default', 'Context key', 'Description'], rows);
+  return markdownTable(['Prop', 'Type', 'Default', 'Context key', 'Description'], rows);
 }
