@@ -2,7 +2,7 @@
  * `npm run bench`: cold start, warm handler, local-server throughput and a
  * naive broker, each against a reference built or started in the same run,
  * medians of interleaved runs, and cross-request batching over HTTP. Prints
- * a Markdown table (pasted into the README's Performance section) and writes
+ * a Markdown table (pasted into docs/performance.md) and writes
  * dist/bench/results.json. `BENCH_ONLY=batching` runs the batching section
  * alone and prints its table.
  */

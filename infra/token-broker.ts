@@ -177,7 +177,7 @@ export class TokenBroker extends Construct {
   private createSecret(): Secret {
     return new Secret(this, 'Credentials', {
       description:
-        'visual-token-broker developer credentials. Replace with JSON {"userName":"…","password":"…","appCode":"…"} (or appKey+appSecret instead of appCode); see README "Deploy".',
+        'visual-token-broker developer credentials. Replace with JSON {"userName":"…","password":"…","appCode":"…"} (or appKey+appSecret instead of appCode); see docs/deploy.md.',
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ userName: 'REPLACE-WITH-DEVELOPER-ACCOUNT' }),
         generateStringKey: 'password',
@@ -205,7 +205,7 @@ export class TokenBroker extends Construct {
       Validations.of(this.secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'The secret holds the provider developer account password, which only the provider can change; no rotation Lambda can rotate it. README "Deploy" documents manual rotation.',
+          'The secret holds the provider developer account password, which only the provider can change; no rotation Lambda can rotate it. docs/operations.md#rotation documents manual rotation.',
       });
     }
   }

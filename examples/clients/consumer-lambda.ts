@@ -1,6 +1,6 @@
 /**
  * A consumer Lambda that gets visual tokens from the broker by direct
- * invocation. Deploy it with the broker's `grantInvoke` (see the README);
+ * invocation. Deploy it with the broker's `grantInvoke` (see docs/api.md);
  * run it against `npm start` with `AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:3000`.
  */
 import type { Context } from 'aws-lambda';

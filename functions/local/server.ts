@@ -4,7 +4,7 @@
  * JWT authorizer would, and becomes a real payload 2.0 event.
  *
  * With no settings it starts the built-in upstream simulator and uses a dev
- * secret that matches it. See the README for overrides.
+ * secret that matches it. See docs/local.md for overrides.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -238,7 +238,7 @@ export async function startUpstreamSimulator(
   let hosts: ReadonlySet<string> = new Set();
 
   /**
-   * `npm start` lets a developer switch faults by hand (see the README). A
+   * `npm start` lets a developer switch faults by hand (see docs/local.md). A
    * web page must not: the same Host allowlist as the local server, JSON
    * only, and a small body, refused on its headers or as soon as it grows
    * too large, never read in full.

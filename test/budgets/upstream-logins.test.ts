@@ -94,7 +94,7 @@ describe('upstream login budget', () => {
    * MIN_TOKEN_VALIDITY_SECONDS is left, so the count is
    * 1 + floor(86400 / (3600 − MIN_TOKEN_VALIDITY_SECONDS)): 25 needs a margin
    * under 144 s. At the default margin (300 s) it is 27, over the budget of
-   * 25 — reported in the README's Performance section.
+   * 25 — reported in docs/performance.md.
    */
   const simulateDay = async (cfg: BrokerConfig, requestsPerSecond: number) => {
     const { clock, broker, upstream } = setup(cfg);

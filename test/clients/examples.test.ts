@@ -1,5 +1,5 @@
 /**
- * The README's client examples, run as the README says, against the local
+ * The client examples of docs/api.md, run as docs/api.md says, against the local
  * server in-process (with the default dev key file, as `npm start` uses).
  */
 import { execFile } from 'node:child_process';

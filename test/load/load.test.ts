@@ -1,5 +1,5 @@
 /**
- * Load and memory at CI size (see the README's "Reliability" section for the
+ * Load and memory at CI size (see docs/operations.md#reliability for the
  * figures): autocannon against the local server over loopback, and 100,000
  * distinct devices through the handler in process. `npm run soak` runs the
  * same scenarios longer.

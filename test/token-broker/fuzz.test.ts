@@ -18,7 +18,7 @@ import { fakeLoginClient } from '../support/fakes.ts';
 import { handlerHarness } from '../support/handler-harness.ts';
 import { errorsOf, problemValidator, validateTokenResult } from '../support/openapi.ts';
 
-/** Runs per property; they add up to the figure in the README. */
+/** Runs per property; they add up to the figure in docs/operations.md#reliability. */
 const RUNS = { bodies: 4000, headers: 1500, events: 2500, direct: 2000 } as const;
 
 const upstream = fakeLoginClient();
@@ -304,6 +304,6 @@ describe('fuzzing the direct-invoke path', () => {
 });
 
 afterAll(() => {
-  // The README's figure: at least 10,000 fuzzed requests per `npm test`.
+  // The figure in docs/operations.md#reliability: at least 10,000 fuzzed requests per `npm test`.
   expect(runs).toBeGreaterThanOrEqual(10_000);
 });

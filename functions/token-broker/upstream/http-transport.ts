@@ -4,7 +4,7 @@
  * and its default over `node:https` (`node:http` for the local simulator).
  * The global `fetch` loads undici on its first call, and so does an ES
  * `import` of `node:http`, whose module namespace reads the lazy `WebSocket`
- * getters: ~30 ms of a cold start, measured (README, Performance). The
+ * getters: ~30 ms of a cold start, measured (docs/performance.md). The
  * modules are therefore taken with `process.getBuiltinModule`, and
  * `node:http` only when a URL needs it.
  */
