@@ -198,7 +198,8 @@ export const ERROR_CATALOGUE = {
   [DEVICE_FAILURE_CODES.invalidToken]: {
     kind: 'device-failure',
     title: 'Unusable token for the device',
-    description: 'The provider’s token had no expiry, had expired, or named another device.',
+    description:
+      'The provider’s token was unusable: no numeric expiry, already expired or more than 30 days away, over 8 KiB or not printable ASCII, or naming another device.',
     action: 'Retry later; if it persists, operators: see the broker’s logs.',
   },
 } as const satisfies ErrorCatalogue;

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { ConfigurationError } from '../errors.ts';
 import { MIN_STORE_SECRET_LENGTH } from './token-crypto.ts';
-import { TokenStoreKeyError } from './token-store-errors.ts';
 
 /** Where the local key lives, relative to the project root. */
 export const DEV_STORE_KEY_PATH = '.dev/token-store-key';
@@ -19,7 +19,7 @@ const code = (error: unknown) => (error as { code?: unknown } | null)?.code;
  * 0600) when missing. Processes starting at once agree on one key: each
  * writes its own temporary file and hard-links it into place, which fails
  * with EEXIST for all but the first; the losers read the winner's key.
- * @throws TokenStoreKeyError when the file holds something too short to be a key.
+ * @throws ConfigurationError when the file holds something too short to be a key.
  */
 export async function loadOrCreateDevStoreKey(file: string): Promise<string> {
   const read = async () => (await readFile(file, 'utf8')).trim();
@@ -41,7 +41,7 @@ export async function loadOrCreateDevStoreKey(file: string): Promise<string> {
     key = await read();
   }
   if (key.length < MIN_STORE_SECRET_LENGTH) {
-    throw new TokenStoreKeyError(
+    throw new ConfigurationError(
       `${file}: the local store key must be at least ${MIN_STORE_SECRET_LENGTH} characters; delete the file to get a new one`,
     );
   }

@@ -9,8 +9,8 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { Credentials } from '../credentials.ts';
+import { ConfigurationError } from '../errors.ts';
 import { SETTINGS } from '../settings.ts';
-import { TokenStoreKeyError } from './token-store-errors.ts';
 
 /** The setting the key secret is named by, for error messages. */
 export const STORE_KEY_SETTING = SETTINGS.tokenStoreKeySecretId.env;
@@ -36,11 +36,11 @@ const TAG_BYTES = 16;
 
 /**
  * Derives the subkeys from the secret string.
- * @throws TokenStoreKeyError when the string is shorter than {@link MIN_STORE_SECRET_LENGTH}.
+ * @throws ConfigurationError when the string is shorter than {@link MIN_STORE_SECRET_LENGTH}.
  */
 export function deriveStoreKeys(secret: string): StoreKeys {
   if (typeof secret !== 'string' || secret.length < MIN_STORE_SECRET_LENGTH) {
-    throw new TokenStoreKeyError(
+    throw new ConfigurationError(
       `${STORE_KEY_SETTING}: the store key secret must be at least ${MIN_STORE_SECRET_LENGTH} characters`,
     );
   }

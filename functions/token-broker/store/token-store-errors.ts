@@ -24,13 +24,3 @@ export class TokenStoreError extends Error {
     this.reason = reason;
   }
 }
-
-/**
- * The store key setting is unusable (too short, missing). Names the setting,
- * never the value.
- */
-export class TokenStoreKeyError extends Error {
-  override readonly name = 'TokenStoreKeyError';
-  /** The code the catalogue uses for deployment faults. */
-  readonly code = 'CONFIGURATION_ERROR';
-}

@@ -149,6 +149,9 @@ export function createLoginClient(options: LoginClientOptions): LoginClient {
   };
 }
 
+/** `X-Ca-Error-Message` of the gateway's flow control, e.g. "Throttled by API Flow Control". */
+const GATEWAY_THROTTLED = /^Throttled by\b/i;
+
 /**
  * Alibaba Cloud API Gateway's `X-Ca-Error-Message` values that mean the
  * gateway credentials are wrong (https://www.alibabacloud.com/help/en/api-gateway/invalid-signature).
@@ -180,6 +183,16 @@ export function parseLoginResponse(
     readonly now?: () => number;
   } = {},
 ): UpstreamToken[] {
+  if (status === 403 && GATEWAY_THROTTLED.test(meta.gatewayError ?? '')) {
+    // Alibaba API Gateway's flow control answers 403, not 429: a busy
+    // gateway, not refused credentials, so it is retried like a 429 and
+    // never triggers a re-read of the secret.
+    const retryAfterMs = parseRetryAfter(meta.retryAfter ?? null, (meta.now ?? Date.now)());
+    throw new UpstreamError('Upstream gateway throttled the login (HTTP 403 flow control)', {
+      transient: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
   if (status === 401 || status === 403) {
     throw new UpstreamRejectedError(`Upstream gateway refused the credentials (HTTP ${status})`);
   }

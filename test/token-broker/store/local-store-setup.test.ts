@@ -50,7 +50,7 @@ describe('loadOrCreateDevStoreKey', () => {
     // Act
     const error = await loadOrCreateDevStoreKey(file).catch((e: unknown) => e);
     // Assess
-    expect(error).toMatchObject({ name: 'TokenStoreKeyError', code: 'CONFIGURATION_ERROR' });
+    expect(error).toMatchObject({ name: 'ConfigurationError', code: 'CONFIGURATION_ERROR' });
     expect((error as Error).message).not.toContain('too-short-value');
   });
 });

@@ -34,7 +34,7 @@ describe('deriveStoreKeys', () => {
       }
     })();
     // Assess
-    expect(error).toMatchObject({ name: 'TokenStoreKeyError', code: 'CONFIGURATION_ERROR' });
+    expect(error).toMatchObject({ name: 'ConfigurationError', code: 'CONFIGURATION_ERROR' });
     expect((error as Error).message).toContain('TOKEN_STORE_KEY_SECRET_ID');
     expect((error as Error).message).not.toContain(short);
   });

@@ -13,6 +13,7 @@ import { createRuntime } from '../../../functions/token-broker/runtime.ts';
 import {
   createLoginClient,
   LOGIN_PATH,
+  parseLoginResponse,
   REFUSAL_REASONS,
   summariseRefusal,
 } from '../../../functions/token-broker/upstream/login-client.ts';
@@ -98,6 +99,38 @@ describe('login client against a loopback upstream', () => {
 
   it('posts to the documented path', () => {
     expect(LOGIN_PATH).toBe('/v1.0/openapi/visual/d/user/login');
+  });
+});
+
+describe('gateway answers that are not JSON logins', () => {
+  it('fails when the gateway throttles with 403 flow control, with a transient UPSTREAM_ERROR', () => {
+    // Prepare
+    const meta = { gatewayError: 'Throttled by API Flow Control', retryAfter: '2', now: () => 0 };
+    // Act
+    const error = (() => {
+      try {
+        return parseLoginResponse(403, '', devices, meta);
+      } catch (e) {
+        return e;
+      }
+    })();
+    // Assess
+    expect(error).toMatchObject({ code: 'UPSTREAM_ERROR', transient: true, retryAfterMs: 2000 });
+  });
+
+  it('fails when a 403 carries no flow-control message, with UPSTREAM_REJECTED', () => {
+    // Prepare
+    const meta = { gatewayError: 'Unauthorized' };
+    // Act
+    const error = (() => {
+      try {
+        return parseLoginResponse(403, '', devices, meta);
+      } catch (e) {
+        return e;
+      }
+    })();
+    // Assess
+    expect(error).toMatchObject({ code: 'UPSTREAM_REJECTED' });
   });
 });
 
