@@ -101,7 +101,7 @@ describe('demo page in chromium', () => {
     await page.close();
   });
 
-  it('fails with the refused device shown when it is outside the token scope', async () => {
+  it('fails when it is outside the token scope, with the refused device shown', async () => {
     // Prepare
     const token = await issueDevToken({ keyFile, devices: 'pkA/dev1', sub: 'alice' });
     const loginsBefore = broker.simulator?.logins.length;

@@ -389,7 +389,7 @@ describe('BrowserTokenClient batching isolation', () => {
     expect(DEVICE_PATTERNS.deviceName).toBe(DEVICE_NAME_PATTERN);
   });
 
-  it('fails with the access-token provider’s own error when it throws', async () => {
+  it('fails when it throws, with the access-token provider’s own error', async () => {
     // Prepare
     const cause = new Error('session expired');
     const client = new BrowserTokenClient({

@@ -187,7 +187,7 @@ describe('LambdaTokenClient', () => {
     expect(endpoint.invoked.at(-1)).toBe('ok');
   });
 
-  it('fails with the code of its function’s error', async () => {
+  it('fails when the function fails, with the code of its error', async () => {
     // Prepare
     const client = new LambdaTokenClient({ functionName: 'upstream-timeout', client: lambda });
     // Act

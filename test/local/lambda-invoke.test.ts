@@ -26,7 +26,7 @@ const invoke = (headers: Record<string, string>, body: string = BODY) =>
 const logins = () => server.simulator?.logins.length ?? Number.NaN;
 
 describe('local Invoke endpoint', () => {
-  it('fails with 403 AccessDeniedException for the cross-site text/plain POST of the issue, logging in for none', async () => {
+  it('fails when the issue’s cross-site text/plain POST arrives, with 403 AccessDeniedException and no login', async () => {
     // Prepare
     const before = logins();
     // Act
@@ -53,7 +53,7 @@ describe('local Invoke endpoint', () => {
       'Sec-Fetch-Site: same-site',
       { 'sec-fetch-site': 'same-site', 'content-type': 'application/json' },
     ],
-  ])('fails with 403 when the request carries %s', async (_name, headers) => {
+  ])('fails when the request carries %s, with 403', async (_name, headers) => {
     // Prepare
     const before = logins();
     // Act
@@ -69,7 +69,7 @@ describe('local Invoke endpoint', () => {
     ['application/x-www-form-urlencoded'],
     ['multipart/form-data; boundary=x'],
     ['application/jsonp'],
-  ])('fails with 415 UnsupportedMediaTypeException when the Content-Type is %s', async (type) => {
+  ])('fails when the Content-Type is %s, with 415 UnsupportedMediaTypeException', async (type) => {
     // Prepare
     const before = logins();
     // Act
@@ -80,14 +80,14 @@ describe('local Invoke endpoint', () => {
     expect(logins()).toBe(before);
   });
 
-  it('fails with 415 when there is no Content-Type at all', async () => {
+  it('fails when there is no Content-Type at all, with 415', async () => {
     // Act
     const response = await invoke({});
     // Assess
     expect(response.status).toBe(415);
   });
 
-  it('fails with 403 on the headers alone, without reading a 100 MB body', async () => {
+  it('fails when a web page sends a 100 MB body, with 403 on the headers alone, unread', async () => {
     // Act
     const response = await rawRequest({
       url: server.url,

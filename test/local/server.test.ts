@@ -179,7 +179,7 @@ describe('local server authentication', () => {
     ],
   ];
 
-  it.each(cases)('fails with 401 when %s', async (_name, authorization) => {
+  it.each(cases)('fails when %s, with 401', async (_name, authorization) => {
     // Prepare
     const before = server.simulator?.logins.length;
     // Act
@@ -229,7 +229,7 @@ describe('local server host check', () => {
 });
 
 describe('local server scope', () => {
-  it('fails with 403 for a device outside the token grants and logs in for none', async () => {
+  it('fails when a device is outside the token grants, with 403 and no login', async () => {
     // Prepare
     const token = await issueDevToken({ keyFile, devices: 'pkA/dev1' });
     const before = server.simulator?.logins.length;

@@ -56,7 +56,7 @@ describe('upstream simulator control endpoint', () => {
   const loginStatus = async () =>
     (await fetch(`${simulator?.url}${LOGIN_PATH}`, { method: 'POST', body: '{}' })).status;
 
-  it('fails with 421 for the issue’s 100 MB text/plain body with Host evil.example, before reading it', async () => {
+  it('fails when the issue’s 100 MB text/plain body comes with Host evil.example, with 421 before reading it', async () => {
     // Prepare
     simulator = await startUpstreamSimulator();
     // Act
@@ -91,7 +91,7 @@ describe('upstream simulator control endpoint', () => {
   it.each([
     ['declared in Content-Length', CONTROL_MAX_BODY_BYTES + 1],
     ['chunked, counted as it arrives', undefined],
-  ] as const)('fails with 413 for a body over the cap %s', async (_name, declaredLength) => {
+  ] as const)('fails when a body is over the cap %s, with 413', async (_name, declaredLength) => {
     // Prepare
     simulator = await startUpstreamSimulator();
     const body = Buffer.alloc(CONTROL_MAX_BODY_BYTES + 1, ' ');

@@ -76,7 +76,7 @@ async function call(
 }
 
 describe('handler scope', () => {
-  it('fails with 403 FORBIDDEN_DEVICE listing refused devices and sends nothing upstream', async () => {
+  it('fails when devices are outside the grants, with 403 FORBIDDEN_DEVICE listing them and nothing sent upstream', async () => {
     // Prepare
     const { handler, upstream } = setup();
     // Act
@@ -110,7 +110,7 @@ describe('handler scope', () => {
     expect(upstream.calls).toEqual([['pkA/dev1']]);
   });
 
-  it('fails with 403 when the claim is pk/* and the request is pk2/x, with no upstream call', async () => {
+  it('fails when the claim is pk/* and the request is pk2/x, with no upstream call, with 403', async () => {
     // Prepare
     const { handler, upstream } = setup();
     // Act
@@ -137,7 +137,7 @@ describe('handler scope', () => {
     expect(outcome).toMatchObject({ status: 403, refused: ['pkA/dev1'] });
   });
 
-  it('fails with 401 when an HTTP event carries no verified identity', async () => {
+  it('fails when an HTTP event carries no verified identity, with 401', async () => {
     // Prepare
     const { handler, upstream } = setup();
     const event = httpApiEvent({ body: { devices: [d('pkA', 'dev1')] } });

@@ -230,7 +230,7 @@ describe('size and characters through the handler', () => {
       'a base64 body that decodes to 6,000 €',
       { body: Buffer.from(euros).toString('base64'), isBase64Encoded: true },
     ],
-  ])('fails with 413 when it receives %s, counting UTF-8 bytes', async (_case, options) => {
+  ])('fails when it receives %s, with 413, counting UTF-8 bytes', async (_case, options) => {
     // Act
     const { response, problem, upstream } = await send(options);
     // Assess
@@ -259,7 +259,7 @@ describe('size and characters through the handler', () => {
     expect(parsed).toEqual(encoded);
   });
 
-  it('fails with 400 naming devices[0].deviceName when a device name holds a slash', async () => {
+  it('fails when a device name holds a slash, with 400 naming devices[0].deviceName', async () => {
     // Act
     const { response, problem, upstream } = await send({
       body: { devices: [{ productKey: 'pk1', deviceName: 'cam/1' }] },

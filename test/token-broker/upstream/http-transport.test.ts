@@ -84,7 +84,7 @@ describe('node http transport', () => {
     expect(stats.requests).toBe(1);
   });
 
-  test('fails with the reason of an aborted signal, before sending', async () => {
+  test('fails when the signal is already aborted, with its reason, before sending', async () => {
     // Prepare
     const { url, stats } = await serve((res) => res.end('{}'));
     const reason = new Error('invocation ending');

@@ -224,7 +224,7 @@ describe('resilient upstream: retries', () => {
 });
 
 describe('resilient upstream: deadlines', () => {
-  it('fails with UPSTREAM_TIMEOUT when an attempt exceeds UPSTREAM_TIMEOUT_MS', async () => {
+  it('fails when an attempt exceeds UPSTREAM_TIMEOUT_MS, with UPSTREAM_TIMEOUT', async () => {
     // Prepare
     const { sim, upstream } = await setup({
       fault: { kind: 'delay', delayMs: 5000 },
@@ -379,7 +379,7 @@ describe('resilient upstream: rotation-safe credentials', () => {
     expect(sim.requests()).toBe(2);
   });
 
-  it('fails with UPSTREAM_REJECTED without a second login when the secret is unchanged', async () => {
+  it('fails when the secret is unchanged, with UPSTREAM_REJECTED without a second login', async () => {
     // Prepare
     const { sim, upstream, credentials, source } = await setup();
     const current = await credentials.get();
@@ -392,7 +392,7 @@ describe('resilient upstream: rotation-safe credentials', () => {
     expect(source.reads).toBe(2);
   });
 
-  it('fails with UPSTREAM_REJECTED and no third attempt when the re-read secret is refused too', async () => {
+  it('fails when the re-read secret is refused too, with UPSTREAM_REJECTED and no third attempt', async () => {
     // Prepare
     let secret = JSON.stringify(PLANTED);
     const { sim, upstream, credentials } = await setup({
@@ -413,7 +413,7 @@ describe('resilient upstream: rotation-safe credentials', () => {
 });
 
 describe('resilient upstream: concurrent logins', () => {
-  it('fails with UPSTREAM_TIMEOUT when no login slot frees up before the deadline', async () => {
+  it('fails when no login slot frees up before the deadline, with UPSTREAM_TIMEOUT', async () => {
     // Prepare
     const { sim, upstream, deadlineIn } = await setup({
       fault: { kind: 'delay', delayMs: 800 },
