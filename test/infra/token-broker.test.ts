@@ -550,6 +550,8 @@ describe('cdk-nag', () => {
   test.each([
     ['created Cognito pool', {}],
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
+    ['token store off', { tokenStore: 'false' }],
+    ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
   ])('AwsSolutions and Serverless report nothing unresolved with the %s', (_, context) => {
     // Prepare
     const { app, stack } = synthStack(context);
@@ -613,6 +615,8 @@ describe('cdk-nag acknowledgements', () => {
   test.each([
     ['created Cognito pool', {}],
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
+    ['token store off', { tokenStore: 'false' }],
+    ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
   ])('each one silences a finding that exists, with the %s', (_, context) => {
     // Prepare
     const expected = acknowledgedIds(context);
