@@ -248,7 +248,7 @@ export class TokenBroker extends Construct {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement (logs, secret) is scoped to one resource.',
+          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement of this policy (logs, the credentials and store key secrets) is scoped to one resource.',
       });
     }
     Validations.of(this.function).acknowledge({

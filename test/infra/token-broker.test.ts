@@ -647,7 +647,14 @@ describe('stack settings', () => {
       PLACEHOLDER_UPSTREAM_URL,
     );
     expect(Object.keys(template.findOutputs('*'))).toEqual(
-      expect.arrayContaining(['ApiUrl', 'FunctionName', 'FunctionArn', 'SecretArn']),
+      expect.arrayContaining([
+        'ApiUrl',
+        'FunctionName',
+        'FunctionArn',
+        'SecretArn',
+        'DashboardName',
+        'TokenTableName',
+      ]),
     );
   });
 
