@@ -83,6 +83,27 @@ export const DEPLOYMENT_SETTINGS = {
     defaultText: 'alarms are created without actions',
     description: 'SNS topic the alarms notify, on alarm and on recovery.',
   },
+  tokenStore: {
+    kind: 'boolean',
+    default: true,
+    description:
+      'The fleet-wide token store (L2): a DynamoDB table and its key secret, created unless tokenTable is given. false: no table, no key secret, no grants; each container has only its own cache.',
+  },
+  tokenTable: {
+    kind: 'cdk',
+    propType: 'ITable',
+    defaultText:
+      'a new table: partition key `pk` (S), on demand, TTL on `ttl`, removed with the stack',
+    description:
+      'Your own table for the token store, with the same key schema and TTL; the function gets item access to it only.',
+  },
+  tokenTableEncryptionKey: {
+    kind: 'cdk',
+    propType: 'IKey',
+    defaultText: 'the table is encrypted with the AWS owned key',
+    description:
+      'Customer-managed KMS key of the token table (of the created one, or of yours); the function may use it only through DynamoDB.',
+  },
   latencyAlarmThresholdMs: {
     kind: 'duration',
     unit: 'ms',

@@ -5,6 +5,8 @@
  * and their CDK types. Ranges are the function's own.
  */
 import type { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -151,6 +153,26 @@ export interface TokenBrokerProps extends AllSettingProps {
    * @default false
    */
   readonly loginBudgetEnforce?: boolean;
+  /**
+   * The fleet-wide token store (L2): one upstream login per device per token
+   * life across every container. `false` creates no table, no key secret and
+   * no grants, and sets no `TOKEN_TABLE`: each container has only its own cache.
+   * @default true
+   */
+  readonly tokenStore?: boolean;
+  /**
+   * Your own table for the token store: partition key `pk` (String), no sort
+   * key, TTL on `ttl`. The function gets item access to it only.
+   * @default - a new table: on demand, TTL on `ttl`, removed with the stack (it is a cache)
+   */
+  readonly tokenTable?: ITable;
+  /**
+   * Customer-managed KMS key of the token table: the created table is
+   * encrypted with it; with `tokenTable`, the key your table uses. The function
+   * may use it only through DynamoDB.
+   * @default - the table is encrypted with the AWS owned key (your table: its own key, no KMS grant)
+   */
+  readonly tokenTableEncryptionKey?: IKey;
   /**
    * Least severe level the function logs.
    * @default 'info'

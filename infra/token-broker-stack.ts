@@ -52,6 +52,10 @@ export class TokenBrokerStack extends Stack {
     new CfnOutput(this, 'FunctionName', { value: b.function.functionName });
     new CfnOutput(this, 'FunctionArn', { value: b.function.functionArn });
     new CfnOutput(this, 'SecretArn', { value: b.secret.secretArn });
+    new CfnOutput(this, 'DashboardName', { value: b.dashboard.dashboardName });
+    if (b.tokenTable !== undefined) {
+      new CfnOutput(this, 'TokenTableName', { value: b.tokenTable.tableName });
+    }
     if (b.userPool !== undefined && b.userPoolClient !== undefined) {
       new CfnOutput(this, 'UserPoolId', { value: b.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: b.userPoolClient.userPoolClientId });

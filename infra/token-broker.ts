@@ -7,9 +7,16 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Token, Validations } from 'aws-cdk-lib';
 import type { HttpApi, HttpStage, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { Alarm, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, Dashboard, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
-import { type Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  type Grant,
+  type IGrantable,
+  type Policy,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -25,6 +32,8 @@ import {
   type TokenBrokerAlarmOptions,
 } from './broker-alarms.ts';
 import { type CallerIdentity, createAuthorizer, createBrokerApi } from './broker-api.ts';
+import { createBrokerDashboard, tokenStoreAlarms } from './broker-dashboard.ts';
+import { TokenStoreResources } from './broker-token-store.ts';
 import { HANDLER_ENTRY, HANDLER_EXPORT, nodejsBundlingOptions } from './lambda-bundling.ts';
 import { COGNITO_DEVICE_CLAIM } from './token-broker-defaults.ts';
 import type { TokenBrokerProps } from './token-broker-props.ts';
@@ -75,6 +84,20 @@ export class TokenBroker extends Construct {
   readonly userPool?: UserPool;
   /** The Cognito app client, when the construct created one. */
   readonly userPoolClient?: UserPoolClient;
+  /** The fleet token store's table (created, or given as `tokenTable`); none with `tokenStore: false`. */
+  readonly tokenTable?: ITable;
+  /** The secret holding the token store's encryption key; none with `tokenStore: false`. */
+  readonly tokenStoreKeySecret?: Secret;
+  /** The policy granting the token store (table items, key secret, `BatchGetSecretValue`). */
+  readonly tokenStorePolicy?: Policy;
+  /** The token store's resources, as one construct. */
+  readonly tokenStoreResources?: TokenStoreResources;
+  /** The operator's dashboard: tokens, hit ratios, logins against the budget, store, circuit, latency. */
+  readonly dashboard: Dashboard;
+  /** The alarm on token store errors (in {@link alarms} too); none with `tokenStore: false`. */
+  readonly storeErrorsAlarm?: Alarm;
+  /** The alarm on the fleet's hourly logins reaching `loginBudgetPerHour` (in {@link alarms} too); none when the budget is 0. */
+  readonly loginBudgetAlarm?: Alarm;
   /** Every alarm of the broker, including those added later by {@link addAlarm}. */
   readonly alarms: Alarm[] = [];
 
@@ -82,15 +105,35 @@ export class TokenBroker extends Construct {
 
   constructor(scope: Construct, id: string, props: TokenBrokerProps) {
     super(scope, id);
-    const deploy = deploymentSettings(props) as Record<string, number>;
+    const settings = deploymentSettings(props);
+    const deploy = settings as Record<string, number>;
+    const storeOn = settings.tokenStore !== false;
     checkIdentityProps(props);
+    checkTokenStoreProps(props, storeOn);
     const identity = this.callerIdentity(props);
     this.alarmTopic = props.alarmTopic;
     this.secret = props.secret ?? this.createSecret();
+    if (storeOn) {
+      this.tokenStoreResources = new TokenStoreResources(this, 'TokenStore', {
+        table: props.tokenTable,
+        encryptionKey: props.tokenTableEncryptionKey,
+      });
+      this.tokenTable = this.tokenStoreResources.table;
+      this.tokenStoreKeySecret = this.tokenStoreResources.keySecret;
+    }
     const environment = functionEnvironment(props, {
-      provided: { secretId: this.secret.secretArn, tokenTable: '', tokenStoreKeySecretId: '' },
+      provided: {
+        secretId: this.secret.secretArn,
+        tokenTable: this.tokenTable?.tableName ?? '',
+        tokenStoreKeySecretId: this.tokenStoreKeySecret?.secretArn ?? '',
+      },
       defaults: 'pool' in identity ? { deviceScopeClaim: COGNITO_DEVICE_CLAIM } : {},
     });
+    if (!storeOn) {
+      // Unset rather than empty: with no store the function never sees it.
+      delete environment[SETTINGS.tokenTable.env];
+      delete environment[SETTINGS.tokenStoreKeySecretId.env];
+    }
     const timeout = Duration.seconds(deploy.timeoutSeconds as number);
     checkTimeoutCoversRetries(environment, timeout);
 
@@ -121,6 +164,7 @@ export class TokenBroker extends Construct {
       environment,
     });
     this.secret.grantRead(this.function);
+    this.tokenStorePolicy = this.tokenStoreResources?.grantTo(this.role, this.function);
 
     this.authorizer = createAuthorizer(identity);
     const api = createBrokerApi(this, {
@@ -140,6 +184,17 @@ export class TokenBroker extends Construct {
     for (const [alarmId, options] of defaultAlarms({ ...this, latencyThresholdMs })) {
       this.addAlarm(alarmId, options);
     }
+    const loginBudgetPerHour = Number(environment[SETTINGS.loginBudgetPerHour.env]) || 0;
+    if (storeOn) {
+      const [errors, budget] = tokenStoreAlarms({ function: this.function, loginBudgetPerHour });
+      if (errors) this.storeErrorsAlarm = this.addAlarm(...errors);
+      if (budget) this.loginBudgetAlarm = this.addAlarm(...budget);
+    }
+    this.dashboard = createBrokerDashboard(this, 'Dashboard', {
+      function: this.function,
+      tokenStore: storeOn,
+      loginBudgetPerHour,
+    });
     this.acknowledgeFindings(props.secret === undefined);
   }
 
@@ -193,7 +248,7 @@ export class TokenBroker extends Construct {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement (logs, secret) is scoped to one resource.',
+          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement of this policy (logs, the credentials and store key secrets) is scoped to one resource.',
       });
     }
     Validations.of(this.function).acknowledge({
@@ -218,6 +273,24 @@ function checkIdentityProps(props: TokenBrokerProps): void {
       'jwtIssuer',
       'and jwtAudience must be given together (or neither, to create a Cognito user pool)',
     );
+  }
+}
+
+/**
+ * The store's props go with the store: a table, a key, a shared circuit or a
+ * login budget without it would be silently ignored.
+ */
+function checkTokenStoreProps(props: TokenBrokerProps, storeOn: boolean): void {
+  if (storeOn) return;
+  const needsStore = [
+    ['tokenTable', props.tokenTable !== undefined],
+    ['tokenTableEncryptionKey', props.tokenTableEncryptionKey !== undefined],
+    ['sharedCircuit', props.sharedCircuit === true],
+    ['loginBudgetPerHour', (props.loginBudgetPerHour ?? 0) > 0],
+  ] as const;
+  const [prop] = needsStore.find(([, set]) => set) ?? [];
+  if (prop !== undefined) {
+    throw new TokenBrokerPropsError(prop, 'needs the token store, but tokenStore is false');
   }
 }
 

@@ -96,10 +96,15 @@ describe('construct-props section', () => {
         ['`reservedConcurrentExecutions`', '`number`', '10', '`reservedConcurrentExecutions`'],
         ['`alarmTopic`', '`ITopic`', 'alarms are created without actions', '`alarmTopicArn`'],
         ['`secret`', '`ISecret`', expect.any(String), '—'],
+        // The construct's own table prop, not the variable the construct sets from it.
+        ['`tokenTable`', '`ITable`', expect.any(String), '—'],
       ]),
     );
     expect(rows.flat()).not.toEqual(
-      expect.arrayContaining([expect.stringMatching(/^`(SECRET_ID|secretId|tokenTable)`$/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^`(SECRET_ID|secretId|TOKEN_TABLE|tokenStoreKeySecretId)`$/),
+      ]),
     );
+    expect(rows.filter((r) => r[0] === '`tokenTable`')).toHaveLength(1);
   });
 });

@@ -37,8 +37,6 @@ describe('settings added by the table', () => {
       [ENV.sharedCircuit]: 'true',
       [ENV.loginBudgetPerHour]: '1000',
       [ENV.loginBudgetEnforce]: 'true',
-      [ENV.tokenTable]: '',
-      [ENV.tokenStoreKeySecretId]: '',
     });
   });
 
@@ -121,6 +119,11 @@ describe('exposed resources', () => {
     expect(broker.authorizer).toBeDefined();
     expect(broker.userPool).toBeDefined();
     expect(broker.userPoolClient).toBeDefined();
-    expect(broker.alarms).toHaveLength(7);
+    expect(broker.tokenTable?.tableArn).toBeDefined();
+    expect(broker.tokenStoreKeySecret?.secretArn).toBeDefined();
+    expect(broker.tokenStorePolicy?.policyName).toBeDefined();
+    expect(broker.dashboard.dashboardName).toBeDefined();
+    expect(broker.storeErrorsAlarm).toBeDefined();
+    expect(broker.alarms).toHaveLength(8);
   });
 });

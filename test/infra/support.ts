@@ -28,6 +28,20 @@ export function buildConstruct(props: Partial<TokenBrokerProps> = {}) {
   return { app, stack, broker };
 }
 
+/**
+ * The bare construct in an empty stack whose props are made in that stack
+ * (a KMS key, a table), and its template.
+ */
+export function synthConstructWith(props: (stack: Stack) => Partial<TokenBrokerProps>) {
+  const app = new App({ context: NO_BUNDLING });
+  const stack = new Stack(app, 'Host');
+  const broker = new TokenBroker(stack, 'Broker', {
+    upstreamUrl: 'https://gateway.example.com',
+    ...props(stack),
+  });
+  return { app, stack, broker, template: Template.fromStack(stack) };
+}
+
 /** The bare construct in an empty stack, and its template. */
 export function synthConstruct(props: Partial<TokenBrokerProps> = {}) {
   const built = buildConstruct(props);

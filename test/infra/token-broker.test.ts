@@ -27,6 +27,17 @@ const GIVEN_IDP = {
 
 const asList = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 
+/** The logical id of the one secret whose id contains `part`. */
+function secretIdMatching(template: Template, part: RegExp): string {
+  const ids = Object.keys(template.findResources('AWS::SecretsManager::Secret')).filter((id) =>
+    part.test(id),
+  );
+  if (ids.length !== 1) throw new Error(`expected one secret matching ${part}, found ${ids}`);
+  return ids[0] as string;
+}
+const credentialsSecretId = (template: Template) => secretIdMatching(template, /Credentials/);
+const storeKeySecretId = (template: Template) => secretIdMatching(template, /TokenStoreKeySecret/);
+
 describe('function', () => {
   test('runs on nodejs24.x, arm64, with explicit memory, timeout and reserved concurrency', () => {
     // Prepare
@@ -112,7 +123,7 @@ describe('function', () => {
     const { template } = synthStack();
 
     // Act
-    const secretId = onlyLogicalId(template, 'AWS::SecretsManager::Secret');
+    const secretId = credentialsSecretId(template);
 
     // Assess
     expect(functionProps(template).Environment.Variables[ENV.secretId]).toEqual({
@@ -185,10 +196,11 @@ describe('function', () => {
 });
 
 describe('IAM', () => {
-  test('allows secretsmanager:GetSecretValue only on the created secret', () => {
+  test('allows secretsmanager:GetSecretValue only on the created secret and the store key', () => {
     // Prepare
     const { template } = synthStack();
-    const secretId = onlyLogicalId(template, 'AWS::SecretsManager::Secret');
+    const secretId = credentialsSecretId(template);
+    const keySecretId = storeKeySecretId(template);
 
     // Act
     const reading = policyStatements(template).filter((s) =>
@@ -196,8 +208,7 @@ describe('IAM', () => {
     );
 
     // Assess
-    expect(reading).toHaveLength(1);
-    expect(reading[0]?.Resource).toEqual({ Ref: secretId });
+    expect(reading.map((s) => s.Resource)).toEqual([{ Ref: secretId }, { Ref: keySecretId }]);
   });
 
   test('allows secretsmanager:GetSecretValue only on a given secret', () => {
@@ -213,12 +224,12 @@ describe('IAM', () => {
     const reading = policyStatements(template).filter((s) =>
       asList(s.Action).includes('secretsmanager:GetSecretValue'),
     );
-    expect(reading.map((s) => s.Resource)).toEqual([arn]);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(reading.map((s) => s.Resource)).toEqual([arn, { Ref: storeKeySecretId(template) }]);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     expect(functionProps(template).Environment.Variables[ENV.secretId]).toBe(arn);
   });
 
-  test('no statement has a wildcard action, and only X-Ray actions have a * resource', () => {
+  test('no statement has a wildcard action; only X-Ray and BatchGetSecretValue have a * resource', () => {
     // Prepare
     const { template } = synthStack();
 
@@ -230,7 +241,9 @@ describe('IAM', () => {
     for (const s of statements) {
       for (const action of asList(s.Action)) expect(action).not.toMatch(/\*/);
       if (s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*'))) {
-        for (const action of asList(s.Action)) expect(action).toMatch(/^xray:/);
+        for (const action of asList(s.Action)) {
+          expect(action).toMatch(/^xray:|^secretsmanager:BatchGetSecretValue$/);
+        }
       }
     }
   });
@@ -458,6 +471,7 @@ describe('alarms', () => {
       'AWS/Lambda/Throttles',
       'VisualTokenBroker/CircuitBreakerOpen',
       'VisualTokenBroker/SecretFetchFailures',
+      'VisualTokenBroker/StoreErrors',
       'VisualTokenBroker/UpstreamFailures',
     ]);
     expect(alarms.find((a) => a.MetricName === 'Latency')).toMatchObject({
@@ -476,7 +490,7 @@ describe('alarms', () => {
 
     // Assess
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicArn]);
       expect(a.Properties.OKActions).toEqual([topicArn]);
@@ -500,7 +514,7 @@ describe('alarms', () => {
       Threshold: 3,
       AlarmActions: ['arn:aws:sns:eu-west-1:111122223333:ops'],
     });
-    expect(broker.alarms).toHaveLength(8);
+    expect(broker.alarms).toHaveLength(9);
   });
 
   test.each([
@@ -536,6 +550,8 @@ describe('cdk-nag', () => {
   test.each([
     ['created Cognito pool', {}],
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
+    ['token store off', { tokenStore: 'false' }],
+    ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
   ])('AwsSolutions and Serverless report nothing unresolved with the %s', (_, context) => {
     // Prepare
     const { app, stack } = synthStack(context);
@@ -599,6 +615,8 @@ describe('cdk-nag acknowledgements', () => {
   test.each([
     ['created Cognito pool', {}],
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
+    ['token store off', { tokenStore: 'false' }],
+    ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
   ])('each one silences a finding that exists, with the %s', (_, context) => {
     // Prepare
     const expected = acknowledgedIds(context);
@@ -606,9 +624,10 @@ describe('cdk-nag acknowledgements', () => {
     const { app, stack } = synthStack(context);
 
     // Act
+    // One finding per rule and resource: two secrets, two policies.
     const found = [new AwsSolutionsChecks(app), new ServerlessChecks(app)]
       .flatMap((pack) => pack.validateScope(stack).violations)
-      .map((v) => v.ruleName)
+      .flatMap((v) => v.violatingResources.map(() => v.ruleName))
       .sort();
 
     // Assess
@@ -628,7 +647,14 @@ describe('stack settings', () => {
       PLACEHOLDER_UPSTREAM_URL,
     );
     expect(Object.keys(template.findOutputs('*'))).toEqual(
-      expect.arrayContaining(['ApiUrl', 'FunctionName', 'FunctionArn', 'SecretArn']),
+      expect.arrayContaining([
+        'ApiUrl',
+        'FunctionName',
+        'FunctionArn',
+        'SecretArn',
+        'DashboardName',
+        'TokenTableName',
+      ]),
     );
   });
 
