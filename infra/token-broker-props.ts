@@ -2,7 +2,8 @@
  * Props of the `TokenBroker` construct. Every row of the settings tables is a
  * prop by the naming rule (see docs/configuration.md) through
  * {@link AllSettingProps}; the ones below are declared again for their docs
- * and their CDK types. Ranges are the function's own.
+ * and their CDK types. Allowed ranges are in docs/configuration.md, generated
+ * from the table; a test checks every `@default` here against its row.
  */
 import type { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -54,85 +55,85 @@ export interface TokenBrokerProps extends AllSettingProps {
    */
   readonly corsAllowedOrigins?: readonly string[];
   /**
-   * Most devices one request may name (1–500).
+   * Most devices one request may name.
    * @default 50
    */
   readonly maxDevicesPerRequest?: number;
   /**
-   * A cached token is served only while it has at least this long left (0–1 day).
+   * A cached token is served only while it has at least this long left.
    * @default Duration.minutes(5)
    */
   readonly minTokenValidity?: Duration;
   /**
-   * Most devices in one upstream login call (1–100).
+   * Most devices in one upstream login call.
    * @default 20
    */
   readonly upstreamBatchSize?: number;
   /**
-   * Time limit of one upstream attempt (100 ms – 60 s).
+   * Time limit of one upstream attempt.
    * @default Duration.seconds(3)
    */
   readonly upstreamTimeout?: Duration;
   /**
-   * Most retries of one upstream login after a transient failure (0–10).
+   * Most retries of one upstream login after a transient failure.
    * @default 2
    */
   readonly upstreamMaxRetries?: number;
   /**
-   * Most upstream logins in flight at once, per function instance (1–100).
+   * Most upstream logins in flight at once, per function instance.
    * @default 4
    */
   readonly upstreamMaxConcurrentLogins?: number;
   /**
-   * How long a miss waits for other misses to share its login (0–1 s). A
+   * How long a miss waits for other misses to share its login. A
    * Lambda container serves one request at a time, so 0 is right there.
    * @default Duration.millis(0)
    */
   readonly loginGather?: Duration;
   /**
-   * Consecutive upstream failures that open the circuit breaker (1–1000).
+   * Consecutive upstream failures that open the circuit breaker.
    * @default 5
    */
   readonly circuitBreakerThreshold?: number;
   /**
-   * How long the open circuit fails fast before one probe (1 s – 1 h).
+   * How long the open circuit fails fast before one probe.
    * @default Duration.seconds(30)
    */
   readonly circuitBreakerCooldown?: Duration;
   /**
-   * How long the secret is cached in the function (0–1 day).
+   * How long the secret is cached in the function.
    * @default Duration.minutes(5)
    */
   readonly secretCache?: Duration;
   /**
    * How long past `secretCache` the function keeps serving the last good
-   * secret while Secrets Manager is unreachable (0–1 day; 0 disables).
+   * secret while Secrets Manager is unreachable; zero disables it.
    * Deleted secrets and revoked access are never served stale.
    * @default Duration.hours(1)
    */
   readonly secretMaxStale?: Duration;
   /**
-   * Most tokens kept in memory per function instance (1–10,000,000).
+   * Most tokens kept in memory per function instance.
    * @default 10000
    */
   readonly tokenCacheMaxEntries?: number;
   /**
-   * Most bytes of tokens kept in memory per function instance (64 KiB – 1 GiB).
+   * Most bytes of tokens kept in memory per function instance.
    * @default 33554432
    */
   readonly tokenCacheMaxBytes?: number;
   /**
-   * Fleet-wide, at most one refresh login per device in this interval (0–1 h).
+   * Fleet-wide, at most one refresh login per device in this interval.
    * @default Duration.seconds(30)
    */
   readonly tokenRefreshMinInterval?: Duration;
   /**
-   * Time limit of one token store call (20 ms – 5 s).
+   * Time limit of one token store call.
    * @default Duration.millis(300)
    */
   readonly tokenStoreTimeout?: Duration;
   /**
-   * How long a login lease holds before another container may take it over (1 s – 5 min).
+   * How long a login lease holds before another container may take it over.
    * @default Duration.seconds(10)
    */
   readonly tokenLease?: Duration;
@@ -143,7 +144,7 @@ export interface TokenBrokerProps extends AllSettingProps {
   readonly sharedCircuit?: boolean;
   /**
    * Upstream logins per account per hour, fleet-wide, that the budget alarm
-   * watches (0–10,000,000); 0 = not counted.
+   * watches; 0 = not counted.
    * @default 0
    */
   readonly loginBudgetPerHour?: number;
@@ -179,17 +180,17 @@ export interface TokenBrokerProps extends AllSettingProps {
    */
   readonly logLevel?: TokenBrokerLogLevel;
   /**
-   * Function memory, in MiB (128–10240). More memory also means more CPU for cold starts.
+   * Function memory, in MiB. More memory also means more CPU for cold starts.
    * @default 512
    */
   readonly memorySize?: number;
   /**
-   * Function timeout (1 s – 15 min). Must leave room for the upstream timeout and its retries.
+   * Function timeout. Must leave room for the upstream timeout and its retries.
    * @default Duration.seconds(15)
    */
   readonly timeout?: Duration;
   /**
-   * Reserved concurrency (1–10000): caps parallel upstream logins for the
+   * Reserved concurrency: caps parallel upstream logins for the
    * whole deployment, protecting the provider account from bursts.
    * @default 10
    */
@@ -215,7 +216,7 @@ export interface TokenBrokerProps extends AllSettingProps {
    */
   readonly alarmTopic?: ITopic;
   /**
-   * p99 API latency above which the latency alarm fires (1 ms – 60 s).
+   * p99 API latency above which the latency alarm fires.
    * @default Duration.seconds(5)
    */
   readonly latencyAlarmThreshold?: Duration;
