@@ -46,7 +46,13 @@ describe('fleet leak canary', () => {
     const [a, b] = fleet.containers;
     const stopped = await startDynalite();
     await stopped.close();
-    const down = await startFleet({ containers: 1, account: ACCOUNT, engine: stopped, overrides });
+    const down = await startFleet({
+      containers: 1,
+      account: ACCOUNT,
+      storeKey: STORE_KEY,
+      engine: stopped,
+      overrides,
+    });
     closers.push(down.close);
     const badKey = await startFleet({
       containers: 1,
