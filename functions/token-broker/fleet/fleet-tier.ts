@@ -239,6 +239,8 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
         out = await request.login(ids.map((id) => byId.get(id) as DeviceKey));
       } catch (error) {
         await use('release', () => store.release(account, ids, holder, callOptions()), stats);
+        // These fail now, not when the other devices' waits are over.
+        for (const id of ids) waiters.get(id)?.reject(error);
         throw error;
       }
       const entries = ids.flatMap((id) => {
@@ -312,7 +314,13 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
 
     const first = await lease(missing, false);
     if (first === FAULT) return direct(missing);
-    const flights: Promise<void>[] = [loginAndWrite([...first.taken], first.holder)];
+    const flights: Promise<void>[] = [];
+    // Handled at once: a flight may fail while the loop below still sleeps.
+    const fly = (flight: Promise<void>) => {
+      flight.catch(() => {});
+      flights.push(flight);
+    };
+    fly(loginAndWrite([...first.taken], first.holder));
     let waiting = missing.filter((id) => !first.taken.has(id));
     const seenLeased = new Set(waiting.filter((id) => snapshot.leased.has(id)));
     if (waiting.length > 0) tally(stats, 'leaseWaits', waiting.length);
@@ -321,13 +329,13 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
       const pause = pollDelayMs(round, deps.random);
       if (now() + pause >= until) {
         // Too near the deadline to wait: a served request beats a perfect count.
-        flights.push(loginAndWrite(waiting, newHolder()));
+        fly(loginAndWrite(waiting, newHolder()));
         break;
       }
       await deps.sleep(pause, signal);
       const polled = await use('read', () => store.read(account, waiting, callOptions()), stats);
       if (polled === FAULT) {
-        flights.push(direct(waiting));
+        fly(direct(waiting));
         break;
       }
       waiting = serve(polled.tokens, waiting);
@@ -338,12 +346,12 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
       // the item is unreadable (rotated key). Take it, whatever it holds.
       const next = await lease(free, true);
       if (next === FAULT) {
-        flights.push(direct(waiting));
+        fly(direct(waiting));
         break;
       }
       const overtaken = [...next.taken].filter((id) => seenLeased.has(id)).length;
       if (overtaken > 0) metrics.add(METRICS.leaseTakeovers, overtaken);
-      flights.push(loginAndWrite([...next.taken], next.holder));
+      fly(loginAndWrite([...next.taken], next.holder));
       waiting = waiting.filter((id) => !next.taken.has(id));
     }
     await Promise.all(flights);

@@ -237,6 +237,37 @@ describe('fleet: leases and accounts', () => {
     expect(fleet.containers[0]?.count('LeaseTakeovers')).toBe(1);
   });
 
+  it('fails when the leased login fails, at once, while another device still waits on a lease', async () => {
+    // Prepare
+    fleet = await startFleet({ containers: 1, env: { UPSTREAM_MAX_RETRIES: '0' } });
+    const keys = deriveStoreKeys(fleet.storeKey);
+    const account = accountKey(keys.hashKey, parseCredentials(FLEET_SECRET, 'secret'));
+    const store = createDynamoDbTokenStore({
+      client: fleet.engine.newClient(),
+      tableName: TEST_TABLE,
+      encryptionKey: keys.encryptionKey,
+    });
+    const [held, mine] = devicesOf(2);
+    await store.lease(
+      account,
+      [deviceId(held as never)],
+      { holder: 'slow-holder', leaseMs: 5000, mode: 'miss', minValidUntil: Date.now() },
+      { now: Date.now() },
+    );
+    fleet.sim.setFault({ kind: 'status-500' });
+    const started = Date.now();
+
+    // Act
+    const error = await fleet.containers[0]?.invoke([held as never, mine as never]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toMatchObject({ name: 'UpstreamError' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it("never serves the previous account's tokens after the secret names another account", async () => {
     // Prepare
     const { clock, ...stepped } = steppedClock();
