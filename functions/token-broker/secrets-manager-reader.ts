@@ -41,16 +41,18 @@ export function createSecretsManagerReader(client: SecretsManagerClient): Secret
         else waiter.reject(outcome.error);
       }
     };
-    const [single] = ids;
-    if (ids.length === 1 && single !== undefined) {
-      await secretsManagerSource(client, single)
-        .read()
-        .then(
-          (value) => settle(single, { value }),
-          (error: unknown) => settle(single, { error }),
-        );
-      return;
-    }
+    const each = (list: readonly string[]) =>
+      Promise.all(
+        list.map((id) =>
+          secretsManagerSource(client, id)
+            .read()
+            .then(
+              (value) => settle(id, { value }),
+              (error: unknown) => settle(id, { error }),
+            ),
+        ),
+      );
+    if (ids.length === 1) return each(ids);
     try {
       const out = await client.send(new BatchGetSecretValueCommand({ SecretIdList: ids }));
       for (const id of ids) {
@@ -64,6 +66,8 @@ export function createSecretsManagerReader(client: SecretsManagerClient): Secret
         }
       }
     } catch (cause) {
+      // A role granted GetSecretValue only (no BatchGetSecretValue) still works, in parallel calls.
+      if ((cause as Error).name === 'AccessDeniedException') return each(ids);
       for (const id of ids) settle(id, { error: secretReadError(id, cause) });
     }
   }

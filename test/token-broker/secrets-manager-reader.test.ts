@@ -89,6 +89,25 @@ describe('createSecretsManagerReader', () => {
     expect(sm.calls).toBe(1);
   });
 
+  it('falls back to one GetSecretValue per secret when the role may not call BatchGetSecretValue', async () => {
+    // Prepare
+    sm = await startFakeSecretsManager('default');
+    sm.setSecret('credentials-value', 'broker/dev');
+    sm.setSecret('store-key-value', 'broker/store-key');
+    sm.fail('accessDenied', 1);
+    const reader = readerAt(sm.url);
+
+    // Act
+    const values = await Promise.all([
+      reader.source('broker/dev').read(),
+      reader.source('broker/store-key').read(),
+    ]);
+
+    // Assess
+    expect(values).toEqual(['credentials-value', 'store-key-value']);
+    expect(sm.operations).toEqual(['BatchGetSecretValue', 'GetSecretValue', 'GetSecretValue']);
+  });
+
   it('fails when the batch call is throttled: every read is unavailable, not a configuration fault', async () => {
     // Prepare
     sm = await startFakeSecretsManager('x');
