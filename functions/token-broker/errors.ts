@@ -189,6 +189,20 @@ export abstract class BrokerError extends Error {
   }
 }
 
+/**
+ * A broker error that carries only a message: most codes need nothing more.
+ * `name` is passed as a string literal so it survives minification.
+ */
+function plainError<const N extends string>(code: ErrorCode, name: N) {
+  return class extends BrokerError {
+    override readonly name: N = name;
+
+    constructor(message: string, options?: BrokerErrorOptions) {
+      super(code, message, options);
+    }
+  };
+}
+
 /** The request body or event does not match the contract. */
 export class InvalidRequestError extends BrokerError {
   override readonly name = 'InvalidRequestError';
@@ -202,13 +216,9 @@ export class InvalidRequestError extends BrokerError {
 }
 
 /** The caller presented no valid identity. */
-export class UnauthenticatedError extends BrokerError {
-  override readonly name = 'UnauthenticatedError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.UNAUTHENTICATED, message, options);
-  }
-}
+export const UnauthenticatedError = plainError(ERROR_CODE.UNAUTHENTICATED, 'UnauthenticatedError');
+/** An instance of {@link UnauthenticatedError}. */
+export type UnauthenticatedError = InstanceType<typeof UnauthenticatedError>;
 
 /** The caller asked for devices outside its grants. */
 export class ForbiddenDeviceError extends BrokerError {
@@ -227,49 +237,41 @@ export class ForbiddenDeviceError extends BrokerError {
 }
 
 /** No such route (local server only; API Gateway answers this itself). */
-export class NotFoundError extends BrokerError {
-  override readonly name = 'NotFoundError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.NOT_FOUND, message, options);
-  }
-}
+export const NotFoundError = plainError(ERROR_CODE.NOT_FOUND, 'NotFoundError');
+/** An instance of {@link NotFoundError}. */
+export type NotFoundError = InstanceType<typeof NotFoundError>;
 
 /** The route exists but not for this HTTP method. */
-export class MethodNotAllowedError extends BrokerError {
-  override readonly name = 'MethodNotAllowedError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.METHOD_NOT_ALLOWED, message, options);
-  }
-}
+export const MethodNotAllowedError = plainError(
+  ERROR_CODE.METHOD_NOT_ALLOWED,
+  'MethodNotAllowedError',
+);
+/** An instance of {@link MethodNotAllowedError}. */
+export type MethodNotAllowedError = InstanceType<typeof MethodNotAllowedError>;
 
 /** The request body exceeds the size limit. */
-export class PayloadTooLargeError extends BrokerError {
-  override readonly name = 'PayloadTooLargeError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.PAYLOAD_TOO_LARGE, message, options);
-  }
-}
+export const PayloadTooLargeError = plainError(
+  ERROR_CODE.PAYLOAD_TOO_LARGE,
+  'PayloadTooLargeError',
+);
+/** An instance of {@link PayloadTooLargeError}. */
+export type PayloadTooLargeError = InstanceType<typeof PayloadTooLargeError>;
 
 /** The request body is not JSON. */
-export class UnsupportedMediaTypeError extends BrokerError {
-  override readonly name = 'UnsupportedMediaTypeError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.UNSUPPORTED_MEDIA_TYPE, message, options);
-  }
-}
+export const UnsupportedMediaTypeError = plainError(
+  ERROR_CODE.UNSUPPORTED_MEDIA_TYPE,
+  'UnsupportedMediaTypeError',
+);
+/** An instance of {@link UnsupportedMediaTypeError}. */
+export type UnsupportedMediaTypeError = InstanceType<typeof UnsupportedMediaTypeError>;
 
 /** The upstream answered `success:false` or refused the credentials. */
-export class UpstreamRejectedError extends BrokerError {
-  override readonly name = 'UpstreamRejectedError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.UPSTREAM_REJECTED, message, options);
-  }
-}
+export const UpstreamRejectedError = plainError(
+  ERROR_CODE.UPSTREAM_REJECTED,
+  'UpstreamRejectedError',
+);
+/** An instance of {@link UpstreamRejectedError}. */
+export type UpstreamRejectedError = InstanceType<typeof UpstreamRejectedError>;
 
 /** Options of {@link UpstreamError}. */
 export interface UpstreamErrorOptions extends BrokerErrorOptions {
@@ -328,28 +330,19 @@ export class UpstreamBudgetExceededError extends BrokerError {
 }
 
 /** The upstream did not answer within the deadline. */
-export class UpstreamTimeoutError extends BrokerError {
-  override readonly name = 'UpstreamTimeoutError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.UPSTREAM_TIMEOUT, message, options);
-  }
-}
+export const UpstreamTimeoutError = plainError(ERROR_CODE.UPSTREAM_TIMEOUT, 'UpstreamTimeoutError');
+/** An instance of {@link UpstreamTimeoutError}. */
+export type UpstreamTimeoutError = InstanceType<typeof UpstreamTimeoutError>;
 
 /** The deployment is misconfigured (bad env var, missing or malformed secret). */
-export class ConfigurationError extends BrokerError {
-  override readonly name = 'ConfigurationError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.CONFIGURATION_ERROR, message, options);
-  }
-}
+export const ConfigurationError = plainError(ERROR_CODE.CONFIGURATION_ERROR, 'ConfigurationError');
+/** An instance of {@link ConfigurationError}. */
+export type ConfigurationError = InstanceType<typeof ConfigurationError>;
 
 /** The credentials store could not be reached; a retry may succeed. */
-export class CredentialsUnavailableError extends BrokerError {
-  override readonly name = 'CredentialsUnavailableError';
-
-  constructor(message: string, options?: BrokerErrorOptions) {
-    super(ERROR_CODE.CREDENTIALS_UNAVAILABLE, message, options);
-  }
-}
+export const CredentialsUnavailableError = plainError(
+  ERROR_CODE.CREDENTIALS_UNAVAILABLE,
+  'CredentialsUnavailableError',
+);
+/** An instance of {@link CredentialsUnavailableError}. */
+export type CredentialsUnavailableError = InstanceType<typeof CredentialsUnavailableError>;

@@ -25,7 +25,7 @@ function declaredDefaults(source: string): Map<string, string> {
 const MS_PER = { millis: 1, seconds: 1000, minutes: 60_000, hours: 3_600_000 } as const;
 
 /** A `@default` literal as the value a settings row holds, in the row's unit. */
-function valueOf(text: string, row: SettingRow): unknown {
+function literalValue(text: string, row: SettingRow): unknown {
   const duration = /^Duration\.(millis|seconds|minutes|hours)\((\d+)\)$/.exec(text);
   if (duration) {
     const ms = Number(duration[2]) * MS_PER[duration[1] as keyof typeof MS_PER];
@@ -61,7 +61,7 @@ describe('the props’ @default lines', () => {
     // Prepare
     const text = declaredDefaults(PROPS_SOURCE).get(prop as string) ?? '';
     // Act
-    const stated = valueOf(text, row);
+    const stated = literalValue(text, row);
     // Assess
     expect(stated).toEqual(row.default);
   });
@@ -71,7 +71,7 @@ describe('the props’ @default lines', () => {
     const edited = PROPS_SOURCE.replace('@default 50\n', '@default 51\n');
     const row = SETTINGS.maxDevicesPerRequest as SettingRow;
     // Act
-    const stated = valueOf(declaredDefaults(edited).get('maxDevicesPerRequest') ?? '', row);
+    const stated = literalValue(declaredDefaults(edited).get('maxDevicesPerRequest') ?? '', row);
     // Assess
     expect(stated).not.toEqual(row.default);
   });

@@ -183,17 +183,11 @@ export function parseLoginResponse(
     readonly now?: () => number;
   } = {},
 ): UpstreamToken[] {
-  if (status === 403 && GATEWAY_THROTTLED.test(meta.gatewayError ?? '')) {
-    // Alibaba API Gateway's flow control answers 403, not 429: a busy
-    // gateway, not refused credentials, so it is retried like a 429 and
-    // never triggers a re-read of the secret.
-    const retryAfterMs = parseRetryAfter(meta.retryAfter ?? null, (meta.now ?? Date.now)());
-    throw new UpstreamError('Upstream gateway throttled the login (HTTP 403 flow control)', {
-      transient: true,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    });
-  }
-  if (status === 401 || status === 403) {
+  // Alibaba API Gateway's flow control answers 403, not 429: a busy gateway,
+  // not refused credentials, so it is retried like a 429 and never triggers
+  // a re-read of the secret.
+  const throttled = status === 403 && GATEWAY_THROTTLED.test(meta.gatewayError ?? '');
+  if (!throttled && (status === 401 || status === 403)) {
     throw new UpstreamRejectedError(`Upstream gateway refused the credentials (HTTP ${status})`);
   }
   const refusal = GATEWAY_CREDENTIAL_ERRORS.exec(meta.gatewayError ?? '');
@@ -206,12 +200,15 @@ export function parseLoginResponse(
   if (status >= 300 && status < 400) {
     throw new UpstreamError(`Upstream answered a redirect (HTTP ${status}); not followed`);
   }
-  if (status === 429 || status >= 500) {
+  if (status === 429 || status >= 500 || throttled) {
     const retryAfterMs = parseRetryAfter(meta.retryAfter ?? null, (meta.now ?? Date.now)());
-    throw new UpstreamError(`Upstream answered HTTP ${status}`, {
-      transient: true,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    });
+    throw new UpstreamError(
+      `Upstream answered HTTP ${status}${throttled ? ' (flow control)' : ''}`,
+      {
+        transient: true,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      },
+    );
   }
   if (status !== 200) throw new UpstreamError(`Upstream answered HTTP ${status}`);
   let json: unknown;
