@@ -8,9 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { ENV, loadConfig } from '../token-broker/config.ts';
 import { corsPreflightHeaders, corsResponseHeaders } from '../token-broker/cors.ts';
 import {
@@ -23,8 +22,8 @@ import type { Logger } from '../token-broker/log.ts';
 import type { Metrics } from '../token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { type HttpResponse, problemResponse } from '../token-broker/problem.ts';
-import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
+import { readBody, toContext, toEvent } from './api-gateway-event.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
 import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
 import { fromLoopbackHost, loopbackHosts, refuse } from './loopback-guard.ts';
@@ -64,9 +63,6 @@ export function demoOrigins(brokerPort: number): string[] {
  * own turn, so misses wait this long to share a login.
  */
 export const LOCAL_LOGIN_GATHER_MS = 5;
-
-/** How long a simulated invocation may run, as the deployed function's timeout. */
-const INVOCATION_TIMEOUT_MS = 10_000;
 
 /** Options of {@link startLocalServer}. */
 export interface LocalServerOptions {
@@ -123,90 +119,6 @@ function simulatorAccount(raw: string | undefined): SimulatorAccount {
   if (raw === undefined || raw === 'appCode') return DEV_ACCOUNT;
   if (raw === 'signature') return DEV_SIGNATURE_ACCOUNT;
   throw new Error(`${LOCAL_ENV.simulatorGatewayAuth} must be appCode or signature, got "${raw}"`);
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).byteLength;
-    // One byte past the limit is enough for the handler to answer 413.
-    if (size > MAX_BODY_BYTES) break;
-  }
-  return Buffer.concat(chunks);
-}
-
-const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]+\+)?json)/i;
-
-/** Builds the payload 2.0 event API Gateway would send for this request. */
-function toEvent(
-  req: IncomingMessage,
-  body: Buffer,
-  claims: Record<string, unknown>,
-  requestId: string,
-): APIGatewayProxyEventV2WithJWTAuthorizer {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const text = TEXT_TYPES.test(headers['content-type'] ?? '');
-  const time = new Date();
-  const method = req.method ?? 'GET';
-  return {
-    version: '2.0',
-    routeKey: `${method} ${url.pathname}`,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers,
-    requestContext: {
-      accountId: 'local',
-      apiId: 'local',
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: claims as Record<string, string>, scopes: [] },
-      },
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: 'localhost',
-      http: {
-        method,
-        path: url.pathname,
-        protocol: `HTTP/${req.httpVersion}`,
-        // The socket is gone once an oversized body was cut short.
-        sourceIp: req.socket?.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId,
-      routeKey: `${method} ${url.pathname}`,
-      stage: '$default',
-      time: time.toISOString(),
-      timeEpoch: time.getTime(),
-    },
-    ...(body.byteLength > 0
-      ? { body: text ? body.toString('utf8') : body.toString('base64') }
-      : {}),
-    isBase64Encoded: body.byteLength > 0 && !text,
-  };
-}
-
-function toContext(requestId: string): Context {
-  const deadline = Date.now() + INVOCATION_TIMEOUT_MS;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'visual-token-broker-local',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:visual-token-broker-local',
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: 'local',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 }
 
 function write(res: ServerResponse, response: HttpResponse) {
