@@ -19,13 +19,20 @@ import {
 } from '../token-broker/credentials.ts';
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
 import type { Logger } from '../token-broker/log.ts';
-import type { Metrics } from '../token-broker/metrics.ts';
+import { createEmfMetrics, type Metrics } from '../token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { type HttpResponse, problemResponse } from '../token-broker/problem.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { readBody, toContext, toEvent } from './api-gateway-event.ts';
+import { countingMetrics } from './counting-metrics.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
 import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
+import { refuseStats, STATS_PATH, STATUS_TEXT } from './local-stats.ts';
+import {
+  LOCAL_STORE_KEY_SECRET_ID,
+  type LocalTokenStore,
+  openLocalTokenStore,
+} from './local-store.ts';
 import { fromLoopbackHost, loopbackHosts, refuse } from './loopback-guard.ts';
 import {
   DEV_ACCOUNT,
@@ -100,9 +107,13 @@ export interface LocalServer {
   readonly secretDescription: string;
   /** The origins CORS allows. */
   readonly corsAllowedOrigins: readonly string[];
+  /** The fleet token store, when TOKEN_TABLE is set. */
+  readonly storeDescription: string | undefined;
   /** Stops the server and the simulator. */
   close(): Promise<void>;
 }
+
+const TEXT = { 'content-type': 'text/plain' };
 
 function fileSource(path: string): SecretSource {
   return { name: `file ${path}`, read: () => readFile(path, 'utf8') };
@@ -156,6 +167,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
         })
       : undefined;
+  let store: LocalTokenStore | undefined;
   try {
     const config = loadConfig(env, {
       allowLoopbackHttp: true,
@@ -163,6 +175,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         secretId: 'local-dev-secret',
         upstreamUrl: simulator?.url,
         loginGatherMs: String(LOCAL_LOGIN_GATHER_MS),
+        // The dev key file stands in for the key secret; see local-store.ts.
+        tokenStoreKeySecretId: LOCAL_STORE_KEY_SECRET_ID,
         ...(port === 0 ? {} : { corsAllowedOrigins: demoOrigins(port).join(',') }),
       },
     });
@@ -174,10 +188,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         : env[ENV.secretId] !== undefined
           ? secretsManagerSource(createSecretsManagerClient(), config.secretId)
           : devSecretSource(account);
+    store = await openLocalTokenStore(env, config);
+    const metrics = countingMetrics(options.metrics ?? createEmfMetrics());
     const { handler } = createRuntime(config, {
       secretSource,
+      metrics,
       ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
     });
     const verify = await createDevVerifier(options.keyFile);
 
@@ -199,6 +216,15 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       const cors = corsResponseHeaders(req.headers.origin, origins);
       try {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path === STATS_PATH) {
+          const refusal = refuseStats(req);
+          if (refusal !== undefined) return refuse(res, refusal, TEXT, `${STATUS_TEXT[refusal]}\n`);
+          return write(res, {
+            statusCode: 200,
+            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+            body: JSON.stringify(metrics.counts()),
+          });
+        }
         if (path === '/openapi.json') {
           const body = JSON.stringify(OPENAPI_DOCUMENT);
           return write(res, {
@@ -268,15 +294,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       simulator,
       secretDescription: secretSource.name,
       corsAllowedOrigins: origins,
+      storeDescription: store?.description,
       close: async () => {
         await new Promise<void>((resolve) => {
           server.closeAllConnections();
           server.close(() => resolve());
         });
+        store?.close();
         await simulator?.close();
       },
     };
   } catch (error) {
+    store?.close();
     await simulator?.close();
     throw error;
   }
@@ -293,6 +322,7 @@ export async function banner(server: LocalServer): Promise<string> {
     `  upstream: ${server.simulator ? `built-in simulator at ${server.simulator.url}` : ENV.upstreamUrl}`,
     `  secret:   ${server.secretDescription}`,
     `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
+    ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
     '',
