@@ -7,6 +7,7 @@ import type { DeviceFailure, TokenResult } from './contract.ts';
 import type { CredentialsProvider } from './credentials.ts';
 import { type DeviceKey, deviceId } from './device.ts';
 import { BrokerError, DEVICE_FAILURE_CODES, ERROR_CODE } from './errors.ts';
+import type { FleetTier } from './fleet/fleet-tier.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
 import type { CachedToken, TokenCache } from './token-cache.ts';
 import type { LoginCallOptions, LoginClient } from './upstream/login-client.ts';
@@ -30,6 +31,14 @@ export interface BrokerStats {
   upstreamAttempts: number;
   /** Wall time of those calls, summed, in milliseconds. */
   upstreamMs: number;
+  /** Devices served from the fleet token store (L2); only with a store. */
+  storeHits?: number;
+  /** Device leases this request took before logging in; only with a store. */
+  leasesTaken?: number;
+  /** Devices that waited for another container's login; only with a store. */
+  leaseWaits?: number;
+  /** Token store calls that failed (the request was served without them). */
+  storeErrors?: number;
 }
 
 /** Dependencies and settings of {@link createBroker}. */
@@ -57,6 +66,17 @@ export interface BrokerDependencies {
    * @default NO_METRICS
    */
   readonly metrics?: Metrics;
+  /**
+   * The fleet token store tier (L2, leases, budget); absent: L1 only.
+   * @default undefined
+   */
+  readonly fleet?: FleetTier;
+  /**
+   * At most one refresh login per device per this many seconds; within it a
+   * refresh is served the last refresh's token (`TOKEN_REFRESH_MIN_INTERVAL_SECONDS`).
+   * @default 30
+   */
+  readonly refreshIntervalSeconds?: number;
 }
 
 /** Per-request options of {@link Broker.getTokens}. */
@@ -82,11 +102,13 @@ export interface Broker {
   getTokens(devices: readonly DeviceKey[], options?: GetTokensOptions): Promise<TokenResult>;
 }
 
-type Outcome =
+/** What one device's lookup or login came to. */
+export type Outcome =
   | { readonly token: CachedToken }
   | { readonly failure: Pick<DeviceFailure, 'code' | 'message'> };
 
-const NO_TOKEN: Outcome = {
+/** The outcome of a device the upstream answered nothing for. */
+export const NO_TOKEN: Outcome = {
   failure: {
     code: DEVICE_FAILURE_CODES.noToken,
     message: 'The upstream returned no token for this device',
@@ -123,25 +145,38 @@ export const emptyStats = (): BrokerStats => ({
 
 /** Wires the use case. */
 export function createBroker(deps: BrokerDependencies): Broker {
-  const { credentials, upstream, cache, now } = deps;
+  const { credentials, upstream, cache, now, fleet } = deps;
   const metrics = deps.metrics ?? NO_METRICS;
   const minValidityMs = deps.minTokenValiditySeconds * 1000;
+  const refreshIntervalMs = (deps.refreshIntervalSeconds ?? 30) * 1000;
   const gatherMs = deps.loginGatherMs ?? 0;
-  // One login per device at a time, shared by every request that misses it.
+  // One login per device at a time, shared by every request that misses it;
+  // refreshes have their own flights, since an ordinary login does not count as one.
   const inFlight = new Map<string, Promise<Outcome>>();
 
   async function loginBatch(
     batch: readonly DeviceKey[],
     stats: BrokerStats,
     call: LoginCallOptions,
+    refresh = false,
   ): Promise<Map<string, Outcome>> {
     const creds = await credentials.get();
     const started = now();
     stats.upstreamCalls += 1;
     metrics.add(METRICS.upstreamLogins);
+    if (refresh) metrics.add(METRICS.refreshLogins);
     let received: Awaited<ReturnType<LoginClient['login']>>;
+    // Only a call that reached the upstream costs the account's budget.
+    let attempted = false;
+    let counted: Promise<void> | undefined;
     try {
-      received = await upstream.login(creds, batch, call);
+      received = await upstream.login(creds, batch, {
+        ...call,
+        onAttempt: () => {
+          attempted = true;
+          call.onAttempt?.();
+        },
+      });
     } catch (error) {
       metrics.add(
         METRICS.upstreamFailures,
@@ -153,14 +188,19 @@ export function createBroker(deps: BrokerDependencies): Broker {
       const elapsed = now() - started;
       stats.upstreamMs += elapsed;
       metrics.add(METRICS.upstreamLatency, elapsed);
+      if (attempted && fleet !== undefined) counted = fleet.countLogin(creds);
     }
+    await counted;
     const receivedAt = now();
     const outcomes = new Map<string, Outcome>();
     for (const { device, visualToken, expire } of received) {
       const check = checkToken(device, visualToken, expire, receivedAt);
       const id = deviceId(device);
       if (check.ok) {
-        const token = { visualToken, expiresAt: check.expiresAt };
+        const { expiresAt } = check;
+        const token = refresh
+          ? { visualToken, expiresAt, refreshedAt: started }
+          : { visualToken, expiresAt };
         cache.set(id, token);
         outcomes.set(id, { token });
       } else {
@@ -208,7 +248,12 @@ export function createBroker(deps: BrokerDependencies): Broker {
     }
   }
 
-  function startLogins(misses: readonly DeviceKey[], stats: BrokerStats, call: LoginCallOptions) {
+  /** Queues `devices` for the next batched login; resolves per device. */
+  function enqueue(
+    devices: readonly DeviceKey[],
+    stats: BrokerStats,
+    call: LoginCallOptions,
+  ): Map<string, Promise<Outcome>> {
     if (queued.length === 0 && gatherMs > 0) {
       // A server taking concurrent requests sees each one pass its
       // authentication in a different turn: a short window lets them share.
@@ -218,28 +263,90 @@ export function createBroker(deps: BrokerDependencies): Broker {
       // on their way through the middleware (a few awaits) join this batch.
       Promise.resolve().then(() => process.nextTick(flush));
     }
-    for (const device of misses) {
-      const id = deviceId(device);
+    const outcomes = new Map<string, Promise<Outcome>>();
+    for (const device of devices) {
       const settle = Promise.withResolvers<Outcome>();
       queued.push({ device, stats, call, settle });
-      const outcome = settle.promise.finally(() => inFlight.delete(id));
-      // Each waiting request observes the rejection; this guards the case
-      // where none is left to, which would otherwise crash the process.
-      outcome.catch(() => {});
-      inFlight.set(id, outcome);
+      outcomes.set(deviceId(device), settle.promise);
     }
+    return outcomes;
+  }
+
+  /** Refresh logins: not queued with ordinary misses, whose tokens do not count as refreshed. */
+  async function refreshLogins(
+    devices: readonly DeviceKey[],
+    stats: BrokerStats,
+    call: LoginCallOptions,
+  ): Promise<Map<string, Outcome>> {
+    const batches: Promise<Map<string, Outcome>>[] = [];
+    for (let i = 0; i < devices.length; i += deps.upstreamBatchSize) {
+      batches.push(loginBatch(devices.slice(i, i + deps.upstreamBatchSize), stats, call, true));
+    }
+    return new Map((await Promise.all(batches)).flatMap((m) => [...m]));
+  }
+
+  /** Per-device outcomes of logging in for `misses`, through the fleet tier when there is one. */
+  function startLogins(
+    misses: readonly DeviceKey[],
+    refresh: boolean,
+    stats: BrokerStats,
+    options: GetTokensOptions,
+  ): Map<string, Promise<Outcome>> {
+    const call: LoginCallOptions = {
+      onAttempt: () => {
+        stats.upstreamAttempts += 1;
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    };
+    const login = (batch: readonly DeviceKey[]): Promise<ReadonlyMap<string, Outcome>> =>
+      refresh
+        ? refreshLogins(batch, stats, call)
+        : (async () => {
+            const byId = enqueue(batch, stats, call);
+            const ids = [...byId.keys()];
+            const outcomes = await Promise.all(byId.values());
+            return new Map(ids.map((id, i) => [id, outcomes[i] ?? NO_TOKEN]));
+          })();
+    if (fleet !== undefined) {
+      return fleet.resolve(misses, {
+        refresh,
+        stats,
+        login,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      });
+    }
+    if (!refresh) return enqueue(misses, stats, call);
+    const all = login(misses);
+    return new Map(
+      misses.map((device) => {
+        const id = deviceId(device);
+        return [id, all.then((byId) => byId.get(id) ?? NO_TOKEN)];
+      }),
+    );
   }
 
   return {
     async getTokens(devices, options = {}) {
       const stats = options.stats ?? emptyStats();
       const start = now();
+      const refresh = options.refresh === true;
       const pending: Array<Outcome | string> = [];
       const misses: DeviceKey[] = [];
+      if (refresh) metrics.add(METRICS.refreshes, devices.length);
       for (const device of devices) {
         const id = deviceId(device);
-        const token = cache.get(id, start, minValidityMs);
-        if (token !== undefined && servable(token, start)) {
+        const key = refresh ? `refresh:${id}` : id;
+        // A refresh with a store reads the store first; without one, the
+        // last refresh within the interval is served from L1.
+        const token =
+          refresh && fleet !== undefined ? undefined : cache.get(id, start, minValidityMs);
+        if (
+          token !== undefined &&
+          servable(token, start) &&
+          (!refresh || (token.refreshedAt ?? -Infinity) >= start - refreshIntervalMs)
+        ) {
           stats.cacheHits += 1;
           metrics.add(METRICS.cacheHits);
           pending.push({ token });
@@ -247,17 +354,18 @@ export function createBroker(deps: BrokerDependencies): Broker {
         }
         stats.cacheMisses += 1;
         metrics.add(METRICS.cacheMisses);
-        if (!inFlight.has(id)) misses.push(device);
-        pending.push(id);
+        if (!inFlight.has(key)) misses.push(device);
+        pending.push(key);
       }
       if (misses.length > 0) {
-        startLogins(misses, stats, {
-          onAttempt: () => {
-            stats.upstreamAttempts += 1;
-          },
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
-        });
+        for (const [id, promise] of startLogins(misses, refresh, stats, options)) {
+          const key = refresh ? `refresh:${id}` : id;
+          const outcome = promise.finally(() => inFlight.delete(key));
+          // Each waiting request observes the rejection; this guards the case
+          // where none is left to, which would otherwise crash the process.
+          outcome.catch(() => {});
+          inFlight.set(key, outcome);
+        }
       }
       // No await since the lookups above, so every missed id is in flight now.
       const resolved = await Promise.all(

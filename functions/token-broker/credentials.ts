@@ -138,6 +138,28 @@ export interface CredentialsProviderOptions {
   readonly metrics?: Metrics;
 }
 
+/** Options of {@link createSecretCache}: those of the credentials plus how to parse the value. */
+export interface SecretCacheOptions<T> extends CredentialsProviderOptions {
+  /**
+   * Turns the secret string into the value served; throws on a bad value.
+   * Must not put the string into its error.
+   */
+  readonly parse: (secretString: string, secretName: string) => T;
+  /** What the value is, for log messages ("the developer credentials"). */
+  readonly label: string;
+}
+
+/** A cached secret value: {@link CredentialsProvider} for any parsed secret. */
+export interface SecretCache<T> {
+  /** The current value, from cache while fresh. */
+  get(): Promise<T>;
+  /**
+   * Reads the secret again, bypassing the cache. When the cache already
+   * holds something newer than `stale`, that is returned without a read.
+   */
+  refresh(stale?: T): Promise<T>;
+}
+
 /**
  * The most telling code of a failure, for logs: the first socket code
  * (`ECONNREFUSED`, `ECONNRESET`…) or specific error name
@@ -167,11 +189,23 @@ export const STALE_RETRY_MS = 10_000;
 export function createCredentialsProvider(
   options: CredentialsProviderOptions,
 ): CredentialsProvider {
-  const { source, ttlSeconds, now, logger } = options;
+  return createSecretCache({
+    ...options,
+    parse: parseCredentials,
+    label: 'the developer credentials',
+  });
+}
+
+/**
+ * Caches a parsed secret for `ttlSeconds` and shares one in-flight read among
+ * all concurrent callers; the credentials and the token store key both use it.
+ */
+export function createSecretCache<T>(options: SecretCacheOptions<T>): SecretCache<T> {
+  const { source, ttlSeconds, now, logger, parse, label } = options;
   const metrics = options.metrics ?? NO_METRICS;
   const maxAgeMs = (ttlSeconds + (options.maxStaleSeconds ?? 0)) * 1000;
-  let cached: { readonly credentials: Credentials; readonly fetchedAt: number } | undefined;
-  let inFlight: Promise<Credentials> | undefined;
+  let cached: { readonly value: T; readonly fetchedAt: number } | undefined;
+  let inFlight: Promise<T> | undefined;
   // While a stale secret is served, the store is asked again at most this often.
   let retryAt = 0;
 
@@ -187,13 +221,13 @@ export function createCredentialsProvider(
       ? cached
       : undefined;
 
-  const load = (allowStale: boolean): Promise<Credentials> => {
+  const load = (allowStale: boolean): Promise<T> => {
     inFlight ??= (async () => {
       try {
         metrics.add(METRICS.secretFetches);
-        const credentials = parseCredentials(await source.read(), source.name);
-        cached = { credentials, fetchedAt: now() };
-        return credentials;
+        const value = parse(await source.read(), source.name);
+        cached = { value, fetchedAt: now() };
+        return value;
       } catch (error) {
         metrics.add(METRICS.secretFetchFailures);
         const code = failureCode(error);
@@ -207,18 +241,15 @@ export function createCredentialsProvider(
         if (stale !== undefined) {
           retryAt = now() + STALE_RETRY_MS;
           const why = code === undefined ? '' : ` (${code})`;
-          logger.warn(
-            `Could not refresh the developer credentials${why}; serving the cached secret`,
-            {
-              ...fields,
-              ageSeconds: Math.floor((now() - stale.fetchedAt) / 1000),
-              maxStaleSeconds: options.maxStaleSeconds ?? 0,
-            },
-          );
+          logger.warn(`Could not refresh ${label}${why}; serving the cached secret`, {
+            ...fields,
+            ageSeconds: Math.floor((now() - stale.fetchedAt) / 1000),
+            maxStaleSeconds: options.maxStaleSeconds ?? 0,
+          });
           metrics.add(METRICS.staleSecretServed);
-          return stale.credentials;
+          return stale.value;
         }
-        logger.error('Could not load the developer credentials', fields);
+        logger.error(`Could not load ${label}`, fields);
         throw error;
       } finally {
         inFlight = undefined;
@@ -231,18 +262,18 @@ export function createCredentialsProvider(
     get() {
       if (cached !== undefined) {
         const age = now() - cached.fetchedAt;
-        if (age < ttlSeconds * 1000) return Promise.resolve(cached.credentials);
+        if (age < ttlSeconds * 1000) return Promise.resolve(cached.value);
         if (age < maxAgeMs && now() < retryAt) {
           metrics.add(METRICS.staleSecretServed);
-          return Promise.resolve(cached.credentials);
+          return Promise.resolve(cached.value);
         }
       }
       return load(true);
     },
     refresh(stale) {
-      // Concurrent refusals of the same credentials cost one read, not one each.
-      if (stale !== undefined && cached !== undefined && cached.credentials !== stale) {
-        return Promise.resolve(cached.credentials);
+      // Concurrent refusals of the same secret cost one read, not one each.
+      if (stale !== undefined && cached !== undefined && cached.value !== stale) {
+        return Promise.resolve(cached.value);
       }
       return load(false);
     },
@@ -286,6 +317,30 @@ export function createSecretsManagerClient(
   });
 }
 
+/**
+ * The broker's error for a failed read of `secretId`: a configuration fault
+ * (deleted secret, revoked access) or Secrets Manager being unavailable.
+ * `name` is the service's error name or code when there is one.
+ */
+export function secretReadError(
+  secretId: string,
+  cause: unknown,
+  name = cause instanceof Error ? cause.name : '',
+): BrokerError {
+  if (CONFIGURATION_FAULTS.has(name)) {
+    return new ConfigurationError(`Secret ${secretId} could not be read (${name})`, { cause });
+  }
+  // The code, not only the name: a refused or reset socket is a plain "Error".
+  const code = failureCode(cause) ?? (name || typeof cause);
+  return new CredentialsUnavailableError(`Secrets Manager is unavailable (${code})`, { cause });
+}
+
+/** The error for a secret that holds no string. */
+export const noSecretString = (secretId: string): ConfigurationError =>
+  new ConfigurationError(
+    `Secret ${secretId} has no SecretString (binary secrets are not supported)`,
+  );
+
 /** Reads the secret string from AWS Secrets Manager. */
 export function secretsManagerSource(client: SecretsManagerClient, secretId: string): SecretSource {
   return {
@@ -297,21 +352,9 @@ export function secretsManagerSource(client: SecretsManagerClient, secretId: str
           new GetSecretValueCommand({ SecretId: secretId }),
         ));
       } catch (cause) {
-        const name = cause instanceof Error ? cause.name : '';
-        if (CONFIGURATION_FAULTS.has(name)) {
-          throw new ConfigurationError(`Secret ${secretId} could not be read (${name})`, { cause });
-        }
-        // The code, not only the name: a refused or reset socket is a plain "Error".
-        const code = failureCode(cause) ?? (name || typeof cause);
-        throw new CredentialsUnavailableError(`Secrets Manager is unavailable (${code})`, {
-          cause,
-        });
+        throw secretReadError(secretId, cause);
       }
-      if (secretString === undefined) {
-        throw new ConfigurationError(
-          `Secret ${secretId} has no SecretString (binary secrets are not supported)`,
-        );
-      }
+      if (secretString === undefined) throw noSecretString(secretId);
       return secretString;
     },
   };

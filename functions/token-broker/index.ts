@@ -1,15 +1,27 @@
 /**
  * Lambda entry point. Configuration is validated here, at init, so a bad
  * setting fails the cold start with the variable's name instead of failing
- * every request. The secret is read on first use, never at import.
+ * every request. The secrets are read on first use, never at import, and
+ * the credentials and the token store key share one Secrets Manager call.
  */
 import { loadConfig } from './config.ts';
-import { createSecretsManagerClient, secretsManagerSource } from './credentials.ts';
+import { createSecretsManagerClient } from './credentials.ts';
 import { createRuntime } from './runtime.ts';
+import { createSecretsManagerReader } from './secrets-manager-reader.ts';
+import { createDynamoDbClient } from './store/dynamodb-client.ts';
 
 const config = loadConfig(process.env);
+const secrets = createSecretsManagerReader(createSecretsManagerClient());
 
 /** The Lambda handler: `index.handler`. */
 export const handler = createRuntime(config, {
-  secretSource: secretsManagerSource(createSecretsManagerClient(), config.secretId),
+  secretSource: secrets.source(config.secretId),
+  ...(config.tokenTable === undefined || config.tokenStoreKeySecretId === undefined
+    ? {}
+    : {
+        tokenStore: {
+          client: createDynamoDbClient(),
+          keySource: secrets.source(config.tokenStoreKeySecretId),
+        },
+      }),
 }).handler;

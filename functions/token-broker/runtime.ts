@@ -3,12 +3,18 @@
  * by the Lambda entry and the local server, which differ only in where the
  * secret comes from.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Broker, createBroker } from './broker.ts';
 import type { BrokerConfig } from './config.ts';
-import { createCredentialsProvider, type SecretSource } from './credentials.ts';
+import { createSecretCache, parseCredentials, type SecretSource } from './credentials.ts';
+import { ConfigurationError } from './errors.ts';
+import { createFleetTier, type FleetTier } from './fleet/fleet-tier.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createEmfMetrics, METRICS, type Metrics } from './metrics.ts';
+import { createDynamoDbTokenStore } from './store/dynamodb-token-store.ts';
+import { deriveStoreKeys } from './store/token-crypto.ts';
 import { createTokenCache, type TokenCache } from './token-cache.ts';
 import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
 import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
@@ -50,6 +56,16 @@ export interface RuntimeOverrides {
    * @default node:timers/promises setTimeout
    */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The fleet token store (L2): the DynamoDB client and where its key secret
+   * comes from. Required when `config.tokenTable` is set; ignored otherwise.
+   * The Lambda entry passes `createDynamoDbClient()` and the coalescing
+   * Secrets Manager reader's source for `config.tokenStoreKeySecretId`.
+   */
+  readonly tokenStore?: {
+    readonly client: DynamoDBClient;
+    readonly keySource: SecretSource;
+  };
 }
 
 /** The wired broker and its handler. */
@@ -64,24 +80,39 @@ export interface Runtime {
   readonly cache: TokenCache;
 }
 
-/** Wires the broker and handler for `config`. Performs no I/O. */
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  delay(ms, undefined, signal ? { signal } : {}).then(() => undefined);
+
+/**
+ * Wires the broker and handler for `config`. Performs no I/O.
+ * @throws ConfigurationError when `config.tokenTable` is set and `overrides.tokenStore` is not.
+ */
 export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides): Runtime {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, now });
   const recorder = overrides.metrics ?? createEmfMetrics({ now });
-  const credentials = createCredentialsProvider({
-    source: overrides.secretSource,
+  const secretCache = {
     ttlSeconds: config.secretCacheSeconds,
     maxStaleSeconds: config.secretMaxStaleSeconds,
     now,
     logger,
     metrics: recorder,
+  };
+  const credentials = createSecretCache({
+    ...secretCache,
+    source: overrides.secretSource,
+    parse: parseCredentials,
+    label: 'the developer credentials',
   });
-  // Per container: see circuit-breaker.ts.
+  let fleet: FleetTier | undefined;
+  // Per container: see circuit-breaker.ts; the fleet tier may share its opening.
   const breaker = createCircuitBreaker({
     threshold: config.circuitBreakerThreshold,
     cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
     now,
+    onOpen: (until) => {
+      void fleet?.openCircuit(until);
+    },
   });
   // The breaker's state closes every request's metrics, so an alarm sees
   // an open circuit even when no request reaches the upstream.
@@ -113,6 +144,44 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     maxEntries: config.tokenCacheMaxEntries,
     maxBytes: config.tokenCacheMaxBytes,
   });
+  const { tokenTable } = config;
+  if (tokenTable !== undefined) {
+    const { tokenStore } = overrides;
+    if (tokenStore === undefined) {
+      throw new ConfigurationError(
+        'TOKEN_TABLE is set, but this runtime was given no token store client and key source',
+      );
+    }
+    fleet = createFleetTier({
+      storeFor: (keys) =>
+        createDynamoDbTokenStore({
+          client: tokenStore.client,
+          tableName: tokenTable,
+          encryptionKey: keys.encryptionKey,
+          timeoutMs: config.tokenStoreTimeoutMs,
+        }),
+      keys: createSecretCache({
+        ...secretCache,
+        source: tokenStore.keySource,
+        parse: deriveStoreKeys,
+        label: 'the token store key',
+      }),
+      credentials,
+      cache,
+      now,
+      metrics,
+      logger,
+      minValidityMs: config.minTokenValiditySeconds * 1000,
+      refreshIntervalMs: config.tokenRefreshMinIntervalSeconds * 1000,
+      leaseMs: config.tokenLeaseSeconds * 1000,
+      loginReserveMs: config.upstreamTimeoutMs + 250,
+      sharedCircuit: config.sharedCircuit,
+      loginBudgetPerHour: config.loginBudgetPerHour,
+      loginBudgetEnforce: config.loginBudgetEnforce,
+      random: overrides.random ?? Math.random,
+      sleep: overrides.sleep ?? defaultSleep,
+    });
+  }
   const broker = createBroker({
     credentials,
     upstream,
@@ -121,7 +190,9 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     minTokenValiditySeconds: config.minTokenValiditySeconds,
     upstreamBatchSize: config.upstreamBatchSize,
     loginGatherMs: config.loginGatherMs,
+    refreshIntervalSeconds: config.tokenRefreshMinIntervalSeconds,
     metrics,
+    ...(fleet === undefined ? {} : { fleet }),
   });
   const handler = createHandler({
     broker,

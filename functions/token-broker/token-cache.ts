@@ -11,6 +11,8 @@ export interface CachedToken {
   readonly visualToken: string;
   /** Expiry, epoch milliseconds. */
   readonly expiresAt: number;
+  /** When the refresh login that produced it happened, epoch ms; absent after an ordinary miss. */
+  readonly refreshedAt?: number;
 }
 
 /** The cache port the broker uses. */

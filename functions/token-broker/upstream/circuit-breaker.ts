@@ -13,6 +13,11 @@ export interface CircuitBreakerOptions {
   readonly cooldownMs: number;
   /** Clock, epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * Called each time the circuit opens, with when it may close (epoch ms):
+   * the fleet tier shares it with the other containers.
+   */
+  readonly onOpen?: (until: number) => void;
 }
 
 /** The breaker's states. */
@@ -80,6 +85,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
       if (probing || failures >= threshold) {
         openedAt = now();
         probing = false;
+        options.onOpen?.(openedAt + cooldownMs);
       }
     },
     state: current,
