@@ -13,6 +13,8 @@ import {
 import { loadConfig } from '../../functions/token-broker/config.ts';
 import { secretsManagerSource } from '../../functions/token-broker/credentials.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
+import { createSecretsManagerReader } from '../../functions/token-broker/secrets-manager-reader.ts';
+import { type Dynalite, startDynalite, TEST_TABLE } from '../support/dynalite.ts';
 import { lambdaContext } from '../support/events.ts';
 import { captureLogger } from '../support/fakes.ts';
 import {
@@ -29,12 +31,15 @@ const T0 = Date.UTC(2026, 10, 22);
 
 let sm: FakeSecretsManager | undefined;
 let sim: UpstreamSimulator | undefined;
+let engine: Dynalite | undefined;
 
 afterEach(async () => {
   await sm?.close();
   await sim?.close();
+  await engine?.close();
   sm = undefined;
   sim = undefined;
+  engine = undefined;
 });
 
 async function setup(env: Record<string, string> = {}, now?: () => number) {
@@ -89,6 +94,52 @@ describe('Secrets Manager budget', () => {
     // Assess
     expect(results.every((r) => r.tokens.length === 1)).toBe(true);
     expect(sm.calls).toBe(1);
+  });
+
+  test('100 concurrent first requests with the token store on cause 1 Secrets Manager request', async () => {
+    // Prepare: the Lambda entry's wiring, one reader for both secrets.
+    sm = await startFakeSecretsManager(SECRET);
+    sm.setSecret('k'.repeat(43), 'broker/store-key');
+    sim = await startUpstreamSimulator();
+    engine = await startDynalite();
+    const config = loadConfig(
+      {
+        SECRET_ID: 'broker/dev',
+        UPSTREAM_URL: sim.url,
+        TOKEN_TABLE: TEST_TABLE,
+        TOKEN_STORE_KEY_SECRET_ID: 'broker/store-key',
+        // 100 requests in one process make ~300 store calls at once, which
+        // one dynalite serves slower than the default deadline; a Lambda
+        // container serves one request at a time.
+        TOKEN_STORE_TIMEOUT_MS: '5000',
+      },
+      { allowLoopbackHttp: true },
+    );
+    const secrets = createSecretsManagerReader(
+      new SecretsManagerClient({
+        endpoint: sm.url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
+      }),
+    );
+    const logger = captureLogger();
+    const { handler } = createRuntime(config, {
+      secretSource: secrets.source(config.secretId),
+      tokenStore: { client: engine.newClient(), keySource: secrets.source('broker/store-key') },
+      logger,
+    });
+
+    // Act
+    const results = (await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        handler({ devices: [{ productKey: 'pkBudget', deviceName: `cam${i}` }] }, lambdaContext()),
+      ),
+    )) as Array<{ tokens: unknown[] }>;
+
+    // Assess
+    expect(results.every((r) => r.tokens.length === 1)).toBe(true);
+    expect(sm.operations).toEqual(['BatchGetSecretValue']);
+    expect(logger.lines.some((l) => l.includes('token store unavailable'))).toBe(false);
   });
 
   test('in steady state there is 1 fetch per SECRET_CACHE_SECONDS', async () => {

@@ -7,16 +7,17 @@
 import { randomBytes } from 'node:crypto';
 import {
   DEV_ACCOUNT,
+  type SimulatorAccount,
   type SimulatorOptions,
   startUpstreamSimulator,
-  type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
 import { loadConfig } from '../../functions/token-broker/config.ts';
 import { type DeviceKey, deviceId } from '../../functions/token-broker/device.ts';
 import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import type { Metrics } from '../../functions/token-broker/metrics.ts';
 import { createRuntime, type RuntimeOverrides } from '../../functions/token-broker/runtime.ts';
-import { type Dynalite, startDynalite, TEST_TABLE } from './dynalite.ts';
+import { createDynamoDbClient } from '../../functions/token-broker/store/dynamodb-client.ts';
+import { type Dynalite, sdkConfigFor, startDynalite, TEST_TABLE } from './dynalite.ts';
 import { httpApiEvent, lambdaContext } from './events.ts';
 import { captureLogger, fakeSecretSource } from './fakes.ts';
 
@@ -50,6 +51,13 @@ export interface Answer {
   readonly errorType?: string;
 }
 
+/** An engine-shaped stand-in for an endpoint that is not dynalite (a fault server). */
+export const endpointEngine = (endpoint: string): Dynalite => {
+  const newClient = () =>
+    createDynamoDbClient({ connectionTimeout: 300, requestTimeout: 500 }, sdkConfigFor(endpoint));
+  return { endpoint, client: newClient(), requests: new Map(), newClient, close: async () => {} };
+};
+
 /** Options of {@link startFleet}. */
 export interface FleetOptions {
   /** How many containers. */
@@ -64,6 +72,8 @@ export interface FleetOptions {
   readonly engine?: Dynalite;
   /** The store key secret string. */
   readonly storeKey?: string;
+  /** The developer account (secret and simulator). */
+  readonly account?: SimulatorAccount;
 }
 
 /** The developer secret every container reads. */
@@ -73,7 +83,8 @@ export const FLEET_SECRET = JSON.stringify(DEV_ACCOUNT);
 export async function startFleet(options: FleetOptions) {
   const ownEngine = options.engine === undefined;
   const engine = options.engine ?? (await startDynalite());
-  const sim = await startUpstreamSimulator(options.simulator ?? {});
+  const account = options.account ?? DEV_ACCOUNT;
+  const sim = await startUpstreamSimulator({ account, ...options.simulator });
   const storeKey = options.storeKey ?? randomBytes(32).toString('base64url');
   const config = loadConfig(
     {
@@ -89,7 +100,7 @@ export async function startFleet(options: FleetOptions) {
     const logger = captureLogger();
     const counting = countingMetrics();
     const runtime = createRuntime(config, {
-      secretSource: fakeSecretSource(FLEET_SECRET),
+      secretSource: fakeSecretSource(JSON.stringify(account)),
       tokenStore: { client: engine.newClient(), keySource: fakeSecretSource(storeKey) },
       logger,
       metrics: counting.metrics,

@@ -1,6 +1,6 @@
 /**
  * A loopback stand-in for the AWS Secrets Manager endpoint (JSON 1.1
- * protocol, `GetSecretValue` only), so the real SDK client — its retries,
+ * protocol, `GetSecretValue` and `BatchGetSecretValue`), so the real SDK client — its retries,
  * signing and error parsing included — can be tested offline. Point a client
  * at it with `endpoint` or `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
  */
@@ -41,10 +41,14 @@ const FAULT_ANSWERS: Record<
 export interface FakeSecretsManager {
   /** Endpoint URL for the SDK. */
   readonly url: string;
-  /** GetSecretValue requests received, including faulted ones. */
+  /** Requests received (any operation), including faulted ones. */
   readonly calls: number;
-  /** Sets the secret string served. */
-  setSecret(value: string): void;
+  /** The operation of each request received (`GetSecretValue`, `BatchGetSecretValue`). */
+  readonly operations: string[];
+  /** Sets the secret string served for `secretId`, or for every id without its own. */
+  setSecret(value: string, secretId?: string): void;
+  /** Makes `secretId` unknown: its reads fail with ResourceNotFoundException. */
+  remove(secretId: string): void;
   /** Makes the next `count` requests (default: all) fail with `fault`. */
   fail(fault: SecretsManagerFault, count?: number): void;
   /** Stops the server. */
@@ -82,6 +86,8 @@ export async function startFakeSecretsManager(
   options: FakeSecretsManagerOptions = {},
 ): Promise<FakeSecretsManager> {
   let secret = initialSecret;
+  const byId = new Map<string, string | undefined>();
+  const operations: string[] = [];
   let fault: SecretsManagerFault = 'none';
   let remaining = Number.POSITIVE_INFINITY;
   let calls = 0;
@@ -90,6 +96,8 @@ export async function startFakeSecretsManager(
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     calls += 1;
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    operations.push(operation);
     const active = remaining > 0 ? fault : 'none';
     if (active !== 'none') remaining -= 1;
     // Accepts the request and never answers, as a black-holed connection does.
@@ -107,18 +115,46 @@ export async function startFakeSecretsManager(
       res.end(JSON.stringify({ __type: answer.type, message: answer.message }));
       return;
     }
-    const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
+    const entry = (id: string) => ({
+      ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${id}-AbCdEf`,
+      Name: id,
+      SecretString: byId.has(id) ? byId.get(id) : secret,
+      VersionId: `v${version}`,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: 1_795_305_600,
+    });
+    const known = (id: string) => !byId.has(id) || byId.get(id) !== undefined;
+    const input = JSON.parse(body || '{}') as { SecretId?: string; SecretIdList?: string[] };
+    if (operation === 'BatchGetSecretValue') {
+      // Like the service: one answer, readable secrets in SecretValues, the rest in Errors.
+      const ids = input.SecretIdList ?? [];
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(
+        JSON.stringify({
+          SecretValues: ids.filter(known).map(entry),
+          Errors: ids
+            .filter((id) => !known(id))
+            .map((id) => ({
+              SecretId: id,
+              ErrorCode: 'ResourceNotFoundException',
+              Message: FAULT_ANSWERS.notFound.message,
+            })),
+        }),
+      );
+      return;
+    }
+    const id = input.SecretId ?? '';
+    if (!known(id)) {
+      const answer = FAULT_ANSWERS.notFound;
+      res.writeHead(answer.status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': answer.type,
+      });
+      res.end(JSON.stringify({ __type: answer.type, message: answer.message }));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-    res.end(
-      JSON.stringify({
-        ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${SecretId}`,
-        Name: SecretId,
-        SecretString: secret,
-        VersionId: `v${version}`,
-        VersionStages: ['AWSCURRENT'],
-        CreatedDate: 1_795_305_600,
-      }),
-    );
+    res.end(JSON.stringify(entry(id)));
   };
   const server = options.tls ? createHttpsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -128,9 +164,16 @@ export async function startFakeSecretsManager(
     get calls() {
       return calls;
     },
-    setSecret(value) {
-      secret = value;
+    get operations() {
+      return operations;
+    },
+    setSecret(value, secretId) {
+      if (secretId === undefined) secret = value;
+      else byId.set(secretId, value);
       version += 1;
+    },
+    remove(secretId) {
+      byId.set(secretId, undefined);
     },
     fail(next, count = Number.POSITIVE_INFINITY) {
       fault = next;
