@@ -30,6 +30,11 @@ export const LAMBDA_ALIASES = {
   // The DynamoDB client's endpoint-discovery cache, for a discovery the
   // store's commands never use: ~7 KB of mnemonist.
   '@aws-sdk/endpoint-cache': './functions/token-broker/aws/no-endpoint-cache.ts',
+  // Endpoint discovery, which none of the store's commands declares: ~0.8 KB.
+  '@aws-sdk/middleware-endpoint-discovery': './functions/token-broker/aws/no-endpoint-discovery.ts',
+  // The per-invocation trace store of multi-concurrency Lambda, which a
+  // function serving one invocation at a time never has: ~2 KB.
+  '@aws/lambda-invoke-store': './functions/token-broker/aws/no-invoke-store.ts',
 } as const;
 
 /**

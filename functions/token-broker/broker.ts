@@ -188,7 +188,7 @@ export function createBroker(deps: BrokerDependencies): Broker {
       const elapsed = now() - started;
       stats.upstreamMs += elapsed;
       metrics.add(METRICS.upstreamLatency, elapsed);
-      if (attempted && fleet !== undefined) counted = fleet.countLogin(creds);
+      if (attempted && fleet !== undefined) counted = fleet.countLogin();
     }
     await counted;
     const receivedAt = now();

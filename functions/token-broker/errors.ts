@@ -1,8 +1,10 @@
 /**
  * The error catalogue and the typed errors built from it. Each code of the
- * wire contract has one entry here, with its HTTP status, title, the detail
- * a caller is told when the message is not public, when it happens and what
- * to do; the compiler refuses a code without an entry. The classes, the
+ * wire contract has one entry here, with its HTTP status, title and the
+ * detail a caller is told when the message is not public; the compiler
+ * refuses a code without an entry. When each code happens and what to do
+ * is in error-docs.ts, which the docs and OpenAPI read and the Lambda
+ * bundle leaves out. The classes, the
  * problem mapping (`problem.ts`), the OpenAPI problems and the docs table all
  * read this catalogue.
  *
@@ -43,10 +45,6 @@ export interface ProblemEntry {
    * internals.
    */
   readonly publicDetail?: string;
-  /** When the code is answered. */
-  readonly description: string;
-  /** What the caller (or operator) should do about it. */
-  readonly action: string;
 }
 
 /** What the catalogue says about a code of one device in `failures[]`. */
@@ -55,10 +53,6 @@ export interface DeviceFailureEntry {
   readonly kind: 'device-failure';
   /** Short summary. */
   readonly title: string;
-  /** When the code is given. */
-  readonly description: string;
-  /** What the caller should do about it. */
-  readonly action: string;
 }
 
 /**
@@ -75,74 +69,54 @@ export const ERROR_CATALOGUE = {
     kind: 'problem',
     status: 400,
     title: 'Invalid request',
-    description: 'The body breaks a rule; `field` names it.',
-    action: 'Fix the field named in `field`; retrying unchanged fails again.',
   },
   UNAUTHENTICATED: {
     kind: 'problem',
     status: 401,
     title: 'Unauthenticated',
-    description: 'No valid bearer token.',
-    action: 'Get a fresh access token from the identity provider and retry.',
   },
   FORBIDDEN_DEVICE: {
     kind: 'problem',
     status: 403,
     title: 'Forbidden device',
-    description: 'Devices outside the caller’s grants; `devices` lists them.',
-    action: 'Ask only for granted devices, or have the grant claim extended.',
   },
   NOT_FOUND: {
     kind: 'problem',
     status: 404,
     title: 'Not found',
-    description: 'No such route (local server; API Gateway answers this itself).',
-    action: 'Use `POST /tokens`.',
   },
   METHOD_NOT_ALLOWED: {
     kind: 'problem',
     status: 405,
     title: 'Method not allowed',
-    description: 'The route exists, but only for POST.',
-    action: 'Use `POST`; the `Allow` header says so.',
   },
   PAYLOAD_TOO_LARGE: {
     kind: 'problem',
     status: 413,
     title: 'Payload too large',
-    description: 'The body is over the size limit.',
-    action: 'Ask for fewer devices per request.',
   },
   UNSUPPORTED_MEDIA_TYPE: {
     kind: 'problem',
     status: 415,
     title: 'Unsupported media type',
-    description: 'The Content-Type is not JSON.',
-    action: 'Send `Content-Type: application/json`.',
   },
   UPSTREAM_REJECTED: {
     kind: 'problem',
     status: 502,
     title: 'Upstream rejected the login',
     publicDetail: 'The provider refused the broker’s login. Operators: see the broker’s logs.',
-    description: 'The provider said `success:false`, or its gateway refused the credentials.',
-    action: 'Operators: check the credentials in the secret; retrying does not help until then.',
   },
   UPSTREAM_ERROR: {
     kind: 'problem',
     status: 502,
     title: 'Upstream error',
     publicDetail: 'The provider answered with an error or an unusable response. Retry later.',
-    description: 'The provider failed or answered something unusable.',
-    action: 'Retry later, with backoff.',
   },
   UPSTREAM_TIMEOUT: {
     kind: 'problem',
     status: 504,
     title: 'Upstream timeout',
     publicDetail: 'The provider did not answer in time. Retry later.',
-    description: 'The provider did not answer in time.',
-    action: 'Retry later, with backoff.',
   },
   UPSTREAM_UNAVAILABLE: {
     kind: 'problem',
@@ -150,9 +124,6 @@ export const ERROR_CATALOGUE = {
     title: 'Upstream unavailable',
     publicDetail:
       'The provider is failing; the broker is not calling it for now. Retry after the Retry-After delay.',
-    description:
-      'The provider failed repeatedly and the broker is not calling it for a while; see `Retry-After`.',
-    action: 'Retry after the `Retry-After` delay.',
   },
   UPSTREAM_BUDGET_EXCEEDED: {
     kind: 'problem',
@@ -160,46 +131,32 @@ export const ERROR_CATALOGUE = {
     title: 'Upstream login budget exceeded',
     publicDetail:
       'The broker has spent its hourly budget of provider logins. Retry after the Retry-After delay.',
-    description:
-      'The fleet-wide hourly cap on provider logins is reached (when enforced); cached tokens are still served.',
-    action:
-      'Retry after the `Retry-After` delay. Operators: raise the budget or find what logs in so often.',
   },
   CONFIGURATION_ERROR: {
     kind: 'problem',
     status: 500,
     title: 'Configuration error',
     publicDetail: 'The broker is misconfigured. Operators: see the broker’s logs.',
-    description: 'A bad setting or secret; the broker’s log says which.',
-    action: 'Operators: fix the setting or secret the log names.',
   },
   CREDENTIALS_UNAVAILABLE: {
     kind: 'problem',
     status: 503,
     title: 'Credentials unavailable',
     publicDetail: 'The broker could not read its credentials. Retry later.',
-    description: 'Secrets Manager could not be reached; a retry may succeed.',
-    action: 'Retry later, with backoff.',
   },
   INTERNAL_ERROR: {
     kind: 'problem',
     status: 500,
     title: 'Internal error',
     publicDetail: 'An unexpected error occurred. Operators: see the broker’s logs.',
-    description: 'A bug; the broker’s log has the detail.',
-    action: 'Report it with the `requestId`.',
   },
   [DEVICE_FAILURE_CODES.noToken]: {
     kind: 'device-failure',
     title: 'No token for the device',
-    description: 'The provider returned no token for the device.',
-    action: 'Check that the device exists under that product key; it is asked for again next time.',
   },
   [DEVICE_FAILURE_CODES.invalidToken]: {
     kind: 'device-failure',
     title: 'Unusable token for the device',
-    description: 'The provider’s token had no expiry, had expired, or named another device.',
-    action: 'Retry later; if it persists, operators: see the broker’s logs.',
   },
 } as const satisfies ErrorCatalogue;
 

@@ -15,16 +15,17 @@ import {
   PRODUCT_KEY_PATTERN,
   problemType,
 } from './contract.ts';
+import { ERROR_DOCS, type ErrorDoc } from './error-docs.ts';
 import { ERROR_CATALOGUE, type ProblemEntry } from './errors.ts';
 import { MAX_BODY_BYTES } from './request.ts';
 
-/** How one problem code appears in the document: its catalogue entry. */
-export type ProblemDescription = ProblemEntry;
+/** How one problem code appears in the document: its catalogue entry and its prose. */
+export type ProblemDescription = ProblemEntry & ErrorDoc;
 
-/** Every problem code of the contract, as the error catalogue describes it. */
-export const PROBLEMS: Readonly<Record<ErrorCode, ProblemEntry>> = Object.fromEntries(
-  ERROR_CODES.map((code) => [code, ERROR_CATALOGUE[code]]),
-) as Record<ErrorCode, ProblemEntry>;
+/** Every problem code of the contract, as the error catalogue and its prose describe it. */
+export const PROBLEMS: Readonly<Record<ErrorCode, ProblemDescription>> = Object.fromEntries(
+  ERROR_CODES.map((code) => [code, { ...ERROR_CATALOGUE[code], ...ERROR_DOCS[code] }]),
+) as Record<ErrorCode, ProblemDescription>;
 
 /** A problem code of the document. */
 export type ProblemCode = ErrorCode;
@@ -295,7 +296,7 @@ export const OPENAPI_DOCUMENT = {
           code: {
             enum: Object.values(DEVICE_FAILURE_CODES),
             description: Object.values(DEVICE_FAILURE_CODES)
-              .map((code) => `\`${code}\`: ${ERROR_CATALOGUE[code].description}`)
+              .map((code) => `\`${code}\`: ${ERROR_DOCS[code].description}`)
               .join(' '),
           },
           message: { type: 'string' },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEVICE_FAILURE_CODES, ERROR_CODES } from '../../functions/token-broker/contract.ts';
+import { ERROR_DOCS } from '../../functions/token-broker/error-docs.ts';
 import { ERROR_CATALOGUE } from '../../functions/token-broker/errors.ts';
 import { renderErrorsTable } from '../../scripts/docs/errors-table.ts';
 
@@ -45,8 +46,8 @@ describe('renderErrorsTable', () => {
       '`UPSTREAM_BUDGET_EXCEEDED`',
       '429',
       ERROR_CATALOGUE.UPSTREAM_BUDGET_EXCEEDED.title,
-      ERROR_CATALOGUE.UPSTREAM_BUDGET_EXCEEDED.description,
-      ERROR_CATALOGUE.UPSTREAM_BUDGET_EXCEEDED.action,
+      ERROR_DOCS.UPSTREAM_BUDGET_EXCEEDED.description,
+      ERROR_DOCS.UPSTREAM_BUDGET_EXCEEDED.action,
     ]);
     const noToken = rows.find((cells) => cells[0] === '`UPSTREAM_NO_TOKEN`');
     expect(noToken?.[1]).toBe('200, in `failures[]`');

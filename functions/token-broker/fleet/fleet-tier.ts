@@ -81,7 +81,7 @@ export interface FleetTier {
   /** An outcome per device of `devices` (ids as keys), settled through L2, leases and logins. */
   resolve(devices: readonly DeviceKey[], request: FleetRequest): Map<string, Promise<Outcome>>;
   /** Counts one upstream login call in the hourly budget (never rejects). */
-  countLogin(credentials: Credentials): Promise<void>;
+  countLogin(): Promise<void>;
   /** Writes the shared circuit marker (never rejects). */
   openCircuit(until: number): Promise<void>;
 }
@@ -90,13 +90,7 @@ const FAULT = Symbol('store fault');
 type Opened = { readonly store: TokenStore; readonly account: string };
 const HOUR_MS = 3_600_000;
 
-const counter = (
-  stats: BrokerStats,
-  field: 'storeHits' | 'leasesTaken' | 'leaseWaits' | 'storeErrors',
-  n = 1,
-) => {
-  stats[field] = (stats[field] ?? 0) + n;
-};
+type Tallied = 'storeHits' | 'leasesTaken' | 'leaseWaits' | 'storeErrors';
 
 /** Creates the tier. */
 export function createFleetTier(deps: FleetDependencies): FleetTier {
@@ -108,14 +102,19 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
   let last: Opened | undefined;
   let accountOf: { creds: Credentials; keys: StoreKeys; account: string } | undefined;
 
+  /** Counts `n` in the request's stats and in the metric of the same name. */
+  const tally = (stats: BrokerStats | undefined, field: Tallied, n = 1, code?: string) => {
+    if (stats) stats[field] = (stats[field] ?? 0) + n;
+    metrics.add(METRICS[field], n, code);
+  };
+
   const fault = (operation: string, error: unknown, stats?: BrokerStats) => {
     const reason =
       error instanceof TokenStoreError
         ? error.reason
-        : String((error as { code?: unknown } | null)?.code ?? (error as Error)?.name ?? 'UNKNOWN');
+        : String((error as { code?: unknown } | null)?.code ?? (error as Error)?.name);
     deps.logger.warn('token store unavailable; serving without it', { operation, reason });
-    metrics.add(METRICS.storeErrors, 1, reason);
-    if (stats) counter(stats, 'storeErrors');
+    tally(stats, 'storeErrors', 1, reason);
   };
 
   /** Runs one store call: latency recorded, a fault logged and turned into {@link FAULT}. */
@@ -167,11 +166,11 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
       return new Map([...waiters].map(([id, waiter]) => [id, waiter.promise]));
     },
 
-    async countLogin(credentials) {
+    async countLogin() {
       if (deps.loginBudgetPerHour <= 0) return;
       const opened = await open().catch(() => undefined);
       if (opened === undefined) return;
-      const account = accountOf?.creds === credentials ? accountOf.account : opened.account;
+      const { account } = opened;
       const total = await use('countLogins', () =>
         opened.store.countLogins(account, 1, { now: now() }),
       );
@@ -227,8 +226,7 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
         const token = accept(id, tokens.get(id));
         if (token === undefined) return true;
         cache.set(id, token);
-        counter(stats, 'storeHits');
-        metrics.add(METRICS.storeHits);
+        tally(stats, 'storeHits');
         settle(id, { token });
         return false;
       });
@@ -241,6 +239,8 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
         out = await request.login(ids.map((id) => byId.get(id) as DeviceKey));
       } catch (error) {
         await use('release', () => store.release(account, ids, holder, callOptions()), stats);
+        // These fail now, not when the other devices' waits are over.
+        for (const id of ids) waiters.get(id)?.reject(error);
         throw error;
       }
       const entries = ids.flatMap((id) => {
@@ -279,8 +279,7 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
         stats,
       );
       if (taken === FAULT) return FAULT;
-      counter(stats, 'leasesTaken', taken.size);
-      metrics.add(METRICS.leasesTaken, taken.size);
+      tally(stats, 'leasesTaken', taken.size);
       return { holder, taken };
     };
 
@@ -315,23 +314,28 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
 
     const first = await lease(missing, false);
     if (first === FAULT) return direct(missing);
-    const flights: Promise<void>[] = [loginAndWrite([...first.taken], first.holder)];
+    const flights: Promise<void>[] = [];
+    // Handled at once: a flight may fail while the loop below still sleeps.
+    const fly = (flight: Promise<void>) => {
+      flight.catch(() => {});
+      flights.push(flight);
+    };
+    fly(loginAndWrite([...first.taken], first.holder));
     let waiting = missing.filter((id) => !first.taken.has(id));
     const seenLeased = new Set(waiting.filter((id) => snapshot.leased.has(id)));
-    counter(stats, 'leaseWaits', waiting.length);
-    if (waiting.length > 0) metrics.add(METRICS.leaseWaits, waiting.length);
+    if (waiting.length > 0) tally(stats, 'leaseWaits', waiting.length);
     const until = waitBudget(start, request.deadline, deps.leaseMs, deps.loginReserveMs);
     for (let round = 0; waiting.length > 0; round++) {
       const pause = pollDelayMs(round, deps.random);
       if (now() + pause >= until) {
         // Too near the deadline to wait: a served request beats a perfect count.
-        flights.push(loginAndWrite(waiting, newHolder()));
+        fly(loginAndWrite(waiting, newHolder()));
         break;
       }
       await deps.sleep(pause, signal);
       const polled = await use('read', () => store.read(account, waiting, callOptions()), stats);
       if (polled === FAULT) {
-        flights.push(direct(waiting));
+        fly(direct(waiting));
         break;
       }
       waiting = serve(polled.tokens, waiting);
@@ -342,12 +346,12 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
       // the item is unreadable (rotated key). Take it, whatever it holds.
       const next = await lease(free, true);
       if (next === FAULT) {
-        flights.push(direct(waiting));
+        fly(direct(waiting));
         break;
       }
       const overtaken = [...next.taken].filter((id) => seenLeased.has(id)).length;
       if (overtaken > 0) metrics.add(METRICS.leaseTakeovers, overtaken);
-      flights.push(loginAndWrite([...next.taken], next.holder));
+      fly(loginAndWrite([...next.taken], next.holder));
       waiting = waiting.filter((id) => !next.taken.has(id));
     }
     await Promise.all(flights);

@@ -43,12 +43,12 @@ describe('fleet: one login per device per token life', () => {
     const devices = devicesOf(24);
     const { containers } = fleet;
 
-    // Act: each container walks the devices from a different starting point.
+    // Act: every container walks the devices in the same order, so each
+    // device is asked of all four at about the same time.
     const answers = await Promise.all(
-      containers.map((c, k) =>
-        Promise.all(devices.map((_, i) => c.invoke([devices[(i + k * 6) % 24] as never]))),
-      ),
+      containers.map((c) => Promise.all(devices.map((device) => c.invoke([device])))),
     );
+    console.info(`fleet figure: 4 containers x 24 devices -> ${fleet.logins()} logins`);
 
     // Assess
     expect(answers.flat().every((a) => a.tokens.length === 1)).toBe(true);
@@ -235,6 +235,37 @@ describe('fleet: leases and accounts', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(fleet.logins()).toBe(1);
     expect(fleet.containers[0]?.count('LeaseTakeovers')).toBe(1);
+  });
+
+  it('fails when the leased login fails, at once, while another device still waits on a lease', async () => {
+    // Prepare
+    fleet = await startFleet({ containers: 1, env: { UPSTREAM_MAX_RETRIES: '0' } });
+    const keys = deriveStoreKeys(fleet.storeKey);
+    const account = accountKey(keys.hashKey, parseCredentials(FLEET_SECRET, 'secret'));
+    const store = createDynamoDbTokenStore({
+      client: fleet.engine.newClient(),
+      tableName: TEST_TABLE,
+      encryptionKey: keys.encryptionKey,
+    });
+    const [held, mine] = devicesOf(2);
+    await store.lease(
+      account,
+      [deviceId(held as never)],
+      { holder: 'slow-holder', leaseMs: 5000, mode: 'miss', minValidUntil: Date.now() },
+      { now: Date.now() },
+    );
+    fleet.sim.setFault({ kind: 'status-500' });
+    const started = Date.now();
+
+    // Act
+    const error = await fleet.containers[0]?.invoke([held as never, mine as never]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toMatchObject({ name: 'UpstreamError' });
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it("never serves the previous account's tokens after the secret names another account", async () => {
