@@ -8,9 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { ENV, loadConfig } from '../token-broker/config.ts';
 import { corsPreflightHeaders, corsResponseHeaders } from '../token-broker/cors.ts';
 import {
@@ -20,13 +19,20 @@ import {
 } from '../token-broker/credentials.ts';
 import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
 import type { Logger } from '../token-broker/log.ts';
-import type { Metrics } from '../token-broker/metrics.ts';
+import { createEmfMetrics, type Metrics } from '../token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { type HttpResponse, problemResponse } from '../token-broker/problem.ts';
-import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
+import { readBody, toContext, toEvent } from './api-gateway-event.ts';
+import { countingMetrics } from './counting-metrics.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
 import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
+import { refuseStats, STATS_PATH, STATUS_TEXT } from './local-stats.ts';
+import {
+  LOCAL_STORE_KEY_SECRET_ID,
+  type LocalTokenStore,
+  openLocalTokenStore,
+} from './local-store.ts';
 import { fromLoopbackHost, loopbackHosts, refuse } from './loopback-guard.ts';
 import {
   DEV_ACCOUNT,
@@ -65,9 +71,6 @@ export function demoOrigins(brokerPort: number): string[] {
  */
 export const LOCAL_LOGIN_GATHER_MS = 5;
 
-/** How long a simulated invocation may run, as the deployed function's timeout. */
-const INVOCATION_TIMEOUT_MS = 10_000;
-
 /** Options of {@link startLocalServer}. */
 export interface LocalServerOptions {
   /**
@@ -104,9 +107,13 @@ export interface LocalServer {
   readonly secretDescription: string;
   /** The origins CORS allows. */
   readonly corsAllowedOrigins: readonly string[];
+  /** The fleet token store, when TOKEN_TABLE is set. */
+  readonly storeDescription: string | undefined;
   /** Stops the server and the simulator. */
   close(): Promise<void>;
 }
+
+const TEXT = { 'content-type': 'text/plain' };
 
 function fileSource(path: string): SecretSource {
   return { name: `file ${path}`, read: () => readFile(path, 'utf8') };
@@ -123,90 +130,6 @@ function simulatorAccount(raw: string | undefined): SimulatorAccount {
   if (raw === undefined || raw === 'appCode') return DEV_ACCOUNT;
   if (raw === 'signature') return DEV_SIGNATURE_ACCOUNT;
   throw new Error(`${LOCAL_ENV.simulatorGatewayAuth} must be appCode or signature, got "${raw}"`);
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).byteLength;
-    // One byte past the limit is enough for the handler to answer 413.
-    if (size > MAX_BODY_BYTES) break;
-  }
-  return Buffer.concat(chunks);
-}
-
-const TEXT_TYPES = /^(?:text\/|application\/(?:[\w.+-]+\+)?json)/i;
-
-/** Builds the payload 2.0 event API Gateway would send for this request. */
-function toEvent(
-  req: IncomingMessage,
-  body: Buffer,
-  claims: Record<string, unknown>,
-  requestId: string,
-): APIGatewayProxyEventV2WithJWTAuthorizer {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const text = TEXT_TYPES.test(headers['content-type'] ?? '');
-  const time = new Date();
-  const method = req.method ?? 'GET';
-  return {
-    version: '2.0',
-    routeKey: `${method} ${url.pathname}`,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers,
-    requestContext: {
-      accountId: 'local',
-      apiId: 'local',
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: claims as Record<string, string>, scopes: [] },
-      },
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: 'localhost',
-      http: {
-        method,
-        path: url.pathname,
-        protocol: `HTTP/${req.httpVersion}`,
-        // The socket is gone once an oversized body was cut short.
-        sourceIp: req.socket?.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId,
-      routeKey: `${method} ${url.pathname}`,
-      stage: '$default',
-      time: time.toISOString(),
-      timeEpoch: time.getTime(),
-    },
-    ...(body.byteLength > 0
-      ? { body: text ? body.toString('utf8') : body.toString('base64') }
-      : {}),
-    isBase64Encoded: body.byteLength > 0 && !text,
-  };
-}
-
-function toContext(requestId: string): Context {
-  const deadline = Date.now() + INVOCATION_TIMEOUT_MS;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'visual-token-broker-local',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:visual-token-broker-local',
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: 'local',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 }
 
 function write(res: ServerResponse, response: HttpResponse) {
@@ -244,6 +167,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
         })
       : undefined;
+  let store: LocalTokenStore | undefined;
   try {
     const config = loadConfig(env, {
       allowLoopbackHttp: true,
@@ -251,6 +175,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         secretId: 'local-dev-secret',
         upstreamUrl: simulator?.url,
         loginGatherMs: String(LOCAL_LOGIN_GATHER_MS),
+        // The dev key file stands in for the key secret; see local-store.ts.
+        tokenStoreKeySecretId: LOCAL_STORE_KEY_SECRET_ID,
         ...(port === 0 ? {} : { corsAllowedOrigins: demoOrigins(port).join(',') }),
       },
     });
@@ -262,10 +188,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         : env[ENV.secretId] !== undefined
           ? secretsManagerSource(createSecretsManagerClient(), config.secretId)
           : devSecretSource(account);
+    store = await openLocalTokenStore(env, config);
+    const metrics = countingMetrics(options.metrics ?? createEmfMetrics());
     const { handler } = createRuntime(config, {
       secretSource,
+      metrics,
       ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
     });
     const verify = await createDevVerifier(options.keyFile);
 
@@ -287,6 +216,15 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       const cors = corsResponseHeaders(req.headers.origin, origins);
       try {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path === STATS_PATH) {
+          const refusal = refuseStats(req);
+          if (refusal !== undefined) return refuse(res, refusal, TEXT, `${STATUS_TEXT[refusal]}\n`);
+          return write(res, {
+            statusCode: 200,
+            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+            body: JSON.stringify(metrics.counts()),
+          });
+        }
         if (path === '/openapi.json') {
           const body = JSON.stringify(OPENAPI_DOCUMENT);
           return write(res, {
@@ -356,15 +294,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       simulator,
       secretDescription: secretSource.name,
       corsAllowedOrigins: origins,
+      storeDescription: store?.description,
       close: async () => {
         await new Promise<void>((resolve) => {
           server.closeAllConnections();
           server.close(() => resolve());
         });
+        store?.close();
         await simulator?.close();
       },
     };
   } catch (error) {
+    store?.close();
     await simulator?.close();
     throw error;
   }
@@ -381,6 +322,7 @@ export async function banner(server: LocalServer): Promise<string> {
     `  upstream: ${server.simulator ? `built-in simulator at ${server.simulator.url}` : ENV.upstreamUrl}`,
     `  secret:   ${server.secretDescription}`,
     `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
+    ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
     '',

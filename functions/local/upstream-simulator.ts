@@ -396,6 +396,7 @@ export async function startUpstreamSimulator(
               : `${d.productKey}#${d.deviceName}`,
           )
           .setIssuedAt(issuedAt)
+          .setJti(randomBytes(9).toString('base64url')) // two logins never yield one token
           .setExpirationTime(issuedAt + lifetime)
           .sign(signingKey),
         expire: lifetime,
