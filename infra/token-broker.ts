@@ -23,6 +23,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { SECRET_PLACEHOLDER_USER_NAME } from '../functions/token-broker/secret-placeholder.ts';
 import { SETTINGS } from '../functions/token-broker/settings.ts';
 import {
   type BrokerMetricName,
@@ -234,7 +235,7 @@ export class TokenBroker extends Construct {
       description:
         'visual-token-broker developer credentials. Replace with JSON {"userName":"…","password":"…","appCode":"…"} (or appKey+appSecret instead of appCode); see docs/deploy.md.',
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ userName: 'REPLACE-WITH-DEVELOPER-ACCOUNT' }),
+        secretStringTemplate: JSON.stringify({ userName: SECRET_PLACEHOLDER_USER_NAME }),
         generateStringKey: 'password',
         excludePunctuation: true,
       },

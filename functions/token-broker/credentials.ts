@@ -2,10 +2,12 @@
  * Developer credentials: the Secrets Manager port, shape validation, and a
  * TTL cache that fetches once however many requests arrive together.
  */
+
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BrokerError, ConfigurationError, CredentialsUnavailableError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
+import { SECRET_PLACEHOLDER_PREFIX } from './secret-placeholder.ts';
 
 /** How the broker authenticates to the provider's API gateway. */
 export type GatewayAuth =
@@ -45,15 +47,7 @@ export interface CredentialsProvider {
 
 const SECRET_KEYS = ['userName', 'password', 'appCode', 'appKey', 'appSecret'] as const;
 
-/**
- * How every placeholder value the deployment writes into a new secret
- * begins. A value that begins so was never filled in: it is refused before
- * any login, which would only burn an attempt on the provider's account.
- */
-export const SECRET_PLACEHOLDER_PREFIX = 'REPLACE-WITH-';
-
-/** The user name of the secret the stack creates (infra/token-broker.ts writes the same literal). */
-export const SECRET_PLACEHOLDER_USER_NAME = `${SECRET_PLACEHOLDER_PREFIX}DEVELOPER-ACCOUNT`;
+export { SECRET_PLACEHOLDER_PREFIX, SECRET_PLACEHOLDER_USER_NAME } from './secret-placeholder.ts';
 
 /**
  * Parses and validates the secret string. Messages name keys, never values;
