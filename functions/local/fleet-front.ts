@@ -13,7 +13,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { refuseStats, STATUS_TEXT } from './local-stats.ts';
-import { fromLoopbackHost, loopbackHosts, refuse } from './loopback-guard.ts';
+import { fromLoopbackHost, loopbackHosts, refuse, refuseMisdirected } from './loopback-guard.ts';
 
 /** Path of the front's own stats: every container's counters and the upstream's logins. */
 export const FLEET_STATS_PATH = '/__fleet/stats';
@@ -111,12 +111,7 @@ export async function startFront(options: FrontOptions): Promise<Front> {
   let hosts: ReadonlySet<string> = new Set();
   const server = createServer((req, res) => {
     if (!fromLoopbackHost(req, hosts)) {
-      return refuse(
-        res,
-        421,
-        { 'content-type': 'text/plain' },
-        'Misdirected request: this server answers only to 127.0.0.1 and localhost\n',
-      );
+      return refuseMisdirected(res);
     }
     if (new URL(req.url ?? '/', 'http://localhost').pathname === FLEET_STATS_PATH) {
       const refusal = refuseStats(req);

@@ -37,6 +37,15 @@ export function refuse(
   res.end(body);
 }
 
+/** Refuses a request whose Host is not loopback: a DNS-rebinding attempt from a web page. */
+export const refuseMisdirected = (res: ServerResponse): void =>
+  refuse(
+    res,
+    421,
+    { 'content-type': 'text/plain' },
+    'Misdirected request: this server answers only to 127.0.0.1 and localhost\n',
+  );
+
 /**
  * Reads a body of at most `maxBytes`, counted as it arrives.
  * @returns the body, or undefined as soon as it grows past `maxBytes`.

@@ -33,7 +33,7 @@ import {
   type LocalTokenStore,
   openLocalTokenStore,
 } from './local-store.ts';
-import { fromLoopbackHost, loopbackHosts, refuse } from './loopback-guard.ts';
+import { fromLoopbackHost, loopbackHosts, refuse, refuseMisdirected } from './loopback-guard.ts';
 import {
   DEV_ACCOUNT,
   DEV_SIGNATURE_ACCOUNT,
@@ -203,12 +203,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     let hosts: ReadonlySet<string> = new Set();
     const server = createServer(async (req, res) => {
       if (!fromLoopbackHost(req, hosts)) {
-        return refuse(
-          res,
-          421,
-          { 'content-type': 'text/plain' },
-          'Misdirected request: this server answers only to 127.0.0.1 and localhost\n',
-        );
+        return refuseMisdirected(res);
       }
       const requestId = randomUUID();
       // The server's own answers carry the same CORS headers as the handler's,
