@@ -228,6 +228,22 @@ export function createBroker(deps: BrokerDependencies): Broker {
    * call options (signal, deadline) of its first request; the others share
    * its login, as they share an in-flight login for the same device.
    */
+  /**
+   * The call options of a batch that several requests joined: no one
+   * request's abort signal may fail the others' devices, so a shared batch
+   * runs without one, until the latest of their deadlines.
+   */
+  function sharedCall(batch: readonly { readonly call: LoginCallOptions }[]): LoginCallOptions {
+    const [first, ...rest] = batch.map((e) => e.call);
+    if (first === undefined || rest.every((c) => c === first)) return first ?? {};
+    const deadlines = batch.map((e) => e.call.deadline ?? Number.POSITIVE_INFINITY);
+    const deadline = Math.max(...deadlines);
+    return {
+      ...(first.onAttempt ? { onAttempt: first.onAttempt } : {}),
+      ...(Number.isFinite(deadline) ? { deadline } : {}),
+    };
+  }
+
   function flush() {
     const entries = queued;
     queued = [];
@@ -238,7 +254,7 @@ export function createBroker(deps: BrokerDependencies): Broker {
       const outcomes = loginBatch(
         batch.map((e) => e.device),
         first.stats,
-        first.call,
+        sharedCall(batch),
       );
       for (const { device, settle } of batch) {
         outcomes

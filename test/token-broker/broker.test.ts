@@ -181,6 +181,30 @@ describe('broker', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
   });
 
+  it('serves a request whose shared batch another request aborted', async () => {
+    // Prepare
+    const seen: Array<AbortSignal | undefined> = [];
+    const login = fakeLoginClient();
+    const upstream = {
+      login: (...args: Parameters<typeof login.login>) => {
+        seen.push(args[2]?.signal);
+        return login.login(...args);
+      },
+    };
+    const { broker } = setup({ login: { ...login, login: upstream.login } });
+    const aborted = new AbortController();
+    aborted.abort();
+    // Act
+    const [a, b] = await Promise.allSettled([
+      broker.getTokens([dev(1)], { signal: aborted.signal }),
+      broker.getTokens([dev(2)]),
+    ]);
+    // Assess
+    expect(seen).toEqual([undefined]);
+    expect(b).toMatchObject({ status: 'fulfilled' });
+    expect(a.status).toBe('fulfilled');
+  });
+
   it('keeps serving cached tokens after the secret is deleted: nothing revokes them before expiry', async () => {
     // Prepare
     let deleted = false;
