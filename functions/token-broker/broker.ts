@@ -121,11 +121,22 @@ export const NO_TOKEN: Outcome = {
  * cost a fresh login, never a response that throws for every caller.
  */
 const servable = (token: CachedToken, now: number): boolean =>
-  typeof token.visualToken === 'string' &&
-  VISUAL_TOKEN_PATTERN.test(token.visualToken) &&
+  wellFormed(token) &&
   Number.isFinite(token.expiresAt) &&
   token.expiresAt > now &&
   token.expiresAt - now <= MAX_TOKEN_LIFETIME_MS;
+
+// The pattern test costs about as much as the rest of a cache hit, so each
+// held token object is tested once, not on every hit.
+const WELL_FORMED = new WeakSet<CachedToken>();
+const wellFormed = (token: CachedToken): boolean => {
+  if (WELL_FORMED.has(token)) return true;
+  if (typeof token.visualToken !== 'string' || !VISUAL_TOKEN_PATTERN.test(token.visualToken)) {
+    return false;
+  }
+  WELL_FORMED.add(token);
+  return true;
+};
 
 const UNSERVABLE: Outcome = {
   failure: {
