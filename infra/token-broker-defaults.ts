@@ -87,7 +87,7 @@ export const DEPLOYMENT_SETTINGS = {
     kind: 'boolean',
     default: true,
     description:
-      'The fleet-wide token store (L2): a DynamoDB table and its key secret, created unless tokenTable is given. false: no table, no key secret, no grants; each container has only its own cache.',
+      'The fleet-wide token store (L2): a DynamoDB table (unless tokenTable is given) and a key secret, always created. false: no table, no key secret, no grants; each container has only its own cache.',
   },
   tokenTable: {
     kind: 'cdk',
