@@ -8,6 +8,7 @@
  */
 
 import {
+  CLIENT_FAILURE_CODES,
   DEVICE_FAILURE_CODES,
   DEVICE_PATTERNS,
   type DeviceFailure,
@@ -20,6 +21,8 @@ import {
 } from '../functions/token-broker/contract.ts';
 
 export {
+  CLIENT_FAILURE_CODES,
+  type ClientFailureCode,
   DEVICE_FAILURE_CODES,
   DEVICE_PATTERNS,
   type DeviceFailure,
@@ -99,7 +102,7 @@ export class TokenBrokerHttpError extends TokenBrokerError {
 
   constructor(status: number, problem: ProblemFields, retryAfterSeconds?: number) {
     const detail = problem.detail ?? `HTTP ${status}`;
-    super(problem.code ?? 'UNEXPECTED_RESPONSE', detail);
+    super(problem.code ?? CLIENT_FAILURE_CODES.unexpectedResponse, detail);
     this.name = 'TokenBrokerHttpError';
     this.status = status;
     this.detail = detail;
@@ -281,9 +284,13 @@ export class BrowserTokenClient {
         body: JSON.stringify(refresh ? { devices, refresh } : { devices }),
       });
     } catch (cause) {
-      throw new TokenBrokerError('NETWORK_ERROR', `The broker could not be reached: ${cause}`, {
-        cause,
-      });
+      throw new TokenBrokerError(
+        CLIENT_FAILURE_CODES.network,
+        `The broker could not be reached: ${cause}`,
+        {
+          cause,
+        },
+      );
     }
     const body = await response.json().catch(() => undefined);
     if (!response.ok || !body || !Array.isArray(body.tokens)) {

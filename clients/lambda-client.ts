@@ -8,6 +8,8 @@
  */
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  CLIENT_FAILURE_CODES,
+  type ClientFailureCode,
   type DeviceKey,
   type ErrorCode,
   errorCodeOfType,
@@ -16,6 +18,8 @@ import {
 } from '../functions/token-broker/contract.ts';
 
 export {
+  CLIENT_FAILURE_CODES,
+  type ClientFailureCode,
   DEVICE_FAILURE_CODES,
   type DeviceFailure,
   type DeviceFailureCode,
@@ -56,7 +60,7 @@ export interface LambdaTokenClientOptions {
 }
 
 /** Codes of failures of the invocation itself, rather than of the broker. */
-export type InvokeFailureCode = 'INVOKE_FAILED' | 'UNEXPECTED_RESPONSE' | 'FUNCTION_ERROR';
+export type InvokeFailureCode = Exclude<ClientFailureCode, typeof CLIENT_FAILURE_CODES.network>;
 
 /**
  * An error the broker function raised, or a failure to invoke it. `code` is
@@ -95,9 +99,13 @@ function toError(payload: unknown, functionError: string): TokenBrokerInvokeErro
       ? payload.errorMessage
       : 'The function failed without a message';
   // Anything else (`Sandbox.Timedout`, a runtime crash) is Lambda's, not the broker's.
-  return new TokenBrokerInvokeError(errorCodeOfType(errorType) ?? 'FUNCTION_ERROR', message, {
-    errorType,
-  });
+  return new TokenBrokerInvokeError(
+    errorCodeOfType(errorType) ?? CLIENT_FAILURE_CODES.functionError,
+    message,
+    {
+      errorType,
+    },
+  );
 }
 
 const isTokenResult = (v: unknown): v is TokenResult =>
@@ -131,7 +139,7 @@ export async function invokeTokenBroker(
     if (cause instanceof Error && cause.name === 'AbortError') throw cause;
     const name = cause instanceof Error ? cause.name : 'Error';
     throw new TokenBrokerInvokeError(
-      'INVOKE_FAILED',
+      CLIENT_FAILURE_CODES.invokeFailed,
       `Could not invoke ${functionName} (${name})`,
       {
         cause,
@@ -145,15 +153,19 @@ export async function invokeTokenBroker(
   } catch (cause) {
     payload = undefined;
     if (output.FunctionError === undefined) {
-      throw new TokenBrokerInvokeError('UNEXPECTED_RESPONSE', 'The function returned no JSON', {
-        cause,
-      });
+      throw new TokenBrokerInvokeError(
+        CLIENT_FAILURE_CODES.unexpectedResponse,
+        'The function returned no JSON',
+        {
+          cause,
+        },
+      );
     }
   }
   if (output.FunctionError !== undefined) throw toError(payload, output.FunctionError);
   if (!isTokenResult(payload)) {
     throw new TokenBrokerInvokeError(
-      'UNEXPECTED_RESPONSE',
+      CLIENT_FAILURE_CODES.unexpectedResponse,
       'The function returned something other than {tokens, failures}',
     );
   }

@@ -87,6 +87,24 @@ export const ERROR_CODE = Object.fromEntries(ERROR_CODES.map((code) => [code, co
   readonly [K in ErrorCode]: K;
 };
 
+/**
+ * Codes the clients raise themselves, for a call that never reached the
+ * broker or came back unreadable; never answered by the broker.
+ */
+export const CLIENT_FAILURE_CODES = {
+  /** The browser client could not reach the broker (fetch failed). */
+  network: 'NETWORK_ERROR',
+  /** The answer was not the broker's: no JSON, or no problem code. */
+  unexpectedResponse: 'UNEXPECTED_RESPONSE',
+  /** Lambda refused the invocation (permissions, throttling, no such function). */
+  invokeFailed: 'INVOKE_FAILED',
+  /** The function failed with an error type that is not one of the broker's. */
+  functionError: 'FUNCTION_ERROR',
+} as const;
+
+/** A code of {@link CLIENT_FAILURE_CODES}. */
+export type ClientFailureCode = (typeof CLIENT_FAILURE_CODES)[keyof typeof CLIENT_FAILURE_CODES];
+
 /** Why a single device got no token while the request as a whole succeeded. */
 export const DEVICE_FAILURE_CODES = {
   /** The upstream's answer did not include this device. */

@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ENV, loadConfig } from '../../functions/token-broker/config.ts';
@@ -18,6 +16,7 @@ import {
 import { DEPLOYMENT_SETTINGS } from '../../infra/token-broker-defaults.ts';
 import { functionEnvironment } from '../../infra/token-broker-settings.ts';
 import { renderConstructProps, renderSettingsTable } from '../../scripts/docs/settings-table.ts';
+import { literalCounts } from '../support/source-literals.ts';
 
 /** The trimmed cells of the Markdown table row whose first cell is `first`. */
 const cellsOf = (markdown: string, first: string) =>
@@ -142,29 +141,9 @@ describe('settings table: the naming rule', () => {
 });
 
 describe('settings table: env var names are spelled once', () => {
-  const SOURCE_DIRS = ['functions', 'infra', 'clients', 'bin', 'scripts'];
-  const root = path.resolve(import.meta.dirname, '../..');
-  const files = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const file = path.join(dir, name);
-      if (statSync(file).isDirectory()) return files(file);
-      return /\.(ts|mjs|js)$/.test(name) ? [file] : [];
-    });
-
   it('each appears as a string literal exactly once in functions/, infra/, clients/, bin/, scripts/', () => {
-    // Prepare
-    // Comments may name a variable in a code span; only code counts.
-    const sources = SOURCE_DIRS.flatMap((d) => files(path.join(root, d))).map((f) =>
-      readFileSync(f, 'utf8')
-        .replace(/\/\*[\s\S]*?\*\//g, '')
-        .replace(/^\s*\/\/.*$/gm, ''),
-    );
-
     // Act
-    const counts = Object.values(ENV).map((name) => {
-      const literal = new RegExp(`['"\`]${name}['"\`]`, 'g');
-      return [name, sources.reduce((n, text) => n + (text.match(literal)?.length ?? 0), 0)];
-    });
+    const counts = literalCounts(Object.values(ENV));
 
     // Assess
     expect(counts.filter(([, n]) => n !== 1)).toEqual([]);

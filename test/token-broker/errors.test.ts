@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { errorCodeOfType, errorTypeOf } from '../../functions/token-broker/contract.ts';
+import {
+  CLIENT_FAILURE_CODES,
+  DEVICE_FAILURE_CODES,
+  ERROR_CODES,
+  errorCodeOfType,
+  errorTypeOf,
+} from '../../functions/token-broker/contract.ts';
 import * as errors from '../../functions/token-broker/errors.ts';
+import { literalCounts } from '../support/source-literals.ts';
 
 const {
   BrokerError,
@@ -140,5 +147,20 @@ describe('error catalogue', () => {
 
     // Assess
     expect(Object.keys(catalogue)).not.toContain('UPSTREAM_TIMEOUT');
+  });
+});
+
+describe('error codes are spelled once', () => {
+  test('each broker, device-failure and client code appears as a string literal exactly once', () => {
+    // Prepare
+    const codes = [
+      ...ERROR_CODES,
+      ...Object.values(DEVICE_FAILURE_CODES),
+      ...Object.values(CLIENT_FAILURE_CODES),
+    ];
+    // Act
+    const counts = literalCounts(codes);
+    // Assess
+    expect(counts.filter(([, n]) => n !== 1)).toEqual([]);
   });
 });
