@@ -100,7 +100,7 @@ describe('links in README.md and docs/', () => {
   it('never point outside the repository', () => {
     // Act
     const outside = pagesOf(ROOT).filter((page) =>
-      /\.\.\/shared|shared\/upstream/.test(readFileSync(page, 'utf8')),
+      /\.\.[/]shared|shared[/]upstream/.test(readFileSync(page, 'utf8')),
     );
     // Assess
     expect(outside.map((page) => relative(ROOT, page))).toEqual([]);
