@@ -114,7 +114,7 @@ export const SETTINGS = {
     min: 0,
     max: 86_400,
     description:
-      'How long past the secret cache the last good secret is still served while Secrets Manager is unreachable; 0 disables it. Deleted secrets and revoked access are never served stale.',
+      'How long past the secret cache the last good secret is served while Secrets Manager is unreachable; 0 disables it.',
   },
   tokenCacheMaxEntries: {
     kind: 'integer',
@@ -259,15 +259,13 @@ export const SETTINGS = {
     default: 0,
     min: 0,
     max: 10_000_000,
-    description:
-      'Upstream logins per account per hour, fleet-wide, that the alarm watches; 0 = not counted.',
+    description: 'Fleet-wide upstream logins per account per hour that the alarm watches; 0 = off.',
   },
   loginBudgetEnforce: {
     kind: 'boolean',
     env: 'LOGIN_BUDGET_ENFORCE',
     default: false,
     requires: 'loginBudgetPerHour',
-    description:
-      'Past the budget, misses answer 429 UPSTREAM_BUDGET_EXCEEDED; hits are still served.',
+    description: 'Past the budget, misses answer 429; hits are still served.',
   },
 } as const satisfies SettingsTable;

@@ -256,7 +256,9 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
         stats,
       );
       const unwritten = ids.filter((id) => written === FAULT || !written.has(id));
-      if (written !== FAULT && unwritten.length > 0) {
+      // After a write fault too: a lease left behind holds every other
+      // container's request for the device until it expires.
+      if (unwritten.length > 0) {
         await use('release', () => store.release(account, unwritten, holder, callOptions()), stats);
       }
       for (const id of ids) settle(id, out.get(id) ?? NO_OUTCOME);
@@ -278,7 +280,12 @@ export function createFleetTier(deps: FleetDependencies): FleetTier {
         () => store.lease(account, ids, wanted, callOptions()),
         stats,
       );
-      if (taken === FAULT) return FAULT;
+      if (taken === FAULT) {
+        // Some leases may have gone through before the fault; not awaited, so
+        // the direct login that follows is not delayed by a failing store.
+        void use('release', () => store.release(account, ids, holder, callOptions()));
+        return FAULT;
+      }
       tally(stats, 'leasesTaken', taken.size);
       return { holder, taken };
     };

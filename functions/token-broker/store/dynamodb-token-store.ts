@@ -68,8 +68,11 @@ export function createDynamoDbTokenStore(options: DynamoDbTokenStoreOptions): To
     what: string,
     callOptions: StoreCallOptions,
     body: (abortSignal: AbortSignal) => Promise<T>,
+    items = 1,
   ): Promise<T> => {
-    const deadline = AbortSignal.timeout(timeoutMs);
+    // One UpdateItem per device, in parallel: a deadline per 50 of them, so
+    // a large request is not cut off halfway, leaving leases behind.
+    const deadline = AbortSignal.timeout(timeoutMs * Math.ceil(items / 50));
     const caller = callOptions.signal;
     const abortSignal = caller === undefined ? deadline : AbortSignal.any([deadline, caller]);
     try {
@@ -178,70 +181,88 @@ export function createDynamoDbTokenStore(options: DynamoDbTokenStoreOptions): To
       }),
 
     lease: (account, deviceIds, request: LeaseRequest, callOptions) =>
-      call('lease', callOptions, (abortSignal) => {
-        const { now } = callOptions;
-        const free = '(attribute_not_exists(#lu) OR #lu < :now)';
-        const [wanted, bound] =
-          request.mode === 'miss'
-            ? ['(attribute_not_exists(#exp) OR #exp < :bound)', request.minValidUntil]
-            : ['(attribute_not_exists(#rat) OR #rat < :bound)', request.refreshNotBefore];
-        const leaseUntil = now + request.leaseMs;
-        return eachOf(deviceIds, async (id) => {
-          const input = update(table, storeKeys.token(account, id), {
-            update: 'SET #lh = :h, #lu = :lu, #ttl = if_not_exists(#ttl, :ttl)',
-            condition: `${free} AND ${wanted}`,
-            values: {
-              ':h': str(request.holder),
-              ':lu': num(leaseUntil),
-              ':ttl': num(seconds(leaseUntil) + 60),
-              ':now': num(now),
-              ':bound': num(bound),
-            },
+      call(
+        'lease',
+        callOptions,
+        (abortSignal) => {
+          const { now } = callOptions;
+          const free = '(attribute_not_exists(#lu) OR #lu < :now)';
+          const [wanted, bound] =
+            request.mode === 'miss'
+              ? ['(attribute_not_exists(#exp) OR #exp < :bound)', request.minValidUntil]
+              : ['(attribute_not_exists(#rat) OR #rat < :bound)', request.refreshNotBefore];
+          const leaseUntil = now + request.leaseMs;
+          return eachOf(deviceIds, async (id) => {
+            const input = update(table, storeKeys.token(account, id), {
+              // A miss lease's item has no valid token: its TTL becomes the lease's,
+              // so TTL cannot sweep an expired item away while its lease is live.
+              update: `SET #lh = :h, #lu = :lu, #ttl = ${request.mode === 'miss' ? ':ttl' : 'if_not_exists(#ttl, :ttl)'}`,
+              condition: `${free} AND ${wanted}`,
+              values: {
+                ':h': str(request.holder),
+                ':lu': num(leaseUntil),
+                ':ttl': num(seconds(leaseUntil) + 60),
+                ':now': num(now),
+                ':bound': num(bound),
+              },
+            });
+            return (await conditionalUpdate(input, abortSignal)) === undefined ? undefined : id;
           });
-          return (await conditionalUpdate(input, abortSignal)) === undefined ? undefined : id;
-        });
-      }),
+        },
+        deviceIds.length,
+      ),
 
     write: (account, entries, holder, callOptions) =>
-      call('write', callOptions, (abortSignal) =>
-        eachOf(entries, async ({ deviceId, token }) => {
-          const pk = storeKeys.token(account, deviceId);
-          const { visualToken, expiresAt, refreshedAt } = token;
-          const sealed = seal(encryptionKey, visualToken, tokenAad(pk, expiresAt, refreshedAt));
-          const values: Record<string, AttributeValue> = {
-            ':ct': { B: sealed },
-            ':exp': num(expiresAt),
-            ':ttl': num(seconds(expiresAt)),
-            ':h': str(holder),
-            ':now': num(callOptions.now),
-          };
-          if (refreshedAt !== undefined) values[':rat'] = num(refreshedAt);
-          const input = update(table, pk, {
-            update:
-              refreshedAt === undefined
-                ? 'SET #ct = :ct, #exp = :exp, #ttl = :ttl REMOVE #lh, #lu, #rat'
-                : 'SET #ct = :ct, #exp = :exp, #ttl = :ttl, #rat = :rat REMOVE #lh, #lu',
-            // Ours, or no live lease; and never replace a token that lives longer.
-            condition:
-              '(attribute_not_exists(#lh) OR #lh = :h OR #lu < :now) AND (attribute_not_exists(#exp) OR #exp <= :exp)',
-            values,
-          });
-          return (await conditionalUpdate(input, abortSignal)) === undefined ? undefined : deviceId;
-        }),
+      call(
+        'write',
+        callOptions,
+        (abortSignal) =>
+          eachOf(entries, async ({ deviceId, token }) => {
+            const pk = storeKeys.token(account, deviceId);
+            const { visualToken, expiresAt, refreshedAt } = token;
+            const sealed = seal(encryptionKey, visualToken, tokenAad(pk, expiresAt, refreshedAt));
+            const values: Record<string, AttributeValue> = {
+              ':ct': { B: sealed },
+              ':exp': num(expiresAt),
+              ':ttl': num(seconds(expiresAt)),
+              ':h': str(holder),
+              ':now': num(callOptions.now),
+            };
+            if (refreshedAt !== undefined) values[':rat'] = num(refreshedAt);
+            const input = update(table, pk, {
+              update:
+                refreshedAt === undefined
+                  ? 'SET #ct = :ct, #exp = :exp, #ttl = :ttl REMOVE #lh, #lu, #rat'
+                  : 'SET #ct = :ct, #exp = :exp, #ttl = :ttl, #rat = :rat REMOVE #lh, #lu',
+              // Ours, or no live lease; and never replace a token that lives longer.
+              condition:
+                '(attribute_not_exists(#lh) OR #lh = :h OR #lu < :now) AND (attribute_not_exists(#exp) OR #exp <= :exp)',
+              values,
+            });
+            return (await conditionalUpdate(input, abortSignal)) === undefined
+              ? undefined
+              : deviceId;
+          }),
+        entries.length,
       ),
 
     release: (account, deviceIds, holder, callOptions) =>
-      call('release', callOptions, async (abortSignal) => {
-        await eachOf(deviceIds, async (id) => {
-          const input = update(table, storeKeys.token(account, id), {
-            update: 'REMOVE #lh, #lu',
-            condition: '#lh = :h',
-            values: { ':h': str(holder) },
+      call(
+        'release',
+        callOptions,
+        async (abortSignal) => {
+          await eachOf(deviceIds, async (id) => {
+            const input = update(table, storeKeys.token(account, id), {
+              update: 'REMOVE #lh, #lu',
+              condition: '#lh = :h',
+              values: { ':h': str(holder) },
+            });
+            await conditionalUpdate(input, abortSignal);
+            return id;
           });
-          await conditionalUpdate(input, abortSignal);
-          return id;
-        });
-      }),
+        },
+        deviceIds.length,
+      ),
 
     openCircuit: (account, until, callOptions) =>
       call('openCircuit', callOptions, async (abortSignal) => {

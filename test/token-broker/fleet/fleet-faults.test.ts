@@ -6,9 +6,10 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../../functions/token-broker/handler.ts';
-import { startDynalite } from '../../support/dynalite.ts';
+import { type Dynalite, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
 import { devicesOf, endpointEngine, startFleet } from '../../support/fleet.ts';
 
 type Fleet = Awaited<ReturnType<typeof startFleet>>;
@@ -118,5 +119,56 @@ describe('an unusable store key', () => {
       .find((l) => l.message === 'token store unavailable; serving without it');
     expect(warning).toMatchObject({ operation: 'key', reason: 'CONFIGURATION_ERROR' });
     expect(storeRequests()).toBe(before);
+  });
+});
+
+describe('a store that fails partway through a request', () => {
+  /** An engine whose clients refuse the lease write of one device, as a throttle would. */
+  const refusingLeaseOf = (engine: Dynalite, deviceName: string): Dynalite => ({
+    ...engine,
+    newClient() {
+      const client = engine.newClient();
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Key?: { pk?: { S?: string } }; UpdateExpression?: string };
+          const lease = input.UpdateExpression?.includes('#lh = :h') ?? false;
+          if (context.commandName === 'UpdateItemCommand' && lease) {
+            if (input.Key?.pk?.S?.endsWith(`/${deviceName}`)) {
+              throw Object.assign(new Error('throttled'), {
+                name: 'ProvisionedThroughputExceededException',
+              });
+            }
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'refuseOneLease' },
+      );
+      return client;
+    },
+  });
+
+  it('fails when one lease write fails, yet leaves no lease behind for the other containers', async () => {
+    // Prepare
+    const engine = await startDynalite();
+    const devices = devicesOf(3, 'part');
+    fleet = await startFleet({ containers: 1, engine: refusingLeaseOf(engine, 'part1') });
+    const [c] = fleet.containers;
+    const leased = async () => {
+      const { Items } = await engine.client.send(new ScanCommand({ TableName: TEST_TABLE }));
+      return (Items ?? []).filter((item) => item.lu !== undefined).length;
+    };
+
+    // Act
+    const answer = (await c?.http(devices)) as HttpResponse;
+    let left = await leased();
+    for (let i = 0; i < 20 && left > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      left = await leased();
+    }
+
+    // Assess
+    expect(answer.statusCode).toBe(200);
+    expect(left).toBe(0);
+    await engine.close();
   });
 });

@@ -73,6 +73,25 @@ describe('read and write', () => {
     expect(snapshot.loginsThisHour).toBeUndefined();
   });
 
+  // Timed against a real engine on a shared machine: retried, not loosened.
+  it('leases 100 devices in one call within the default deadline of 300 ms per 50 devices', {
+    retry: 2,
+  }, async () => {
+    // Prepare
+    const store = createDynamoDbTokenStore({
+      client: engine.newClient(),
+      tableName: TEST_TABLE,
+      encryptionKey: keys.encryptionKey,
+      timeoutMs: 300,
+    });
+    const account = newAccount();
+    const ids = Array.from({ length: 100 }, (_, i) => `p/many${i}`);
+    // Act
+    const leased = await store.lease(account, ids, miss('h1', T), at(T));
+    // Assess
+    expect(leased.size).toBe(100);
+  });
+
   it('reads more than 100 devices in chunks of 100 keys', async () => {
     // Prepare
     const store = newStore();
