@@ -4,13 +4,16 @@
  * sockets), every request is still answered 200, from L1 or a direct login,
  * with a warning naming the reason and a StoreErrors metric.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../../functions/token-broker/handler.ts';
 import { type Dynalite, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
 import { devicesOf, endpointEngine, startFleet } from '../../support/fleet.ts';
+import {
+  type FaultServer,
+  startHangingServer,
+  startThrottlingServer,
+} from '../../support/store-fault-servers.ts';
 
 type Fleet = Awaited<ReturnType<typeof startFleet>>;
 let fleet: Fleet | undefined;
@@ -19,44 +22,23 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-const listen = async (server: Server | ReturnType<typeof createServer>) => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-
-const hanging = createServer();
-const sockets = new Set<Socket>();
-hanging.on('connection', (socket) => {
-  sockets.add(socket);
-  socket.on('close', () => sockets.delete(socket));
-});
-const throttling = createHttpServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(
-      JSON.stringify({
-        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-        message: 'The level of configured provisioned throughput for the table was exceeded.',
-      }),
-    );
-  });
-});
 const endpoints: Record<string, string> = {};
+let hanging: FaultServer;
+let throttling: FaultServer;
 
 beforeAll(async () => {
   const stopped = await startDynalite();
   endpoints.stopped = stopped.endpoint;
   await stopped.close();
-  endpoints.hanging = await listen(hanging);
-  endpoints.throttling = await listen(throttling);
+  hanging = await startHangingServer();
+  throttling = await startThrottlingServer();
+  endpoints.hanging = hanging.endpoint;
+  endpoints.throttling = throttling.endpoint;
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  throttling.closeAllConnections();
-  await new Promise((resolve) => hanging.close(resolve));
-  await new Promise((resolve) => throttling.close(resolve));
+  await hanging.close();
+  await throttling.close();
 });
 
 // The SDK backs off longer after a throttle: a 300 ms deadline would end it first.

@@ -4,8 +4,6 @@
  * Every call must end, soon, in a TokenStoreError with a reason for logs.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../../functions/token-broker/store/dynamodb-client.ts';
 import { createDynamoDbTokenStore } from '../../../functions/token-broker/store/dynamodb-token-store.ts';
@@ -13,6 +11,11 @@ import { deriveStoreKeys } from '../../../functions/token-broker/store/token-cry
 import type { TokenStore } from '../../../functions/token-broker/store/token-store.ts';
 import { TokenStoreError } from '../../../functions/token-broker/store/token-store-errors.ts';
 import { sdkConfigFor, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
+import {
+  type FaultServer,
+  startHangingServer,
+  startThrottlingServer,
+} from '../../support/store-fault-servers.ts';
 
 const T = 1_795_305_600_000;
 const keys = deriveStoreKeys(randomBytes(32).toString('base64url'));
@@ -81,24 +84,13 @@ describe('a stopped engine', () => {
 });
 
 describe('an engine that accepts and never answers', () => {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  let connections = 0;
+  let server: FaultServer;
   let endpoint: string;
   beforeAll(async () => {
-    server.on('connection', () => {
-      connections++;
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startHangingServer();
+    endpoint = server.endpoint;
   });
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   it('fails when the store deadline passes, within that deadline, with reason DEADLINE_EXCEEDED', async () => {
     // Prepare
@@ -115,13 +107,13 @@ describe('an engine that accepts and never answers', () => {
   it('fails when the request time limit passes twice, after exactly 2 attempts', async () => {
     // Prepare
     const store = storeAt(endpoint, 10_000, { connectionTimeout: 1000, requestTimeout: 150 });
-    const before = connections;
+    const before = server.count();
     // Act
     const { error, elapsed } = await failure(store.read('acct', ['p/a'], { now: T }));
     // Assess
     expect(error).toBeInstanceOf(TokenStoreError);
     expect((error as TokenStoreError).reason).toBe('ETIMEDOUT');
-    expect(connections - before).toBe(2);
+    expect(server.count() - before).toBe(2);
     expect(elapsed).toBeLessThan(2000);
   });
 
@@ -141,34 +133,18 @@ describe('an engine that accepts and never answers', () => {
 });
 
 describe('an engine that throttles', () => {
-  let requests = 0;
-  const server = createHttpServer((req, res) => {
-    requests++;
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(
-        JSON.stringify({
-          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-          message: 'The level of configured provisioned throughput for the table was exceeded.',
-        }),
-      );
-    });
-  });
+  let server: FaultServer;
   let endpoint: string;
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startThrottlingServer();
+    endpoint = server.endpoint;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   it('fails when throttled twice, after one retry, with the SDK error name as reason', async () => {
     // Prepare
     const store = storeAt(endpoint, 5000);
-    const before = requests;
+    const before = server.count();
     // Act
     const { error } = await failure(store.countLogins('acct', 1, { now: T }));
     // Assess
@@ -177,6 +153,6 @@ describe('an engine that throttles', () => {
       code: 'TOKEN_STORE_UNAVAILABLE',
       reason: 'ProvisionedThroughputExceededException',
     });
-    expect(requests - before).toBe(2);
+    expect(server.count() - before).toBe(2);
   });
 });
