@@ -11,6 +11,7 @@ import { FLEET_STATS_PATH, type Front, startFront } from './fleet-front.ts';
 import { type LocalDynalite, startLocalDynalite } from './local-dynalite.ts';
 import { STATS_PATH } from './local-stats.ts';
 import { DYNAMODB_ENDPOINT_ENV } from './local-store.ts';
+import { readyUrl } from './ready-line.ts';
 import { LOCAL_ENV } from './server.ts';
 import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
 
@@ -135,24 +136,7 @@ async function spawnContainer(
   };
   let url: string;
   try {
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${name} did not start in ${START_TIMEOUT_MS} ms:\n${output}`)),
-        START_TIMEOUT_MS,
-      );
-      const check = () => {
-        const match = /ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      };
-      child.stdout?.on('data', check);
-      exit.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`${name} exited before it was ready:\n${output}`));
-      });
-    });
+    url = await readyUrl(child, () => output, name, START_TIMEOUT_MS);
   } catch (error) {
     await stop();
     throw error;
