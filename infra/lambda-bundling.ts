@@ -35,6 +35,9 @@ export const LAMBDA_ALIASES = {
   // The per-invocation trace store of multi-concurrency Lambda, which a
   // function serving one invocation at a time never has: ~2 KB.
   '@aws/lambda-invoke-store': './functions/token-broker/aws/no-invoke-store.ts',
+  // The clients take only Sha256 from it; the rest is pure-JS hashes for
+  // runtimes without node:crypto: ~5 KB.
+  '@smithy/core/checksum': './functions/token-broker/aws/node-sha256.ts',
 } as const;
 
 /**
