@@ -155,6 +155,18 @@ export interface TokenBrokerProps extends AllSettingProps {
    */
   readonly loginBudgetEnforce?: boolean;
   /**
+   * Most of an enforced budget one caller (the JWT `sub`) may spend in an
+   * hour, percent, so that one caller cannot spend it for everyone.
+   * @default 25
+   */
+  readonly loginBudgetPrincipalPercent?: number;
+  /**
+   * An enforced budget the store cannot check: `closed` refuses misses with
+   * 503, `open` logs in anyway.
+   * @default 'closed'
+   */
+  readonly loginBudgetOnStoreFault?: 'closed' | 'open';
+  /**
    * The fleet-wide token store (L2): one upstream login per device per token
    * life across every container. `false` creates no table, no key secret and
    * no grants, and sets no `TOKEN_TABLE`: each container has only its own cache.

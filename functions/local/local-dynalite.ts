@@ -52,8 +52,13 @@ export async function startLocalDynalite(
       : {}),
   });
   let requests = 0;
-  server.on('request', () => {
+  let active = 0;
+  server.on('request', (_req: unknown, res: { once(event: string, fn: () => void): void }) => {
     requests += 1;
+    active += 1;
+    res.once('close', () => {
+      active -= 1;
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -65,10 +70,17 @@ export async function startLocalDynalite(
     endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests: () => requests,
     close() {
-      closed ??= new Promise<void>((resolve) => {
-        (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close(() => resolve());
-      });
+      closed ??= (async () => {
+        // dynalite closes its database with the server: a request still
+        // queued inside it would then throw out of the process. Let them end.
+        for (const end = Date.now() + 5000; active > 0 && Date.now() < end; ) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await new Promise<void>((resolve) => {
+          (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+          server.close(() => resolve());
+        });
+      })();
       return closed;
     },
   };

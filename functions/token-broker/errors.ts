@@ -63,93 +63,61 @@ export type ErrorCatalogue = { readonly [K in ErrorCode]: ProblemEntry } & {
   readonly [K in DeviceFailureCode]: DeviceFailureEntry;
 };
 
+/** A problem entry; a function, so that the bundle spells `kind` once. */
+const problem = (status: number, title: string, publicDetail?: string): ProblemEntry =>
+  publicDetail === undefined
+    ? { kind: 'problem', status, title }
+    : { kind: 'problem', status, title, publicDetail };
+
 /** Every code the broker answers with, and what it means. */
 export const ERROR_CATALOGUE = {
-  INVALID_REQUEST: {
-    kind: 'problem',
-    status: 400,
-    title: 'Invalid request',
-  },
-  UNAUTHENTICATED: {
-    kind: 'problem',
-    status: 401,
-    title: 'Unauthenticated',
-  },
-  FORBIDDEN_DEVICE: {
-    kind: 'problem',
-    status: 403,
-    title: 'Forbidden device',
-  },
-  NOT_FOUND: {
-    kind: 'problem',
-    status: 404,
-    title: 'Not found',
-  },
-  METHOD_NOT_ALLOWED: {
-    kind: 'problem',
-    status: 405,
-    title: 'Method not allowed',
-  },
-  PAYLOAD_TOO_LARGE: {
-    kind: 'problem',
-    status: 413,
-    title: 'Payload too large',
-  },
-  UNSUPPORTED_MEDIA_TYPE: {
-    kind: 'problem',
-    status: 415,
-    title: 'Unsupported media type',
-  },
-  UPSTREAM_REJECTED: {
-    kind: 'problem',
-    status: 502,
-    title: 'Upstream rejected the login',
-    publicDetail: 'The provider refused the broker’s login. Operators: see the broker’s logs.',
-  },
-  UPSTREAM_ERROR: {
-    kind: 'problem',
-    status: 502,
-    title: 'Upstream error',
-    publicDetail: 'The provider answered with an error or an unusable response. Retry later.',
-  },
-  UPSTREAM_TIMEOUT: {
-    kind: 'problem',
-    status: 504,
-    title: 'Upstream timeout',
-    publicDetail: 'The provider did not answer in time. Retry later.',
-  },
-  UPSTREAM_UNAVAILABLE: {
-    kind: 'problem',
-    status: 503,
-    title: 'Upstream unavailable',
-    publicDetail:
-      'The provider is failing; the broker is not calling it for now. Retry after the Retry-After delay.',
-  },
-  UPSTREAM_BUDGET_EXCEEDED: {
-    kind: 'problem',
-    status: 429,
-    title: 'Upstream login budget exceeded',
-    publicDetail:
-      'The broker has spent its hourly budget of provider logins. Retry after the Retry-After delay.',
-  },
-  CONFIGURATION_ERROR: {
-    kind: 'problem',
-    status: 500,
-    title: 'Configuration error',
-    publicDetail: 'The broker is misconfigured. Operators: see the broker’s logs.',
-  },
-  CREDENTIALS_UNAVAILABLE: {
-    kind: 'problem',
-    status: 503,
-    title: 'Credentials unavailable',
-    publicDetail: 'The broker could not read its credentials. Retry later.',
-  },
-  INTERNAL_ERROR: {
-    kind: 'problem',
-    status: 500,
-    title: 'Internal error',
-    publicDetail: 'An unexpected error occurred. Operators: see the broker’s logs.',
-  },
+  INVALID_REQUEST: problem(400, 'Invalid request'),
+  UNAUTHENTICATED: problem(401, 'Unauthenticated'),
+  FORBIDDEN_DEVICE: problem(403, 'Forbidden device'),
+  NOT_FOUND: problem(404, 'Not found'),
+  METHOD_NOT_ALLOWED: problem(405, 'Method not allowed'),
+  PAYLOAD_TOO_LARGE: problem(413, 'Payload too large'),
+  UNSUPPORTED_MEDIA_TYPE: problem(415, 'Unsupported media type'),
+  UPSTREAM_REJECTED: problem(
+    502,
+    'Upstream rejected the login',
+    'The provider refused the broker’s login. Operators: see the broker’s logs.',
+  ),
+  UPSTREAM_ERROR: problem(
+    502,
+    'Upstream error',
+    'The provider answered with an error or an unusable response. Retry later.',
+  ),
+  UPSTREAM_TIMEOUT: problem(
+    504,
+    'Upstream timeout',
+    'The provider did not answer in time. Retry later.',
+  ),
+  UPSTREAM_UNAVAILABLE: problem(
+    503,
+    'Upstream unavailable',
+    'The provider is failing; the broker is not calling it for now. Retry after the Retry-After delay.',
+  ),
+  UPSTREAM_BUDGET_EXCEEDED: problem(
+    429,
+    'Upstream login budget exceeded',
+    'The broker has spent its hourly budget of provider logins. Retry after the Retry-After delay.',
+  ),
+  CONFIGURATION_ERROR: problem(
+    500,
+    'Configuration error',
+    'The broker is misconfigured. Operators: see the broker’s logs.',
+  ),
+  CREDENTIALS_UNAVAILABLE: problem(
+    503,
+    'Credentials unavailable',
+    'The broker could not read its credentials. Retry later.',
+  ),
+  INTERNAL_ERROR: problem(
+    500,
+    'Internal error',
+    'An unexpected error occurred. Operators: see the broker’s logs.',
+  ),
   [DEVICE_FAILURE_CODES.noToken]: {
     kind: 'device-failure',
     title: 'No token for the device',
@@ -282,6 +250,13 @@ export interface UpstreamErrorOptions extends BrokerErrorOptions {
   readonly transient?: boolean;
   /** How long the upstream asked to wait (429/503 `Retry-After`), in milliseconds. */
   readonly retryAfterMs?: number;
+  /**
+   * The answer says the request was wrong (a 4xx naming its devices), not
+   * that the upstream is unwell: it never counts towards opening a circuit,
+   * so one caller's bad devices cannot open it for everyone.
+   * @default false
+   */
+  readonly blamesRequest?: boolean;
 }
 
 /** The upstream failed or answered something the broker cannot use. */
@@ -291,11 +266,14 @@ export class UpstreamError extends BrokerError {
   readonly transient: boolean;
   /** The wait the upstream asked for, in milliseconds, if it named one. */
   readonly retryAfterMs: number | undefined;
+  /** See {@link UpstreamErrorOptions.blamesRequest}. */
+  readonly blamesRequest: boolean;
 
   constructor(message: string, options: UpstreamErrorOptions = {}) {
     super(ERROR_CODE.UPSTREAM_ERROR, message, options);
     this.transient = options.transient ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.blamesRequest = options.blamesRequest ?? false;
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Broker, type BrokerStats, emptyStats, type TokenResult } from './broker.ts';
+import type { Broker } from './broker.ts';
 import { DEFAULTS } from './config.ts';
-import type { DeviceKey } from './contract.ts';
+import type { DeviceKey, TokenResult } from './contract.ts';
 import { corsMiddleware } from './cors-middleware.ts';
 import { MethodNotAllowedError, UpstreamTimeoutError } from './errors.ts';
 import {
@@ -22,6 +22,7 @@ import { type Metrics, NO_METRICS } from './metrics.ts';
 import { jsonResponse, problemResponse, toInvokeError, toProblem } from './problem.ts';
 import { parseJsonBody, parseTokenRequest } from './request.ts';
 import { enforceScope } from './scope.ts';
+import { type BrokerStats, emptyStats } from './token-source.ts';
 
 export { EVENT_KINDS } from './event-mapping.ts';
 export type { HttpResponse } from './problem.ts';
@@ -68,6 +69,8 @@ interface Invocation {
   readonly started: number;
   devices: readonly DeviceKey[];
   refresh: boolean;
+  /** The caller's JWT `sub`, for per-caller limits; absent for a direct invocation. */
+  principal?: string;
   readonly stats: BrokerStats;
 }
 
@@ -151,6 +154,8 @@ export function createHandler(deps: HandlerDependencies) {
         });
       }
       enforceScope(inv.devices, grants, deps.allowedProductKeys);
+      const sub = http?.claims?.sub;
+      if (typeof sub === 'string' && sub !== '') inv.principal = sub;
       invocations.set(request.context, inv);
     },
     after(request) {
@@ -188,10 +193,16 @@ export function createHandler(deps: HandlerDependencies) {
     .use(corsMiddleware(deps.corsAllowedOrigins ?? []))
     .use(protocol)
     .handler((_event, context, { signal }) => {
-      const { devices, stats, refresh } = invocations.get(context) as Invocation;
+      const { devices, stats, refresh, principal } = invocations.get(context) as Invocation;
       invocations.delete(context);
       // The Lambda's own deadline bounds every upstream attempt.
       const deadline = now() + context.getRemainingTimeInMillis();
-      return broker.getTokens(devices, { signal, stats, deadline, refresh });
+      return broker.getTokens(devices, {
+        signal,
+        stats,
+        deadline,
+        refresh,
+        ...(principal === undefined ? {} : { principal }),
+      });
     });
 }

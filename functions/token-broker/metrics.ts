@@ -10,6 +10,11 @@
  * validates every line against the specification's structure.
  */
 
+// Spelled once: each unit string repeated per metric is bytes in the bundle.
+const COUNT = 'Count';
+const MILLISECONDS = 'Milliseconds';
+const NONE = 'None';
+
 /** CloudWatch namespace of every broker metric. */
 export const METRICS_NAMESPACE = 'VisualTokenBroker';
 
@@ -22,49 +27,51 @@ export const ERROR_CODE_DIMENSION = 'ErrorCode';
 /** The metrics the broker emits, by name, with their unit. */
 export const METRICS = {
   /** Tokens handed to callers. */
-  tokensIssued: { name: 'TokensIssued', unit: 'Count' },
+  tokensIssued: { name: 'TokensIssued', unit: COUNT },
   /** Devices served from the token cache. */
-  cacheHits: { name: 'CacheHits', unit: 'Count' },
+  cacheHits: { name: 'CacheHits', unit: COUNT },
   /** Devices not in the token cache. */
-  cacheMisses: { name: 'CacheMisses', unit: 'Count' },
+  cacheMisses: { name: 'CacheMisses', unit: COUNT },
   /** Upstream login calls started (retries are one call). */
-  upstreamLogins: { name: 'UpstreamLogins', unit: 'Count' },
+  upstreamLogins: { name: 'UpstreamLogins', unit: COUNT },
   /** Wall time of one upstream login call, retries included. */
-  upstreamLatency: { name: 'UpstreamLatency', unit: 'Milliseconds' },
+  upstreamLatency: { name: 'UpstreamLatency', unit: MILLISECONDS },
   /** Upstream login calls that failed, in total and by error code. */
-  upstreamFailures: { name: 'UpstreamFailures', unit: 'Count' },
+  upstreamFailures: { name: 'UpstreamFailures', unit: COUNT },
   /** Reads of the secret from its store. */
-  secretFetches: { name: 'SecretFetches', unit: 'Count' },
+  secretFetches: { name: 'SecretFetches', unit: COUNT },
   /** Reads of the secret that failed. */
-  secretFetchFailures: { name: 'SecretFetchFailures', unit: 'Count' },
+  secretFetchFailures: { name: 'SecretFetchFailures', unit: COUNT },
   /** Requests served with a stale secret because a refresh failed. */
-  staleSecretServed: { name: 'StaleSecretServed', unit: 'Count' },
+  staleSecretServed: { name: 'StaleSecretServed', unit: COUNT },
   /** Circuit breaker state at the end of a request: 0 closed, 1 open or half-open. */
-  circuitOpen: { name: 'CircuitBreakerOpen', unit: 'None' },
+  circuitOpen: { name: 'CircuitBreakerOpen', unit: NONE },
   /** Devices served from the fleet-wide token store (L2) after an in-process miss. */
-  storeHits: { name: 'StoreHits', unit: 'Count' },
+  storeHits: { name: 'StoreHits', unit: COUNT },
   /** Devices the fleet-wide token store did not hold a usable token for. */
-  storeMisses: { name: 'StoreMisses', unit: 'Count' },
+  storeMisses: { name: 'StoreMisses', unit: COUNT },
   /** Device leases this container took before logging in. */
-  leasesTaken: { name: 'LeasesTaken', unit: 'Count' },
+  leasesTaken: { name: 'LeasesTaken', unit: COUNT },
   /** Devices that waited for another container's login (a live lease). */
-  leaseWaits: { name: 'LeaseWaits', unit: 'Count' },
+  leaseWaits: { name: 'LeaseWaits', unit: COUNT },
   /** Leases taken over from a holder whose lease expired without a token. */
-  leaseTakeovers: { name: 'LeaseTakeovers', unit: 'Count' },
+  leaseTakeovers: { name: 'LeaseTakeovers', unit: COUNT },
   /** Token store calls that failed, in total and by reason (the request was still served). */
-  storeErrors: { name: 'StoreErrors', unit: 'Count' },
+  storeErrors: { name: 'StoreErrors', unit: COUNT },
+  /** Stored items that could not be used, by reason (`sealed`, `typed`): tampering or a bad writer. */
+  storeUnreadable: { name: 'StoreUnreadable', unit: COUNT },
   /** Wall time of one token store call. */
-  storeLatency: { name: 'StoreLatency', unit: 'Milliseconds' },
+  storeLatency: { name: 'StoreLatency', unit: MILLISECONDS },
   /** Devices asked for with `refresh: true`. */
-  refreshes: { name: 'Refreshes', unit: 'Count' },
+  refreshes: { name: 'Refreshes', unit: COUNT },
   /** Upstream logins made for a refresh. */
-  refreshLogins: { name: 'RefreshLogins', unit: 'Count' },
+  refreshLogins: { name: 'RefreshLogins', unit: COUNT },
   /** The account's fleet-wide upstream logins this hour, as counted after a login. */
-  fleetLoginsThisHour: { name: 'FleetLoginsThisHour', unit: 'None' },
+  fleetLoginsThisHour: { name: 'FleetLoginsThisHour', unit: NONE },
   /** Misses refused because the hourly login budget was spent (enforced budget only). */
-  budgetExceeded: { name: 'LoginBudgetExceeded', unit: 'Count' },
+  budgetExceeded: { name: 'LoginBudgetExceeded', unit: COUNT },
   /** Requests refused at once because another container opened the shared circuit. */
-  sharedCircuitRefusals: { name: 'SharedCircuitRefusals', unit: 'Count' },
+  sharedCircuitRefusals: { name: 'SharedCircuitRefusals', unit: COUNT },
 } as const;
 
 /** One of {@link METRICS}. */

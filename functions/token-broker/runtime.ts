@@ -9,18 +9,21 @@ import { type Broker, createBroker } from './broker.ts';
 import type { BrokerConfig } from './config.ts';
 import { createSecretCache, parseCredentials, type SecretSource } from './credentials.ts';
 import { ConfigurationError } from './errors.ts';
-import { createFleetTier, type FleetTier } from './fleet/fleet-tier.ts';
+import { createFleetTier } from './fleet/fleet-tier.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createEmfMetrics, METRICS, type Metrics } from './metrics.ts';
 import { createDynamoDbTokenStore } from './store/dynamodb-token-store.ts';
-import { deriveStoreKeys } from './store/token-crypto.ts';
+import { deriveStoreKeys, type StoreKeys } from './store/token-crypto.ts';
 import { createTokenCache, type TokenCache } from './token-cache.ts';
+import type { TokenSource } from './token-source.ts';
+import { createBatchedLogin } from './upstream/batched-login.ts';
 import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
 import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
 import type { HttpTransport } from './upstream/http-transport.ts';
 import { createLoginClient } from './upstream/login-client.ts';
-import { createResilientUpstream } from './upstream/resilient-upstream.ts';
+import { createResilientUpstream, RESILIENCE_DEFAULTS } from './upstream/resilient-upstream.ts';
+import { createUpstreamAccount, type UpstreamAccount } from './upstream/upstream-account.ts';
 
 /** Collaborators that a deployment may replace. */
 export interface RuntimeOverrides {
@@ -68,6 +71,54 @@ export interface RuntimeOverrides {
   };
 }
 
+/** Once a token is in hand, the most its store write and release may take, ms (issue 20). */
+export const AFTER_LOGIN_STORE_MS = 1000;
+
+/** Builds the fleet tier around `inner`: the DynamoDB store, its key, and the settings. */
+function fleetTier(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides,
+  parts: {
+    readonly client: DynamoDBClient;
+    readonly tableName: string;
+    readonly inner: TokenSource;
+    readonly account: UpstreamAccount;
+    readonly keys: { get(): Promise<StoreKeys> };
+    readonly now: () => number;
+    readonly metrics: Metrics;
+    readonly logger: Logger;
+  },
+): TokenSource {
+  return createFleetTier({
+    ...parts,
+    storeFor: (keys) =>
+      createDynamoDbTokenStore({
+        client: parts.client,
+        tableName: parts.tableName,
+        encryptionKey: keys.encryptionKey,
+        timeoutMs: config.tokenStoreTimeoutMs,
+      }),
+    settings: {
+      minValidityMs: config.minTokenValiditySeconds * 1000,
+      refreshIntervalMs: config.tokenRefreshMinIntervalSeconds * 1000,
+      leaseMs: config.tokenLeaseSeconds * 1000,
+      loginReserveMs: config.upstreamTimeoutMs + RESILIENCE_DEFAULTS.safetyMarginMs,
+      afterLoginStoreMs: AFTER_LOGIN_STORE_MS,
+      sharedCircuit: config.sharedCircuit,
+      circuitMaxOpenMs: config.circuitBreakerCooldownSeconds * 1000,
+      budget: {
+        perHour: config.loginBudgetPerHour,
+        enforce: config.loginBudgetEnforce,
+        principalPercent: config.loginBudgetPrincipalPercent,
+        onStoreFault: config.loginBudgetOnStoreFault,
+        batchSize: config.upstreamBatchSize,
+      },
+    },
+    random: overrides.random ?? Math.random,
+    sleep: overrides.sleep ?? defaultSleep,
+  });
+}
+
 /** The wired broker and its handler. */
 export interface Runtime {
   /** The use case. */
@@ -104,15 +155,38 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     parse: parseCredentials,
     label: 'the developer credentials',
   });
-  let fleet: FleetTier | undefined;
-  // Per container: see circuit-breaker.ts; the fleet tier may share its opening.
+  // Read with the credentials, in one Secrets Manager round trip at cold start.
+  const { tokenTable } = config;
+  const { tokenStore } = overrides;
+  if (tokenTable !== undefined && tokenStore === undefined) {
+    throw new ConfigurationError(
+      'TOKEN_TABLE is set, but this runtime was given no token store client and key source',
+    );
+  }
+  const store =
+    tokenTable === undefined || tokenStore === undefined
+      ? undefined
+      : {
+          client: tokenStore.client,
+          tableName: tokenTable,
+          keys: createSecretCache({
+            ...secretCache,
+            source: tokenStore.keySource,
+            parse: deriveStoreKeys,
+            label: 'the token store key',
+          }),
+        };
   const breaker = createCircuitBreaker({
     threshold: config.circuitBreakerThreshold,
     cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
     now,
-    onOpen: (until) => {
-      void fleet?.openCircuit(until);
-    },
+  });
+  // Per container: see circuit-breaker.ts; the fleet tier may share its openings.
+  const account = createUpstreamAccount({
+    credentials,
+    breaker,
+    limit: createConcurrencyLimit(config.upstreamMaxConcurrentLogins),
+    ...(store === undefined ? {} : { readAlongside: store.keys.get }),
   });
   // The breaker's state closes every request's metrics, so an alarm sees
   // an open circuit even when no request reaches the upstream.
@@ -130,9 +204,9 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
       signing: { now },
       ...(overrides.transport ? { transport: overrides.transport } : {}),
     }),
-    credentials,
-    breaker,
-    limit: createConcurrencyLimit(config.upstreamMaxConcurrentLogins),
+    credentials: account.credentials,
+    breaker: account.breaker,
+    limit: account.limit,
     maxRetries: config.upstreamMaxRetries,
     timeoutMs: config.upstreamTimeoutMs,
     logger,
@@ -144,55 +218,26 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     maxEntries: config.tokenCacheMaxEntries,
     maxBytes: config.tokenCacheMaxBytes,
   });
-  const { tokenTable } = config;
-  if (tokenTable !== undefined) {
-    const { tokenStore } = overrides;
-    if (tokenStore === undefined) {
-      throw new ConfigurationError(
-        'TOKEN_TABLE is set, but this runtime was given no token store client and key source',
-      );
-    }
-    fleet = createFleetTier({
-      storeFor: (keys) =>
-        createDynamoDbTokenStore({
-          client: tokenStore.client,
-          tableName: tokenTable,
-          encryptionKey: keys.encryptionKey,
-          timeoutMs: config.tokenStoreTimeoutMs,
-        }),
-      keys: createSecretCache({
-        ...secretCache,
-        source: tokenStore.keySource,
-        parse: deriveStoreKeys,
-        label: 'the token store key',
-      }),
-      credentials,
-      cache,
-      now,
-      metrics,
-      logger,
-      minValidityMs: config.minTokenValiditySeconds * 1000,
-      refreshIntervalMs: config.tokenRefreshMinIntervalSeconds * 1000,
-      leaseMs: config.tokenLeaseSeconds * 1000,
-      loginReserveMs: config.upstreamTimeoutMs + 250,
-      sharedCircuit: config.sharedCircuit,
-      loginBudgetPerHour: config.loginBudgetPerHour,
-      loginBudgetEnforce: config.loginBudgetEnforce,
-      random: overrides.random ?? Math.random,
-      sleep: overrides.sleep ?? defaultSleep,
-    });
-  }
-  const broker = createBroker({
-    credentials,
+  const batched = createBatchedLogin({
+    account,
     upstream,
+    batchSize: config.upstreamBatchSize,
+    gatherMs: config.loginGatherMs,
+    now,
+    metrics,
+  });
+  const source =
+    store === undefined
+      ? batched
+      : fleetTier(config, overrides, { ...store, inner: batched, account, now, metrics, logger });
+  const broker = createBroker({
+    account,
+    source,
     cache,
     now,
-    minTokenValiditySeconds: config.minTokenValiditySeconds,
-    upstreamBatchSize: config.upstreamBatchSize,
-    loginGatherMs: config.loginGatherMs,
-    refreshIntervalSeconds: config.tokenRefreshMinIntervalSeconds,
+    minValidityMs: config.minTokenValiditySeconds * 1000,
+    refreshIntervalMs: config.tokenRefreshMinIntervalSeconds * 1000,
     metrics,
-    ...(fleet === undefined ? {} : { fleet }),
   });
   const handler = createHandler({
     broker,

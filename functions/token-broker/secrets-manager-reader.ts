@@ -10,6 +10,7 @@ import {
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
+import { createBatchQueue } from './batch-queue.ts';
 import {
   noSecretString,
   type SecretSource,
@@ -29,11 +30,18 @@ const answers = (entry: SecretValueEntry, id: string): boolean =>
 
 /** Creates a reader on `client` (credentials.ts `createSecretsManagerClient`). */
 export function createSecretsManagerReader(client: SecretsManagerClient): SecretsManagerReader {
-  let queued = new Map<string, PromiseWithResolvers<string>[]>();
+  const queue = createBatchQueue<{
+    readonly id: string;
+    readonly waiter: PromiseWithResolvers<string>;
+  }>({
+    send: (items) => {
+      const batch = new Map<string, PromiseWithResolvers<string>[]>();
+      for (const { id, waiter } of items) batch.set(id, [...(batch.get(id) ?? []), waiter]);
+      void flush(batch);
+    },
+  });
 
-  async function flush() {
-    const batch = queued;
-    queued = new Map();
+  async function flush(batch: ReadonlyMap<string, PromiseWithResolvers<string>[]>) {
     const ids = [...batch.keys()];
     const settle = (id: string, outcome: { value: string } | { error: unknown }) => {
       for (const waiter of batch.get(id) ?? []) {
@@ -78,13 +86,7 @@ export function createSecretsManagerReader(client: SecretsManagerClient): Secret
         name: secretId,
         read() {
           const waiter = Promise.withResolvers<string>();
-          if (queued.size === 0) {
-            // After the promise jobs queued so far, so a Promise.all of reads joins one call.
-            Promise.resolve().then(() => process.nextTick(flush));
-          }
-          const list = queued.get(secretId);
-          if (list === undefined) queued.set(secretId, [waiter]);
-          else list.push(waiter);
+          queue.push({ id: secretId, waiter });
           return waiter.promise;
         },
       };

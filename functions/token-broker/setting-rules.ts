@@ -66,8 +66,11 @@ export interface SettingRow {
   readonly propType?: string;
   /** Default as the docs state it, where the value alone would mislead. */
   readonly defaultText?: string;
-  /** What it does, one sentence. */
-  readonly description: string;
+  /**
+   * What it does, one sentence. The function's own rows keep theirs in
+   * setting-docs.ts, out of the Lambda bundle; infra's deployment rows here.
+   */
+  readonly description?: string;
 }
 
 /** A table of settings, by field. */
@@ -115,6 +118,20 @@ export function defaultsOf<T extends SettingsTable>(table: T) {
   ) as {
     readonly [K in keyof T as T[K] extends { default: unknown } ? K : never]: T[K]['default'];
   };
+}
+
+/** `secretCacheSeconds` → `SECRET_CACHE_SECONDS`, as a type. */
+export type ScreamingSnake<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? Uppercase<H> : `_${H}`}${ScreamingSnake<T>}`
+  : '';
+
+/** `rows` with each row's `env` set to its field's {@link envNameOf}. */
+export function withEnvNames<T extends Readonly<Record<string, Omit<SettingRow, 'env'>>>>(
+  rows: T,
+): { readonly [K in keyof T]: T[K] & { readonly env: ScreamingSnake<K & string> } } {
+  return Object.fromEntries(
+    Object.entries(rows).map(([field, row]) => [field, { ...row, env: envNameOf(field) }]),
+  ) as never;
 }
 
 /** `secretCacheSeconds` → `SECRET_CACHE_SECONDS`: the rule's environment name. */

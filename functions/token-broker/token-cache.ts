@@ -5,25 +5,17 @@
  * is why no cache library is pulled into the Lambda bundle.
  */
 
-/** A token held in the cache. */
-export interface CachedToken {
-  /** The provider's token; secret, never logged. */
-  readonly visualToken: string;
-  /** Expiry, epoch milliseconds. */
-  readonly expiresAt: number;
-  /** When the refresh login that produced it happened, epoch ms; absent after an ordinary miss. */
-  readonly refreshedAt?: number;
-}
+import type { HeldToken } from './token.ts';
 
 /** The cache port the broker uses. */
 export interface TokenCache {
-  /** The token for `key` if it is still valid for at least `minValidityMs` after `now`. */
-  get(key: string, now: number, minValidityMs: number): CachedToken | undefined;
+  /** The token held under `key`, valid or not: token.ts `canServe` decides. */
+  get(key: string): HeldToken | undefined;
   /**
    * Stores a token, evicting the least recently used entries until both
    * bounds hold. A token that alone exceeds the byte bound is not stored.
    */
-  set(key: string, token: CachedToken): void;
+  set(key: string, token: HeldToken): void;
   /** Number of entries held. */
   readonly size: number;
   /** Bytes held, as counted by {@link entryBytes}. */
@@ -41,7 +33,7 @@ export const ENTRY_OVERHEAD_BYTES = 96;
  * {@link ENTRY_OVERHEAD_BYTES}. Lengths are UTF-16 units, which equal bytes
  * for the ASCII keys and tokens the broker stores.
  */
-export const entryBytes = (key: string, token: CachedToken): number =>
+export const entryBytes = (key: string, token: HeldToken): number =>
   key.length + token.visualToken.length + ENTRY_OVERHEAD_BYTES;
 
 /** Bounds of {@link createTokenCache}. */
@@ -63,9 +55,9 @@ export function createTokenCache(limits: number | TokenCacheLimits): TokenCache 
     throw new RangeError('maxEntries must be a positive integer');
   }
   if (!(maxBytes > 0)) throw new RangeError('maxBytes must be positive');
-  const entries = new Map<string, CachedToken>();
+  const entries = new Map<string, HeldToken>();
   let bytes = 0;
-  const remove = (key: string): CachedToken | undefined => {
+  const remove = (key: string): HeldToken | undefined => {
     const token = entries.get(key);
     if (token === undefined) return undefined;
     entries.delete(key);
@@ -73,10 +65,9 @@ export function createTokenCache(limits: number | TokenCacheLimits): TokenCache 
     return token;
   };
   return {
-    get(key, now, minValidityMs) {
+    get(key) {
       const token = remove(key);
       if (token === undefined) return undefined;
-      if (token.expiresAt - now < minValidityMs) return undefined;
       entries.set(key, token);
       bytes += entryBytes(key, token);
       return token;

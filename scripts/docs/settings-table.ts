@@ -3,6 +3,8 @@
  * (docs/configuration.md) and the construct's props table (docs/deploy.md).
  * Each renderer takes the tables as a parameter, the real ones by default.
  */
+
+import { SETTING_DEFAULT_TEXT, SETTING_DOCS } from '../../functions/token-broker/setting-docs.ts';
 import {
   contextKeyOf,
   propNameOf,
@@ -12,6 +14,25 @@ import {
 } from '../../functions/token-broker/settings.ts';
 import { DEPLOYMENT_SETTINGS } from '../../infra/token-broker-defaults.ts';
 import { markdownTable } from './markdown-table.ts';
+
+/** A setting's sentence: the function's from setting-docs.ts, infra's from its row. */
+const describe = (field: string, row: SettingRow): string =>
+  (isFunctionRow(field, row)
+    ? (SETTING_DOCS as Readonly<Record<string, string>>)[field]
+    : undefined) ??
+  row.description ??
+  '';
+
+/** Whether `row` is the function's own row of `field` (infra's table reuses some field names). */
+const isFunctionRow = (field: string, row: SettingRow) =>
+  (SETTINGS as SettingsTable)[field] === row;
+
+/** The row as the docs see it: with the function's default texts from setting-docs.ts. */
+const documented = (field: string, row: SettingRow): SettingRow => {
+  if (!isFunctionRow(field, row)) return row;
+  const text = (SETTING_DEFAULT_TEXT as Readonly<Record<string, string>>)[field];
+  return text === undefined ? row : { ...row, defaultText: text };
+};
 
 const code = (s: string) => `\`${s}\``;
 const UNIT_LABEL = { seconds: 's', ms: 'ms' } as const;
@@ -75,7 +96,8 @@ function propDefault(row: SettingRow): string {
 export function renderSettingsTable(settings: SettingsTable = SETTINGS): string {
   const rows = Object.entries(settings)
     .filter(([, row]) => row.env !== undefined)
-    .map(([field, row]) => {
+    .map(([field, given]) => {
+      const row = documented(field, given);
       const prop = propNameOf(field, row);
       const key = contextKeyOf(field, row);
       return [
@@ -85,7 +107,7 @@ export function renderSettingsTable(settings: SettingsTable = SETTINGS): string 
         row.kind === 'duration' ? `duration (${UNIT_LABEL[row.unit ?? 'seconds']})` : row.kind,
         defaultInUnit(row),
         range(row),
-        row.description,
+        describe(field, given),
       ];
     });
   return markdownTable(
@@ -102,7 +124,8 @@ export function renderConstructProps(
   tables: readonly SettingsTable[] = [SETTINGS, DEPLOYMENT_SETTINGS],
 ): string {
   const rows = tables.flatMap((settings) =>
-    Object.entries(settings).flatMap(([field, row]) => {
+    Object.entries(settings).flatMap(([field, given]) => {
+      const row = documented(field, given);
       const prop = propNameOf(field, row);
       if (prop === undefined) return [];
       const key = contextKeyOf(field, row);
@@ -114,8 +137,8 @@ export function renderConstructProps(
           row.required ? 'required' : propDefault(row),
           key === undefined ? '—' : code(key),
           bounds === '' || row.kind === 'enum' || row.kind === 'boolean'
-            ? row.description
-            : `${row.description} (${bounds})`,
+            ? describe(field, given)
+            : `${describe(field, given)} (${bounds})`,
         ],
       ];
     }),

@@ -4,10 +4,10 @@
  * where a request is involved, over a fake login client on a fake clock.
  */
 import { describe, expect, test } from 'vitest';
-import { createBroker } from '../../functions/token-broker/broker.ts';
 import { type BrokerConfig, loadConfig } from '../../functions/token-broker/config.ts';
 import { createHandler } from '../../functions/token-broker/handler.ts';
 import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
+import { brokerFor } from '../support/broker.ts';
 import { lambdaContext } from '../support/events.ts';
 import { captureLogger, fakeCredentials, fakeLoginClient } from '../support/fakes.ts';
 
@@ -24,7 +24,7 @@ function setup(cfg: BrokerConfig) {
   const clock = { now: T0 };
   const now = () => clock.now;
   const upstream = fakeLoginClient({ now, lifetimeSeconds: TOKEN_LIFE_SECONDS });
-  const broker = createBroker({
+  const broker = brokerFor({
     credentials: fakeCredentials(),
     upstream,
     cache: createTokenCache(cfg.tokenCacheMaxEntries),

@@ -1,11 +1,12 @@
 /**
  * A real handler wired to fakes of the upstream and credentials, capturing logs.
  */
-import { createBroker } from '../../functions/token-broker/broker.ts';
+
 import type { CredentialsProvider } from '../../functions/token-broker/credentials.ts';
 import { createHandler } from '../../functions/token-broker/handler.ts';
 import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
 import type { LoginClient } from '../../functions/token-broker/upstream/login-client.ts';
+import { brokerFor } from './broker.ts';
 import { captureLogger, fakeCredentials, fakeLoginClient } from './fakes.ts';
 
 /** Options of {@link handlerHarness}. */
@@ -19,7 +20,7 @@ export interface HarnessOptions {
 export function handlerHarness(options: HarnessOptions = {}) {
   const logger = captureLogger();
   const upstream = options.upstream ?? fakeLoginClient();
-  const broker = createBroker({
+  const broker = brokerFor({
     credentials: options.credentials ?? fakeCredentials(),
     upstream,
     cache: createTokenCache(100),

@@ -4,8 +4,8 @@
  * share one login; a token from an ordinary miss does not count.
  */
 import { describe, expect, it } from 'vitest';
-import { createBroker } from '../../functions/token-broker/broker.ts';
 import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
+import { brokerFor } from '../support/broker.ts';
 import { fakeCredentials, fakeLoginClient } from '../support/fakes.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 12);
@@ -14,7 +14,7 @@ const cam = { productKey: 'pk1', deviceName: 'cam1' };
 const setup = () => {
   const clock = { now: T0 };
   const upstream = fakeLoginClient({ now: () => clock.now });
-  const broker = createBroker({
+  const broker = brokerFor({
     credentials: fakeCredentials(),
     upstream,
     cache: createTokenCache(100),

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createBroker, emptyStats } from '../../functions/token-broker/broker.ts';
 import { ConfigurationError, UpstreamTimeoutError } from '../../functions/token-broker/errors.ts';
-import {
-  type CachedToken,
-  createTokenCache,
-  type TokenCache,
-} from '../../functions/token-broker/token-cache.ts';
+import type { HeldToken } from '../../functions/token-broker/token.ts';
+import { createTokenCache, type TokenCache } from '../../functions/token-broker/token-cache.ts';
+import { emptyStats } from '../../functions/token-broker/token-source.ts';
 import type {
   LoginClient,
   UpstreamToken,
 } from '../../functions/token-broker/upstream/login-client.ts';
+import { brokerFor } from '../support/broker.ts';
 import {
   fakeCredentials,
   fakeLoginClient,
@@ -30,7 +28,7 @@ const setup = (
   let now = T0;
   const upstream = overrides.login ?? fakeLoginClient({ now: () => now });
   const credentials = fakeCredentials();
-  const broker = createBroker({
+  const broker = brokerFor({
     credentials,
     upstream,
     cache: overrides.cache ?? createTokenCache(1000),
@@ -209,7 +207,7 @@ describe('broker', () => {
     // Prepare
     let deleted = false;
     const upstream = fakeLoginClient({ now: () => T0 });
-    const broker = createBroker({
+    const broker = brokerFor({
       credentials: {
         get: async () => {
           if (deleted)
@@ -315,7 +313,7 @@ describe('broker', () => {
       ['a token holding CR/LF', { visualToken: 'a\r\nb', expiresAt: T0 + 3600_000 }],
     ])('never throws when the cache holds %s, and logs in afresh instead', async (_case, value) => {
       // Prepare
-      const poisoned: CachedToken = value;
+      const poisoned: HeldToken = value;
       const writes: string[] = [];
       const cache: TokenCache = {
         get: () => poisoned,
@@ -332,7 +330,11 @@ describe('broker', () => {
       expect(result.failures).toEqual([]);
       expect(result.tokens.map((t) => t.expiresIn)).toEqual([3600, 3600]);
       expect(upstream.calls).toEqual([['pk1/dev1', 'pk1/dev2']]);
-      expect(writes).toEqual(['pk1/dev1', 'pk1/dev2']);
+      // L1 keys carry the account's tag before the device id.
+      expect(writes.map((key) => key.split('/').slice(1).join('/'))).toEqual([
+        'pk1/dev1',
+        'pk1/dev2',
+      ]);
     });
   });
 });

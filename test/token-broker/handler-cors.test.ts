@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { createBroker } from '../../functions/token-broker/broker.ts';
 import {
   CORS_ALLOWED_HEADERS,
   corsPreflightHeaders,
@@ -8,6 +7,7 @@ import {
 import { UpstreamError } from '../../functions/token-broker/errors.ts';
 import { createHandler, type HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
+import { brokerFor } from '../support/broker.ts';
 import { httpApiEvent, lambdaContext, restApiEvent } from '../support/events.ts';
 import { captureLogger, fakeCredentials, fakeLoginClient } from '../support/fakes.ts';
 
@@ -15,7 +15,7 @@ const ALLOWED = 'https://www.example.com';
 
 const setup = (upstream = fakeLoginClient()) =>
   createHandler({
-    broker: createBroker({
+    broker: brokerFor({
       credentials: fakeCredentials(),
       upstream,
       cache: createTokenCache(10),

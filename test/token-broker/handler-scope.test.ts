@@ -1,9 +1,9 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { createBroker } from '../../functions/token-broker/broker.ts';
 import { type DeviceKey, deviceId } from '../../functions/token-broker/device.ts';
 import { createHandler, type HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
+import { brokerFor } from '../support/broker.ts';
 import { httpApiEvent, lambdaContext, restApiEvent } from '../support/events.ts';
 import { captureLogger, fakeCredentials, fakeLoginClient } from '../support/fakes.ts';
 
@@ -14,7 +14,7 @@ const setup = (
 ) => {
   const logger = captureLogger();
   const upstream = fakeLoginClient();
-  const broker = createBroker({
+  const broker = brokerFor({
     credentials: fakeCredentials(),
     upstream,
     cache: createTokenCache(1000),

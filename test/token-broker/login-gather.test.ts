@@ -4,9 +4,9 @@
  * UPSTREAM_BATCH_SIZE devices each; hits never wait. On a fake clock.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBroker } from '../../functions/token-broker/broker.ts';
 import { DEFAULTS, ENV, loadConfig } from '../../functions/token-broker/config.ts';
 import { createTokenCache } from '../../functions/token-broker/token-cache.ts';
+import { brokerFor } from '../support/broker.ts';
 import { fakeCredentials, fakeLoginClient } from '../support/fakes.ts';
 
 const T0 = Date.UTC(2026, 10, 30, 12);
@@ -14,7 +14,7 @@ const dev = (n: number) => ({ productKey: 'pk1', deviceName: `dev${n}` });
 
 const setup = (loginGatherMs: number | undefined, batch = 20) => {
   const upstream = fakeLoginClient({ now: () => T0 });
-  const broker = createBroker({
+  const broker = brokerFor({
     credentials: fakeCredentials(),
     upstream,
     cache: createTokenCache(1000),

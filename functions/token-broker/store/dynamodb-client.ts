@@ -6,9 +6,12 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 
 /**
  * Time limits of one DynamoDB attempt, ms. The SDK sets none by default; a
- * cache that can hang is worse than no cache.
+ * cache that can hang is worse than no cache. Each store call also has its
+ * own deadline, which grows with its items (dynamodb-calls.ts): the
+ * per-attempt limit must not cut a queued request short of it, or a lease
+ * that landed is sent again and looks refused, and a read is lost.
  */
-export const DYNAMODB_TIMEOUTS = { connectionTimeout: 300, requestTimeout: 500 } as const;
+export const DYNAMODB_TIMEOUTS = { connectionTimeout: 300, requestTimeout: 5000 } as const;
 
 /**
  * Creates the DynamoDB client of the store: short time limits and at most

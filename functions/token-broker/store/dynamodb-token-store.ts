@@ -2,42 +2,18 @@
  * The token store on DynamoDB, with the plain client and two commands only
  * (BatchGetItem, UpdateItem): no DocumentClient, no aggregated client, so
  * the Lambda bundle stays small. Every item is written by a conditional
- * UpdateItem, which is what makes the lease a fleet-wide lock.
+ * UpdateItem, which is what makes the lease a fleet-wide lock. A field of
+ * the wrong type never blocks a condition: it counts as absent, so a
+ * mistyped item is taken over once and rewritten, not retried forever.
  */
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  type DynamoDBClient,
-  type KeysAndAttributes,
-  UpdateItemCommand,
-  type UpdateItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import {
-  A,
-  BATCH_GET_MAX_KEYS,
-  COUNTER_GRACE_SECONDS,
-  isConditionFailure,
-  num,
-  readNum,
-  reasonOf,
-  seconds,
-  str,
-  tokenAad,
-  update,
-} from './dynamodb-items.ts';
-import { seal, unseal } from './token-crypto.ts';
-import {
-  type LeaseRequest,
-  type StoreCallOptions,
-  type StoredToken,
-  type StoreSnapshot,
-  storeKeys,
-  type TokenStore,
-} from './token-store.ts';
-import { TokenStoreError } from './token-store-errors.ts';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createStoreCalls, eachItem } from './dynamodb-calls.ts';
+import { A, COUNTER_GRACE_SECONDS, num, seconds, str, tokenAad, update } from './dynamodb-items.ts';
+import { readSnapshot } from './dynamodb-snapshot.ts';
+import { seal } from './token-crypto.ts';
+import { storeKeys, type TokenStore } from './token-store.ts';
 
-/** The deadline of one store call, all attempts included, ms. */
+/** The base deadline of one store call, ms, before its items add to it. */
 export const STORE_CALL_TIMEOUT_MS = 800;
 
 /** Options of {@link createDynamoDbTokenStore}. */
@@ -49,246 +25,173 @@ export interface DynamoDbTokenStoreOptions {
   /** The AES-256-GCM subkey (token-crypto.ts `deriveStoreKeys`). */
   readonly encryptionKey: Buffer;
   /**
-   * The deadline of each call, ms.
+   * The base deadline of each call, ms; dynamodb-calls.ts `callBudgetMs` adds to it per item.
    * @default STORE_CALL_TIMEOUT_MS
    */
   readonly timeoutMs?: number;
 }
 
-/** Creates the DynamoDB adapter of {@link TokenStore}. */
+/** `#x` is absent or not a number: a mistyped field never holds a condition shut. */
+const loose = (name: string) => `attribute_not_exists(${name}) OR NOT attribute_type(${name}, :tn)`;
+const TN = { ':tn': str('N') };
+/** No one else holds a live lease. */
+const LEASE_FREE = `(${loose('#lu')} OR #lu < :now)`;
+const LEASE_OURS_OR_FREE = `(attribute_not_exists(#lh) OR #lh = :h OR ${loose('#lu')} OR #lu < :now)`;
+
+/**
+ * Creates the DynamoDB adapter of {@link TokenStore}.
+ * @example
+ * const store = createDynamoDbTokenStore({ client, tableName: 'tokens', encryptionKey });
+ */
 export function createDynamoDbTokenStore(options: DynamoDbTokenStoreOptions): TokenStore {
   const { client, tableName: table, encryptionKey } = options;
-  const timeoutMs = options.timeoutMs ?? STORE_CALL_TIMEOUT_MS;
-
-  /**
-   * Runs one store call under its own deadline; every foreign failure
-   * becomes a TokenStoreError.
-   */
-  const call = async <T>(
-    what: string,
-    callOptions: StoreCallOptions,
-    body: (abortSignal: AbortSignal) => Promise<T>,
-    items = 1,
-  ): Promise<T> => {
-    // One UpdateItem per device, in parallel: a deadline per 50 of them, so
-    // a large request is not cut off halfway, leaving leases behind.
-    const deadline = AbortSignal.timeout(timeoutMs * Math.ceil(items / 50));
-    const caller = callOptions.signal;
-    const abortSignal = caller === undefined ? deadline : AbortSignal.any([deadline, caller]);
-    try {
-      if (abortSignal.aborted) throw abortSignal.reason;
-      return await body(abortSignal);
-    } catch (cause) {
-      if (cause instanceof TokenStoreError) throw cause;
-      const reason = reasonOf(cause, deadline, caller);
-      throw new TokenStoreError(`Token store ${what} failed (${reason})`, reason, { cause });
-    }
-  };
-
-  /** An UpdateItem; resolves false when its condition was not met. */
-  const conditionalUpdate = async (input: UpdateItemCommandInput, abortSignal: AbortSignal) => {
-    try {
-      return await client.send(new UpdateItemCommand(input), { abortSignal });
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
-  };
-
-  /** Runs `task` for each id in parallel; all settle before the first failure is thrown. */
-  const eachOf = async <T>(
-    items: readonly T[],
-    task: (item: T) => Promise<string | undefined>,
-  ): Promise<ReadonlySet<string>> => {
-    const results = await Promise.allSettled(items.map(task));
-    const done = new Set<string>();
-    for (const result of results) {
-      if (result.status === 'rejected') throw result.reason;
-      if (result.value !== undefined) done.add(result.value);
-    }
-    return done;
-  };
-
-  const getAll = async (keys: string[], abortSignal: AbortSignal) => {
-    const items: Record<string, AttributeValue>[] = [];
-    const chunks: string[][] = [];
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX_KEYS) {
-      chunks.push(keys.slice(i, i + BATCH_GET_MAX_KEYS));
-    }
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let request: Record<string, KeysAndAttributes> | undefined = {
-          [table]: { Keys: chunk.map((pk) => ({ [A.pk]: str(pk) })), ConsistentRead: true },
-        };
-        // One retry of the keys DynamoDB left unprocessed; those still left are misses.
-        for (let attempt = 0; attempt < 2 && request !== undefined; attempt++) {
-          const out: BatchGetItemCommandOutput = await client.send(
-            new BatchGetItemCommand({ RequestItems: request }),
-            { abortSignal },
-          );
-          items.push(...(out.Responses?.[table] ?? []));
-          const left = out.UnprocessedKeys?.[table];
-          request =
-            left?.Keys !== undefined && left.Keys.length > 0 ? { [table]: left } : undefined;
-        }
-      }),
-    );
-    return items;
+  const calls = createStoreCalls(client, table, options.timeoutMs ?? STORE_CALL_TIMEOUT_MS);
+  /** Adds `n` to an hour's counter; with `max`, only while the total stays at or under it. */
+  const add = (pk: string, n: number, now: number, signal: AbortSignal, max?: number) => {
+    const ttl = num(seconds(Math.floor(now / 3_600_000 + 1) * 3_600_000) + COUNTER_GRACE_SECONDS);
+    const input = update(table, pk, {
+      update: 'ADD #n :n SET #ttl = :ttl',
+      ...(max === undefined ? {} : { condition: 'attribute_not_exists(#n) OR #n <= :left' }),
+      values: {
+        ':n': num(n),
+        ':ttl': ttl,
+        ...(max === undefined ? {} : { ':left': num(max - n) }),
+      },
+    });
+    return calls.update({ ...input, ReturnValues: 'UPDATED_NEW' }, signal);
   };
 
   return {
     read: (account, deviceIds, callOptions) =>
-      call('read', callOptions, async (abortSignal) => {
-        const { now } = callOptions;
-        const byKey = new Map(deviceIds.map((id) => [storeKeys.token(account, id), id]));
-        const circuitKey = storeKeys.circuit(account);
-        const budgetKey = storeKeys.budget(account, now);
-        const items = await getAll([...byKey.keys(), circuitKey, budgetKey], abortSignal);
-        const tokens = new Map<string, StoredToken>();
-        const leased = new Set<string>();
-        let unreadable = 0;
-        let circuitOpenUntil: number | undefined;
-        let loginsThisHour: number | undefined;
-        for (const item of items) {
-          const pk = item[A.pk]?.S ?? '';
-          if (pk === circuitKey) circuitOpenUntil = readNum(item, A.openUntil);
-          else if (pk === budgetKey) loginsThisHour = readNum(item, A.logins);
-          const id = byKey.get(pk);
-          if (id === undefined) continue;
-          if ((readNum(item, A.leaseUntil) ?? -Infinity) >= now) leased.add(id);
-          const sealed = item[A.ciphertext]?.B;
-          const expiresAt = readNum(item, A.expiresAt);
-          if (sealed === undefined || expiresAt === undefined) continue;
-          const refreshedAt = readNum(item, A.refreshedAt);
-          const visualToken = unseal(encryptionKey, sealed, tokenAad(pk, expiresAt, refreshedAt));
-          if (visualToken === undefined) unreadable++;
-          else {
-            tokens.set(
-              id,
-              refreshedAt === undefined
-                ? { visualToken, expiresAt }
-                : { visualToken, expiresAt, refreshedAt },
-            );
-          }
-        }
-        return {
-          tokens,
-          leased,
-          unreadable,
-          circuitOpenUntil,
-          loginsThisHour,
-        } satisfies StoreSnapshot;
-      }),
-
-    lease: (account, deviceIds, request: LeaseRequest, callOptions) =>
-      call(
-        'lease',
-        callOptions,
-        (abortSignal) => {
-          const { now } = callOptions;
-          const free = '(attribute_not_exists(#lu) OR #lu < :now)';
-          const [wanted, bound] =
-            request.mode === 'miss'
-              ? ['(attribute_not_exists(#exp) OR #exp < :bound)', request.minValidUntil]
-              : ['(attribute_not_exists(#rat) OR #rat < :bound)', request.refreshNotBefore];
-          const leaseUntil = now + request.leaseMs;
-          return eachOf(deviceIds, async (id) => {
-            const input = update(table, storeKeys.token(account, id), {
-              // A miss lease's item has no valid token: its TTL becomes the lease's,
-              // so TTL cannot sweep an expired item away while its lease is live.
-              update: `SET #lh = :h, #lu = :lu, #ttl = ${request.mode === 'miss' ? ':ttl' : 'if_not_exists(#ttl, :ttl)'}`,
-              condition: `${free} AND ${wanted}`,
-              values: {
-                ':h': str(request.holder),
-                ':lu': num(leaseUntil),
-                ':ttl': num(seconds(leaseUntil) + 60),
-                ':now': num(now),
-                ':bound': num(bound),
-              },
-            });
-            return (await conditionalUpdate(input, abortSignal)) === undefined ? undefined : id;
-          });
-        },
-        deviceIds.length,
+      calls.run('read', callOptions, deviceIds.length, (signal) =>
+        readSnapshot(calls, encryptionKey, account, deviceIds, callOptions.now, signal),
       ),
 
-    write: (account, entries, holder, callOptions) =>
-      call(
+    async lease(account, deviceIds, request, callOptions) {
+      const { now } = callOptions;
+      const [wanted, bound] =
+        request.mode === 'miss'
+          ? [`(${loose('#exp')} OR #exp < :bound)`, request.minValidUntil]
+          : [`(${loose('#rat')} OR #rat < :bound)`, request.refreshNotBefore];
+      const leaseUntil = now + request.leaseMs;
+      const out = await eachItem(calls, 'lease', callOptions, deviceIds, async (id, signal) => {
+        const input = update(table, storeKeys.token(account, id), {
+          // A miss lease's item has no valid token: its TTL becomes the lease's,
+          // so TTL cannot sweep an expired item away while its lease is live.
+          update: `SET #lh = :h, #lu = :lu, #ttl = ${request.mode === 'miss' ? ':ttl' : 'if_not_exists(#ttl, :ttl)'}`,
+          condition: `${LEASE_FREE} AND ${wanted}`,
+          values: {
+            ...TN,
+            ':h': str(request.holder),
+            ':lu': num(leaseUntil),
+            ':ttl': num(seconds(leaseUntil) + 60),
+            ':now': num(now),
+            ':bound': num(bound),
+          },
+        });
+        return (await calls.update(input, signal)) !== undefined;
+      });
+      const { done, refused, failed, fault } = out;
+      return { granted: done, refused, unknown: failed, ...(fault ? { fault } : {}) };
+    },
+
+    async write(account, entries, holder, callOptions) {
+      const byId = new Map(entries.map((e) => [e.deviceId, e]));
+      const out = await eachItem(
+        calls,
         'write',
         callOptions,
-        (abortSignal) =>
-          eachOf(entries, async ({ deviceId, token }) => {
-            const pk = storeKeys.token(account, deviceId);
-            const { visualToken, expiresAt, refreshedAt } = token;
-            const sealed = seal(encryptionKey, visualToken, tokenAad(pk, expiresAt, refreshedAt));
-            const values: Record<string, AttributeValue> = {
-              ':ct': { B: sealed },
-              ':exp': num(expiresAt),
-              ':ttl': num(seconds(expiresAt)),
-              ':h': str(holder),
-              ':now': num(callOptions.now),
-            };
-            if (refreshedAt !== undefined) values[':rat'] = num(refreshedAt);
-            const input = update(table, pk, {
-              update:
-                refreshedAt === undefined
-                  ? 'SET #ct = :ct, #exp = :exp, #ttl = :ttl REMOVE #lh, #lu, #rat'
-                  : 'SET #ct = :ct, #exp = :exp, #ttl = :ttl, #rat = :rat REMOVE #lh, #lu',
-              // Ours, or no live lease; and never replace a token that lives longer.
-              condition:
-                '(attribute_not_exists(#lh) OR #lh = :h OR #lu < :now) AND (attribute_not_exists(#exp) OR #exp <= :exp)',
-              values,
-            });
-            return (await conditionalUpdate(input, abortSignal)) === undefined
-              ? undefined
-              : deviceId;
-          }),
-        entries.length,
-      ),
-
-    release: (account, deviceIds, holder, callOptions) =>
-      call(
-        'release',
-        callOptions,
-        async (abortSignal) => {
-          await eachOf(deviceIds, async (id) => {
-            const input = update(table, storeKeys.token(account, id), {
-              update: 'REMOVE #lh, #lu',
-              condition: '#lh = :h',
-              values: { ':h': str(holder) },
-            });
-            await conditionalUpdate(input, abortSignal);
-            return id;
+        [...byId.keys()],
+        async (id, signal) => {
+          const { token, replace } = byId.get(id) as (typeof entries)[number];
+          const pk = storeKeys.token(account, id);
+          const { visualToken, expiresAt, refreshedAt } = token;
+          const values: Record<string, AttributeValue> = {
+            ...TN,
+            ':ct': { B: seal(encryptionKey, visualToken, tokenAad(pk, expiresAt, refreshedAt)) },
+            ':exp': num(expiresAt),
+            ':ttl': num(seconds(expiresAt)),
+            ':h': str(holder),
+            ':now': num(callOptions.now),
+          };
+          if (refreshedAt !== undefined) values[':rat'] = num(refreshedAt);
+          // A refresh's token replaces a longer-lived one (its caller found that
+          // one rejected), unless a later refresh got there first; a takeover's
+          // replaces whatever the unusable item held; a miss's never shortens a token.
+          const newer =
+            refreshedAt !== undefined
+              ? ` AND (${loose('#rat')} OR #rat <= :rat)`
+              : replace === true
+                ? ''
+                : ` AND (${loose('#exp')} OR #exp <= :exp)`;
+          const input = update(table, pk, {
+            update:
+              refreshedAt === undefined
+                ? 'SET #ct = :ct, #exp = :exp, #ttl = :ttl REMOVE #lh, #lu, #rat'
+                : 'SET #ct = :ct, #exp = :exp, #ttl = :ttl, #rat = :rat REMOVE #lh, #lu',
+            condition: `${LEASE_OURS_OR_FREE}${newer}`,
+            values,
           });
+          return (await calls.update(input, signal)) !== undefined;
         },
-        deviceIds.length,
-      ),
+      );
+      return out.fault ? { written: out.done, fault: out.fault } : { written: out.done };
+    },
+
+    async release(account, deviceIds, holder, callOptions) {
+      const out = await eachItem(calls, 'release', callOptions, deviceIds, async (id, signal) => {
+        const input = update(table, storeKeys.token(account, id), {
+          update: 'REMOVE #lh, #lu',
+          condition: '#lh = :h',
+          values: { ':h': str(holder) },
+        });
+        return (await calls.update(input, signal)) !== undefined;
+      });
+      if (out.fault) throw out.fault;
+    },
 
     openCircuit: (account, until, callOptions) =>
-      call('openCircuit', callOptions, async (abortSignal) => {
+      calls.run('openCircuit', callOptions, 1, async (signal) => {
         const input = update(table, storeKeys.circuit(account), {
           update: 'SET #until = :until, #ttl = :ttl',
-          condition: 'attribute_not_exists(#until) OR #until < :until',
-          values: { ':until': num(until), ':ttl': num(seconds(until) + 60) },
+          condition: `${loose('#until')} OR #until < :until`,
+          values: { ...TN, ':until': num(until), ':ttl': num(seconds(until) + 60) },
         });
-        await conditionalUpdate(input, abortSignal);
+        await calls.update(input, signal);
       }),
 
     countLogins: (account, n, callOptions) =>
-      call('countLogins', callOptions, async (abortSignal) => {
-        const { now } = callOptions;
-        const hourEnd = Math.floor(now / 3_600_000 + 1) * 3_600_000;
-        const out = await client.send(
-          new UpdateItemCommand({
-            ...update(table, storeKeys.budget(account, now), {
-              update: 'ADD #n :n SET #ttl = :ttl',
-              values: { ':n': num(n), ':ttl': num(seconds(hourEnd) + COUNTER_GRACE_SECONDS) },
-            }),
-            ReturnValues: 'UPDATED_NEW',
-          }),
-          { abortSignal },
+      calls.run('countLogins', callOptions, 1, async (signal) => {
+        const out = await add(
+          storeKeys.budget(account, callOptions.now),
+          n,
+          callOptions.now,
+          signal,
         );
-        return Number(out.Attributes?.[A.logins]?.N ?? n);
+        return Number(out?.Attributes?.[A.logins]?.N ?? n);
+      }),
+
+    reserveLogins: (account, reservation, callOptions) =>
+      calls.run('reserveLogins', callOptions, 2, async (signal) => {
+        const { now } = callOptions;
+        const { logins, principal } = reservation;
+        const counters = [{ pk: storeKeys.budget(account, now), max: reservation.accountMax }];
+        if (principal !== undefined) {
+          counters.push({
+            pk: storeKeys.principalBudget(account, principal.key, now),
+            max: principal.max,
+          });
+        }
+        const taken = await Promise.all(counters.map((c) => add(c.pk, logins, now, signal, c.max)));
+        if (taken.every((t) => t !== undefined)) return true;
+        // One counter refused: give back what the other took, so a refused
+        // caller does not spend the account's budget.
+        await Promise.all(
+          counters
+            .filter((_, i) => taken[i] !== undefined)
+            .map((c) => add(c.pk, -logins, now, signal)),
+        );
+        return false;
       }),
   };
 }

@@ -11,6 +11,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import type { Credentials } from '../credentials.ts';
 import { ConfigurationError } from '../errors.ts';
 import { SETTINGS } from '../settings.ts';
+import { identityOf } from '../upstream/upstream-account.ts';
 
 /** The setting the key secret is named by, for error messages. */
 export const STORE_KEY_SETTING = SETTINGS.tokenStoreKeySecretId.env;
@@ -54,17 +55,16 @@ export function deriveStoreKeys(secret: string): StoreKeys {
  * account in the secret never finds the previous account's tokens.
  */
 export function accountKey(hashKey: Buffer, credentials: Credentials): string {
-  const { gateway } = credentials;
-  const identity =
-    gateway.mode === 'signature'
-      ? gateway.appKey
-      : gateway.mode === 'appCode'
-        ? gateway.appCode
-        : '';
-  // JSON keeps the parts apart whatever characters they hold.
-  const input = JSON.stringify([credentials.userName, gateway.mode, identity]);
+  return keyedId(hashKey, identityOf(credentials).identity);
+}
+
+/**
+ * A keyed hash of `text` ({@link ACCOUNT_KEY_LENGTH} characters): what the
+ * table holds instead of an account identity or a caller's name.
+ */
+export function keyedId(hashKey: Buffer, text: string): string {
   return createHmac('sha256', hashKey)
-    .update(input)
+    .update(text)
     .digest('base64url')
     .slice(0, ACCOUNT_KEY_LENGTH);
 }

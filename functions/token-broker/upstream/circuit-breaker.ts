@@ -13,11 +13,6 @@ export interface CircuitBreakerOptions {
   readonly cooldownMs: number;
   /** Clock, epoch milliseconds. */
   readonly now: () => number;
-  /**
-   * Called each time the circuit opens, with when it may close (epoch ms):
-   * the fleet tier shares it with the other containers.
-   */
-  readonly onOpen?: (until: number) => void;
 }
 
 /** The breaker's states. */
@@ -44,6 +39,11 @@ export interface CircuitBreaker {
   failure(): void;
   /** The current state, for logs. */
   state(): CircuitState;
+  /**
+   * Subscribes to the circuit opening: `listener` gets when it may close,
+   * epoch ms. The fleet tier shares it with the other containers this way.
+   */
+  onOpen(listener: (until: number) => void): void;
 }
 
 /** Creates a circuit breaker. */
@@ -52,6 +52,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
   let failures = 0;
   let openedAt: number | undefined;
   let probing = false;
+  const listeners: Array<(until: number) => void> = [];
 
   const unavailable = (waitMs: number) =>
     new UpstreamUnavailableError(
@@ -85,9 +86,12 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
       if (probing || failures >= threshold) {
         openedAt = now();
         probing = false;
-        options.onOpen?.(openedAt + cooldownMs);
+        for (const listener of listeners) listener(openedAt + cooldownMs);
       }
     },
     state: current,
+    onOpen(listener) {
+      listeners.push(listener);
+    },
   };
 }

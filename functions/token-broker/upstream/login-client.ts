@@ -37,8 +37,12 @@ export interface LoginCallOptions {
   readonly deadline?: number;
   /** Time limit of this attempt, in ms; the client's own limit when absent. */
   readonly timeoutMs?: number;
-  /** Called as each HTTP attempt starts, for the request's counters. */
-  readonly onAttempt?: () => void;
+  /**
+   * Called as each HTTP attempt starts, with the credentials it is signed
+   * with: after a refused login and a re-read secret, the tokens belong to
+   * the account of the last attempt, not the one the caller started with.
+   */
+  readonly onAttempt?: (credentials: Credentials) => void;
 }
 
 /** The upstream port the broker uses. */
@@ -210,7 +214,11 @@ export function parseLoginResponse(
       },
     );
   }
-  if (status !== 200) throw new UpstreamError(`Upstream answered HTTP ${status}`);
+  if (status !== 200) {
+    throw new UpstreamError(`Upstream answered HTTP ${status}`, {
+      blamesRequest: status >= 400 && status < 500,
+    });
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -82,9 +82,16 @@ const isTransient = (error: unknown, signal: AbortSignal | undefined): boolean =
   !signal?.aborted &&
   ((error instanceof UpstreamError && error.transient) || error instanceof UpstreamTimeoutError);
 
-/** Failures that say the upstream is unwell, as opposed to refusing this login. */
+/**
+ * Failures that say the upstream is unwell, as opposed to refusing this
+ * login or this request's devices (which says nothing of the upstream).
+ */
 const countsAgainstUpstream = (error: unknown): boolean =>
-  error instanceof UpstreamError || error instanceof UpstreamTimeoutError;
+  (error instanceof UpstreamError && !error.blamesRequest) || error instanceof UpstreamTimeoutError;
+
+/** Answers that show the upstream works: a 4xx about the request shows neither way. */
+const showsUpstreamWorks = (error: unknown): boolean =>
+  !(error instanceof UpstreamError && error.blamesRequest);
 
 const errorFields = (error: unknown) => ({
   errorName: error instanceof Error ? error.name : typeof error,
@@ -129,7 +136,7 @@ export function createResilientUpstream(options: ResilientUpstreamOptions): Logi
             throw new UpstreamTimeoutError('Out of time while waiting for an upstream login slot');
           }
           breaker.acquire();
-          call.onAttempt?.();
+          call.onAttempt?.(creds);
           try {
             const tokens = await client.login(creds, devices, {
               ...(signal ? { signal } : {}),
@@ -139,7 +146,7 @@ export function createResilientUpstream(options: ResilientUpstreamOptions): Logi
             return tokens;
           } catch (error) {
             if (countsAgainstUpstream(error)) breaker.failure();
-            else breaker.success();
+            else if (showsUpstreamWorks(error)) breaker.success();
             throw error;
           }
         }, slotSignal);

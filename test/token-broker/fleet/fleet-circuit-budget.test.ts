@@ -93,7 +93,11 @@ describe('login budget', () => {
     // Prepare
     fleet = await startFleet({
       containers: 2,
-      env: { LOGIN_BUDGET_PER_HOUR: '2', LOGIN_BUDGET_ENFORCE: 'true' },
+      env: {
+        LOGIN_BUDGET_PER_HOUR: '2',
+        LOGIN_BUDGET_ENFORCE: 'true',
+        LOGIN_BUDGET_PRINCIPAL_PERCENT: '100',
+      },
       overrides: { now: () => T },
       simulator: { now: () => T },
     });

@@ -230,7 +230,7 @@ describe('fleet: leases and accounts', () => {
     const answer = await fleet.containers[0]?.invoke([device as never]);
 
     // Assess
-    expect(dead.size).toBe(1);
+    expect(dead.granted.size).toBe(1);
     expect(answer?.tokens).toHaveLength(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(fleet.logins()).toBe(1);

@@ -49,12 +49,14 @@ const everyCall = (store: TokenStore) => ({
   release: () => store.release('acct', ['p/a'], 'h', { now: T }),
   openCircuit: () => store.openCircuit('acct', T, { now: T }),
   countLogins: () => store.countLogins('acct', 1, { now: T }),
+  reserveLogins: () => store.reserveLogins('acct', { logins: 1, accountMax: 10 }, { now: T }),
 });
 
 const failure = async (promise: Promise<unknown>) => {
   const started = performance.now();
+  // Per-device calls (lease, write) report their fault instead of rejecting.
   const error = await promise.then(
-    () => undefined,
+    (value) => (value as { fault?: unknown } | undefined)?.fault,
     (e: unknown) => e,
   );
   return { error, elapsed: performance.now() - started };
