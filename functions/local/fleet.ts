@@ -53,6 +53,12 @@ export interface FleetOptions {
   readonly upstreamLatencyMs?: number;
   /** Extra environment of every container (settings such as TOKEN_STORE_TIMEOUT_MS). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Another upstream for the containers than the fleet's simulator (a test's
+   * own loopback server); the simulator still starts, unused.
+   * @default the fleet's simulator
+   */
+  readonly upstreamUrl?: string;
   /** Called when a container exits while the fleet is not stopping. */
   readonly onContainerExit?: (container: FleetContainer, code: number | null) => void;
 }
@@ -201,7 +207,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       [ENV.logLevel]: inherited[ENV.logLevel] ?? 'warn',
       ...options.env,
       [LOCAL_ENV.port]: '0',
-      [ENV.upstreamUrl]: simulator?.url ?? '',
+      [ENV.upstreamUrl]: options.upstreamUrl ?? simulator?.url ?? '',
       ...(dynalite
         ? { [ENV.tokenTable]: FLEET_TABLE, [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint }
         : {}),
