@@ -3,9 +3,10 @@
  * only. It caches tokens until shortly before expiry, shares one request
  * among concurrent asks for a device, gathers the devices asked for in the
  * same task into one request, retries a 503 or 429 within the caller's
- * deadline, and can renew held tokens before they expire. Its only other
- * import is the wire contract, which imports nothing, so it ships on its own
- * (`npm run build:client` → `dist/browser-client.js` and `.d.ts`).
+ * deadline, and can renew held tokens before they expire. It imports only
+ * its own files in clients/ and the wire contract, which imports nothing, so
+ * it bundles on its own (`npm run build:client` → `dist/browser-client.js`
+ * and `.d.ts`).
  */
 
 import { type DeviceKey, deviceId, type TokenResult } from '../functions/token-broker/contract.ts';
