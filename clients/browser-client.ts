@@ -1,24 +1,21 @@
 /**
  * Client of the broker's `POST /tokens` for browsers and Node, on `fetch`
  * only. It caches tokens until shortly before expiry, shares one request
- * among concurrent asks for a device, and gathers the devices asked for in
- * the same task into one request. Its only import is the wire contract,
- * which imports nothing, so it ships on its own (`npm run build:client` →
- * `dist/browser-client.js`).
+ * among concurrent asks for a device, gathers the devices asked for in the
+ * same task into one request, retries a 503 or 429 within the caller's
+ * deadline, and can renew held tokens before they expire. It imports only
+ * its own files in clients/ and the wire contract, which imports nothing, so
+ * it bundles on its own (`npm run build:client` → `dist/browser-client.js`
+ * and `.d.ts`).
  */
 
-import {
-  CLIENT_FAILURE_CODES,
-  DEVICE_FAILURE_CODES,
-  DEVICE_PATTERNS,
-  type DeviceFailure,
-  type DeviceKey,
-  deviceId,
-  ERROR_CODE,
-  type IssuedToken,
-  type Problem,
-  type TokenResult,
-} from '../functions/token-broker/contract.ts';
+import { type DeviceKey, deviceId, type TokenResult } from '../functions/token-broker/contract.ts';
+import { Batch, Call } from './browser-call.ts';
+import { httpError, type TokenBrokerHttpError } from './browser-client-errors.ts';
+import type { BrowserTokenClientOptions, GetTokensOptions } from './browser-client-options.ts';
+import { checkDevices, type Outcome, outcomeOf, postTokens, resultOf } from './browser-request.ts';
+import { type HeldToken, HeldTokens } from './held-tokens.ts';
+import { retryAfterMs, retryDelayMs, sleep } from './retry-after.ts';
 
 export {
   CLIENT_FAILURE_CODES,
@@ -32,88 +29,12 @@ export {
   type ErrorCode,
   type IssuedToken,
   type Problem,
+  RETRY_LATER_CODES,
   type TokenRequest,
   type TokenResult,
 } from '../functions/token-broker/contract.ts';
-
-/** Options of {@link BrowserTokenClient}. */
-export interface BrowserTokenClientOptions {
-  /** Where the broker is, e.g. `https://api.example.com` or `http://127.0.0.1:3000`. */
-  readonly baseUrl: string;
-  /** The caller's bearer JWT; called once per request, so it may refresh. */
-  readonly getAccessToken: () => string | Promise<string>;
-  /**
-   * The fetch to use.
-   * @default globalThis.fetch
-   */
-  readonly fetch?: typeof fetch;
-  /**
-   * Clock, epoch milliseconds.
-   * @default Date.now
-   */
-  readonly now?: () => number;
-  /**
-   * A cached token is used only with at least this many seconds left; matches
-   * the broker's `MIN_TOKEN_VALIDITY_SECONDS`.
-   * @default 300
-   */
-  readonly minValiditySeconds?: number;
-  /**
-   * Most devices in one request; matches the broker's `MAX_DEVICES_PER_REQUEST`.
-   * @default 50
-   */
-  readonly maxBatchSize?: number;
-}
-
-/** Any error of the client; `code` is the broker's problem code or the client's own. */
-export class TokenBrokerError extends Error {
-  /** Stable code: a broker problem code, `NETWORK_ERROR` or `UNEXPECTED_RESPONSE`. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    // Set by hand: minifiers rename classes, and callers match on `name`.
-    this.name = 'TokenBrokerError';
-    this.code = code;
-  }
-}
-
-/**
- * The problem members the client reads. Each may be missing: API Gateway
- * answers some errors itself, with no problem body; and `code` may be one the
- * broker added after this client was built.
- */
-type ProblemFields = Omit<Partial<Problem>, 'code'> & { readonly code?: string };
-
-/** The broker answered with an error status. */
-export class TokenBrokerHttpError extends TokenBrokerError {
-  /** HTTP status. */
-  readonly status: number;
-  /** The problem's human-readable detail. */
-  readonly detail: string;
-  /** With `INVALID_REQUEST`: the JSON path of the offending field. */
-  readonly field: string | undefined;
-  /** With `FORBIDDEN_DEVICE`: the devices refused. */
-  readonly devices: readonly DeviceKey[] | undefined;
-  /** The broker's request id, to quote to operators. */
-  readonly requestId: string | undefined;
-  /** Seconds to wait before retrying, from `Retry-After`. */
-  readonly retryAfterSeconds: number | undefined;
-
-  constructor(status: number, problem: ProblemFields, retryAfterSeconds?: number) {
-    const detail = problem.detail ?? `HTTP ${status}`;
-    super(problem.code ?? CLIENT_FAILURE_CODES.unexpectedResponse, detail);
-    this.name = 'TokenBrokerHttpError';
-    this.status = status;
-    this.detail = detail;
-    this.field = problem.field;
-    this.devices = problem.devices;
-    this.requestId = problem.requestId;
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-type Outcome = { token: IssuedToken; expiresAtMs?: number } | { failure: DeviceFailure };
+export { TokenBrokerError, TokenBrokerHttpError } from './browser-client-errors.ts';
+export type { BrowserTokenClientOptions, GetTokensOptions } from './browser-client-options.ts';
 
 interface Waiter {
   readonly device: DeviceKey;
@@ -121,65 +42,51 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-const idOf = deviceId;
-
-/** The 400 the broker would answer for the first malformed device, if any. */
-function checkDevices(devices: readonly DeviceKey[]): void {
-  devices.forEach((device, i) => {
-    for (const key of ['productKey', 'deviceName'] as const) {
-      const value: unknown = device?.[key];
-      if (typeof value !== 'string' || !DEVICE_PATTERNS[key].test(value)) {
-        const field = `devices[${i}].${key}`;
-        const detail = `${field}: must match ${DEVICE_PATTERNS[key].source}`;
-        throw new TokenBrokerHttpError(400, { code: ERROR_CODE.INVALID_REQUEST, detail, field });
-      }
-    }
-  });
+interface Pending {
+  readonly promise: Promise<Outcome>;
+  readonly batch: Batch;
 }
+
+const idOf = deviceId;
+const keyOf = ({ productKey, deviceName }: DeviceKey): DeviceKey => ({ productKey, deviceName });
 
 /**
- * API Gateway answers two errors itself, before the broker runs, with a plain
- * `{"message": …}` body: the JWT authorizer's 401 and stage throttling's 429.
+ * Gets visual tokens from the broker, with caching, coalescing, batching,
+ * retries and optional renewal.
+ * @example
+ * const client = new BrowserTokenClient({
+ *   baseUrl: 'https://api.example.com',
+ *   // Cognito (Amplify): the ID token, which carries custom:devices
+ *   getBearerToken: async () => (await fetchAuthSession()).tokens?.idToken?.toString() ?? '',
+ * });
+ * const { tokens, failures } = await client.getTokens([{ productKey, deviceName }]);
  */
-function gatewayProblem(status: number): ProblemFields {
-  if (status === 401) {
-    return { code: ERROR_CODE.UNAUTHENTICATED, detail: 'The bearer token is missing or invalid' };
-  }
-  if (status === 429) return { code: 'THROTTLED', detail: 'Too many requests; retry later' };
-  return {};
-}
-
-/** Options of one {@link BrowserTokenClient.getTokens} call. */
-export interface GetTokensOptions {
-  /**
-   * The player found its token rejected: ask the broker to log in again for
-   * these devices. Skips this client's cache and any request in flight, and
-   * goes in a request of its own; the new tokens replace the cached ones.
-   * @default false
-   */
-  readonly refresh?: boolean;
-}
-
-/** A device's outcome in a broker answer; a device the answer left out got no token. */
-const outcomeOf = (outcomes: Map<string, Outcome> | undefined, device: DeviceKey): Outcome =>
-  outcomes?.get(idOf(device)) ?? {
-    failure: {
-      ...device,
-      code: DEVICE_FAILURE_CODES.noToken,
-      message: 'The broker returned nothing for this device',
-    },
-  };
-
-/** Gets visual tokens from the broker, with caching, coalescing and batching. */
 export class BrowserTokenClient {
   readonly #options: BrowserTokenClientOptions;
   readonly #url: string;
-  readonly #cache = new Map<string, { token: IssuedToken; expiresAtMs: number }>();
-  readonly #inFlight = new Map<string, Promise<Outcome>>();
+  readonly #bearer: () => string | Promise<string>;
+  readonly #held = new HeldTokens();
+  readonly #inFlight = new Map<string, Pending>();
   #queue: Waiter[] = [];
+  #forming: Batch | undefined;
+  /** Devices whose renewal failed: asked for again once below minValiditySeconds, not before. */
+  readonly #noRenew = new Set<string>();
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** @throws TypeError naming the option when `getBearerToken` or `renewBeforeSeconds` is unusable. */
   constructor(options: BrowserTokenClientOptions) {
+    const bearer = options.getBearerToken ?? options.getAccessToken;
+    if (typeof bearer !== 'function') {
+      throw new TypeError('BrowserTokenClientOptions.getBearerToken: must be a function');
+    }
+    const renew = options.renewBeforeSeconds;
+    if (renew !== undefined && !(renew * 1000 > this.#minMs(options))) {
+      throw new TypeError(
+        'BrowserTokenClientOptions.renewBeforeSeconds: must be more than minValiditySeconds',
+      );
+    }
     this.#options = options;
+    this.#bearer = bearer;
     this.#url = `${options.baseUrl.replace(/\/+$/, '')}/tokens`;
   }
 
@@ -188,134 +95,202 @@ export class BrowserTokenClient {
    * the broker, together with every other device asked for in this task.
    * A malformed device is refused before sending, with the 400 the broker
    * would answer, so that it cannot fail the other calls batched with it.
-   * @throws TokenBrokerHttpError when the broker answers an error, TokenBrokerError otherwise.
+   * @throws TokenBrokerHttpError when the broker answers an error;
+   *   TokenBrokerError with code `TIMEOUT` after `timeoutMs`, `NETWORK_ERROR` or
+   *   `BEARER_TOKEN_UNAVAILABLE`; the signal's reason when `signal` aborts.
    */
   async getTokens(
     devices: readonly DeviceKey[],
     options: GetTokensOptions = {},
   ): Promise<TokenResult> {
     checkDevices(devices);
-    const now = (this.#options.now ?? Date.now)();
-    const minMs = (this.#options.minValiditySeconds ?? 300) * 1000;
-    const ids = [...new Set(devices.map(idOf))];
-    const byId = new Map(devices.map((d) => [idOf(d), d]));
-    const outcomes = options.refresh
-      ? await this.#refresh(ids.map((id) => byId.get(id) as DeviceKey))
-      : await Promise.all(
-          ids.map((id): Outcome | Promise<Outcome> => {
-            const hit = this.#cache.get(id);
-            if (hit && hit.expiresAtMs - now >= minMs) return hit;
-            return this.#inFlight.get(id) ?? this.#enqueue(id, byId.get(id) as DeviceKey);
-          }),
-        );
-    const at = (this.#options.now ?? Date.now)();
-    const result: TokenResult = { tokens: [], failures: [] };
-    for (const o of outcomes) {
-      if ('failure' in o) result.failures.push(o.failure);
-      else
-        result.tokens.push({
-          ...o.token,
-          expiresIn: Math.max(0, Math.floor(((o.expiresAtMs ?? 0) - at) / 1000)),
-        });
-    }
-    return result;
+    options.signal?.throwIfAborted();
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? 20_000;
+    const call = new Call(this.#now(), timeoutMs, options.signal);
+    const unique = [...new Map(devices.map((d) => [idOf(d), d])).values()];
+    const outcomes = await call.run(
+      options.refresh
+        ? this.#refresh(unique, call)
+        : Promise.all(unique.map((device) => this.#outcome(device, call))),
+    );
+    return resultOf(outcomes, this.#now());
   }
 
-  /** Forgets every cached token, e.g. when the user signs out. */
+  /** Forgets every cached token and stops renewing, e.g. when the user signs out. */
   clear(): void {
-    this.#cache.clear();
+    this.#held.clear();
+    this.#noRenew.clear();
+    clearTimeout(this.#renewTimer);
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  #minMs(options = this.#options): number {
+    return (options.minValiditySeconds ?? 300) * 1000;
+  }
+
+  /** When a held token is due for renewal: `renewBeforeSeconds` before expiry, or halfway, if later. */
+  #renewAt(held: HeldToken): number {
+    const early = held.expiresAtMs - (this.#options.renewBeforeSeconds ?? 0) * 1000;
+    return Math.max(early, held.receivedAtMs + (held.expiresAtMs - held.receivedAtMs) / 2);
+  }
+
+  #outcome(device: DeviceKey, call: Call): Outcome | Promise<Outcome> {
+    const id = idOf(device);
+    const now = this.#now();
+    const hit = this.#held.get(id, now, this.#minMs());
+    if (hit) {
+      if (this.#options.renewBeforeSeconds !== undefined && this.#renewAt(hit) <= now) {
+        this.#renew([device]);
+      }
+      return hit;
+    }
+    const pending = this.#inFlight.get(id);
+    if (pending && !pending.batch.signal.aborted) {
+      call.wait(pending.batch);
+      return pending.promise;
+    }
+    return this.#enqueue(device, call);
   }
 
   /** A refresh, sent at once in requests of its own, bypassing cache and sharing. */
-  async #refresh(devices: DeviceKey[]): Promise<Outcome[]> {
+  async #refresh(devices: DeviceKey[], call: Call): Promise<Outcome[]> {
     const size = this.#options.maxBatchSize ?? 50;
-    const batches: DeviceKey[][] = [];
-    for (let i = 0; i < devices.length; i += size) batches.push(devices.slice(i, i + size));
-    const answers = await Promise.all(batches.map((batch) => this.#request(batch, true)));
-    return batches.flatMap((batch, i) => batch.map((d) => outcomeOf(answers[i], d)));
+    const batch = new Batch();
+    call.wait(batch);
+    batch.send();
+    const chunks: DeviceKey[][] = [];
+    for (let i = 0; i < devices.length; i += size) chunks.push(devices.slice(i, i + size));
+    const answers = await Promise.all(chunks.map((c) => this.#request(c, batch, true)));
+    return chunks.flatMap((chunk, i) => chunk.map((d) => outcomeOf(answers[i], d)));
   }
 
-  #enqueue(id: string, device: DeviceKey): Promise<Outcome> {
+  /** Renews `devices` in the background, and reports to the renewal callbacks. */
+  #renew(devices: readonly DeviceKey[]): void {
+    const due = devices.filter((d) => !this.#inFlight.has(idOf(d)) && !this.#noRenew.has(idOf(d)));
+    if (due.length === 0) return;
+    const call = new Call(this.#now(), this.#options.timeoutMs ?? 20_000);
+    const { onRenewed, onRenewalError } = this.#options;
+    call.run(Promise.all(due.map((d) => this.#enqueue(d, call)))).then(
+      (outcomes) => {
+        const result = resultOf(outcomes, this.#now());
+        for (const f of result.failures) this.#noRenew.add(idOf(f));
+        onRenewed?.(result);
+        this.#schedule();
+      },
+      (error: unknown) => {
+        for (const d of due) this.#noRenew.add(idOf(d));
+        onRenewalError?.(error, due);
+        this.#schedule();
+      },
+    );
+  }
+
+  /** Arms the renewal timer for the held token due first, when `onRenewed` listens. */
+  #schedule(): void {
+    clearTimeout(this.#renewTimer);
+    if (this.#options.onRenewed === undefined || this.#options.renewBeforeSeconds === undefined) {
+      return;
+    }
+    const now = this.#now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, held] of this.#held.entries()) {
+      const at = this.#renewAt(held);
+      // One due and in flight is being renewed; its answer arms the timer again.
+      if (!this.#noRenew.has(id) && !(at <= now && this.#inFlight.has(id))) {
+        next = Math.min(next, at);
+      }
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.#renewTimer = setTimeout(() => {
+      const now = this.#now();
+      const due = [...this.#held.entries()].filter(([, held]) => this.#renewAt(held) <= now);
+      this.#renew(due.map(([, held]) => keyOf(held.token)));
+      this.#schedule();
+    }, next - now);
+    // In Node, a renewal far ahead must not keep the process alive.
+    (this.#renewTimer as { unref?: () => void }).unref?.();
+  }
+
+  #enqueue(device: DeviceKey, call: Call): Promise<Outcome> {
+    const id = idOf(device);
+    if (this.#queue.length === 0) {
+      this.#forming = new Batch();
+      setTimeout(() => this.#flush(), 0);
+    }
+    const batch = this.#forming as Batch;
+    call.wait(batch);
     const promise = new Promise<Outcome>((resolve, reject) => {
-      if (this.#queue.length === 0) setTimeout(() => this.#flush(), 0);
       this.#queue.push({ device, resolve, reject });
     });
-    this.#inFlight.set(id, promise);
-    const forget = () => this.#inFlight.delete(id);
+    const pending = { promise, batch };
+    this.#inFlight.set(id, pending);
+    const forget = () => {
+      if (this.#inFlight.get(id) === pending) this.#inFlight.delete(id);
+    };
     promise.then(forget, forget);
     return promise;
   }
 
   #flush(): void {
     const queue = this.#queue;
+    const batch = this.#forming as Batch;
     this.#queue = [];
+    this.#forming = undefined;
+    batch.send();
     const size = this.#options.maxBatchSize ?? 50;
-    for (let i = 0; i < queue.length; i += size) this.#send(queue.slice(i, i + size), true);
+    for (let i = 0; i < queue.length; i += size) this.#send(queue.slice(i, i + size), batch, true);
   }
 
-  #send(batch: Waiter[], mayRetry: boolean): void {
-    this.#request(batch.map((w) => w.device)).then(
+  #send(waiters: Waiter[], batch: Batch, mayRetry: boolean): void {
+    this.#request(
+      waiters.map((w) => w.device),
+      batch,
+    ).then(
       (outcomes) => {
-        for (const w of batch) w.resolve(outcomeOf(outcomes, w.device));
+        for (const w of waiters) w.resolve(outcomeOf(outcomes, w.device));
       },
       (error) => {
         // One caller's forbidden device must not fail the callers it was batched with.
         const refused = new Set((error as TokenBrokerHttpError).devices?.map(idOf));
-        const rest = mayRetry ? batch.filter((w) => !refused.has(idOf(w.device))) : [];
-        for (const w of batch) if (!rest.includes(w)) w.reject(error);
-        if (refused.size > 0 && rest.length > 0) this.#send(rest, false);
+        const rest = mayRetry ? waiters.filter((w) => !refused.has(idOf(w.device))) : [];
+        for (const w of waiters) if (!rest.includes(w)) w.reject(error);
+        if (refused.size > 0 && rest.length > 0) this.#send(rest, batch, false);
         else for (const w of rest) w.reject(error);
       },
     );
   }
 
-  async #request(devices: DeviceKey[], refresh = false): Promise<Map<string, Outcome>> {
-    const { fetch: doFetch = globalThis.fetch } = this.#options;
-    const accessToken = await this.#options.getAccessToken();
-    let response: Response;
-    try {
-      response = await doFetch(this.#url, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${accessToken}`,
-          'content-type': 'application/json',
-          accept: 'application/json, application/problem+json',
-        },
-        body: JSON.stringify(refresh ? { devices, refresh } : { devices }),
-      });
-    } catch (cause) {
-      throw new TokenBrokerError(
-        CLIENT_FAILURE_CODES.network,
-        `The broker could not be reached: ${cause}`,
-        {
-          cause,
-        },
-      );
+  /** One request, tried again after a 503 or 429 while attempts and the batch's deadline allow. */
+  async #request(devices: DeviceKey[], batch: Batch, refresh = false) {
+    const body = JSON.stringify(refresh ? { devices, refresh } : { devices });
+    const post = () => postTokens(this.#url, body, batch.signal, this.#bearer, this.#options.fetch);
+    for (let attempt = 1; ; attempt++) {
+      const response = await post();
+      const answer = await response.json().catch(() => undefined);
+      if (response.ok && answer && Array.isArray(answer.tokens)) return this.#hold(answer);
+      const now = this.#now();
+      const wait = retryAfterMs(response.headers.get('retry-after'), now);
+      const error = httpError(response, answer, wait);
+      const delay = retryDelayMs(response, attempt, wait);
+      const attempts = this.#options.maxAttempts ?? 3;
+      if (delay === undefined || attempt >= attempts || now + delay > batch.deadlineMs) throw error;
+      await sleep(delay, batch.signal);
     }
-    const body = await response.json().catch(() => undefined);
-    if (!response.ok || !body || !Array.isArray(body.tokens)) {
-      const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-      const problem: ProblemFields =
-        /problem\+json/.test(response.headers.get('content-type') ?? '') && body
-          ? body
-          : gatewayProblem(response.status);
-      throw new TokenBrokerHttpError(
-        response.status,
-        problem,
-        Number.isFinite(retryAfter) ? retryAfter : undefined,
-      );
-    }
-    // Expiry on the client's own clock, from `expiresIn`: immune to clock skew.
-    const now = (this.#options.now ?? Date.now)();
+  }
+
+  /** Holds the answer's tokens, expiring on this clock from `expiresIn`: immune to clock skew. */
+  #hold(body: TokenResult): Map<string, Outcome> {
+    const now = this.#now();
     const out = new Map<string, Outcome>();
-    for (const token of body.tokens as IssuedToken[]) {
-      const entry = { token, expiresAtMs: now + token.expiresIn * 1000 };
-      this.#cache.set(idOf(token), entry);
-      out.set(idOf(token), entry);
+    for (const token of body.tokens) {
+      out.set(idOf(token), this.#held.set(token, now));
+      this.#noRenew.delete(idOf(token));
     }
-    for (const failure of (body.failures ?? []) as DeviceFailure[]) {
-      out.set(idOf(failure), { failure });
-    }
+    for (const failure of body.failures ?? []) out.set(idOf(failure), { failure });
+    this.#schedule();
     return out;
   }
 }

@@ -49,7 +49,13 @@ export class TokenBrokerStack extends Stack {
 
     const b = this.broker;
     new CfnOutput(this, 'ApiUrl', { value: b.apiUrl, description: 'POST <ApiUrl>tokens' });
-    new CfnOutput(this, 'FunctionName', { value: b.function.functionName });
+    // Exported, since the name is generated: a consumer stack imports it
+    // (Fn.importValue) for its TOKEN_BROKER_FUNCTION_NAME, or a script reads it.
+    new CfnOutput(this, 'FunctionName', {
+      value: b.function.functionName,
+      description: 'The broker function, for direct invokers: set TOKEN_BROKER_FUNCTION_NAME to it',
+      exportName: `${this.stackName}-FunctionName`,
+    });
     new CfnOutput(this, 'FunctionArn', { value: b.function.functionArn });
     new CfnOutput(this, 'SecretArn', { value: b.secret.secretArn });
     new CfnOutput(this, 'DashboardName', { value: b.dashboard.dashboardName });

@@ -10,6 +10,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { renderClientSize } from './docs/client-size.ts';
 import { renderErrorsTable } from './docs/errors-table.ts';
 import { renderConstructProps, renderSettingsTable } from './docs/settings-table.ts';
 
@@ -18,6 +19,7 @@ export const SECTIONS: Readonly<Record<string, () => string>> = {
   settings: () => renderSettingsTable(),
   'construct-props': () => renderConstructProps(),
   errors: () => renderErrorsTable(),
+  'client-size': () => renderClientSize(),
 };
 
 /** The docs folder. */

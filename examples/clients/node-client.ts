@@ -1,14 +1,15 @@
 /**
  * The browser client from Node, against `npm start`:
  *   node_modules/.bin/node examples/clients/node-client.ts
- * In a browser, `getAccessToken` returns your identity provider's access token.
+ * In a browser, `getBearerToken` returns the JWT the broker's authorizer takes: with the
+ * stack's Cognito user pool, the ID token (it carries custom:devices).
  */
 import { BrowserTokenClient, TokenBrokerHttpError } from '../../clients/browser-client.ts';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 
 const client = new BrowserTokenClient({
   baseUrl: process.env.BROKER_URL ?? 'http://127.0.0.1:3000',
-  getAccessToken: () => issueDevToken(),
+  getBearerToken: () => issueDevToken(),
 });
 
 try {

@@ -19,7 +19,7 @@ export function requestTokens(brokerUrl, bearerToken, devices) {
   const key = `${brokerUrl}\n${bearerToken}`;
   let client = clients.get(key);
   if (client === undefined) {
-    client = new BrowserTokenClient({ baseUrl: brokerUrl, getAccessToken: () => bearerToken });
+    client = new BrowserTokenClient({ baseUrl: brokerUrl, getBearerToken: () => bearerToken });
     clients.set(key, client);
   }
   return client.getTokens(devices);

@@ -26,7 +26,7 @@ import { createRuntime } from '../token-broker/runtime.ts';
 import { readBody, toContext, toEvent } from './api-gateway-event.ts';
 import { countingMetrics } from './counting-metrics.ts';
 import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
-import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
+import { INVOKE_PATH, invokeLocally, invokeReadyLine, refuseInvoke } from './lambda-invoke.ts';
 import { refuseStats, STATS_PATH, STATUS_TEXT } from './local-stats.ts';
 import {
   LOCAL_STORE_KEY_SECRET_ID,
@@ -229,7 +229,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           });
         }
         if (INVOKE_PATH.test(path) && req.method === 'POST') {
-          const refusal = refuseInvoke(req.headers);
+          const refusal = refuseInvoke(req.headers, req.url);
           if (refusal !== undefined) {
             return refuse(res, refusal.statusCode, refusal.headers, refusal.body);
           }
@@ -318,6 +318,7 @@ export async function banner(server: LocalServer): Promise<string> {
     `  secret:   ${server.secretDescription}`,
     `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
     ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
+    invokeReadyLine(server.url),
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
     '',

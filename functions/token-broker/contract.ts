@@ -88,6 +88,21 @@ export const ERROR_CODE = Object.fromEntries(ERROR_CODES.map((code) => [code, co
 };
 
 /**
+ * The codes after which the same request may succeed later, unchanged: the
+ * provider or the credentials store failed, was slow or is rationed. Retry
+ * them after a delay; every other code needs a change first (a field, a
+ * token, a grant, a setting).
+ */
+export const RETRY_LATER_CODES: readonly ErrorCode[] = /* @__PURE__ */ (() => [
+  // Marked pure, so that the Lambda bundle, which never reads it, drops it.
+  ERROR_CODE.UPSTREAM_ERROR,
+  ERROR_CODE.UPSTREAM_TIMEOUT,
+  ERROR_CODE.UPSTREAM_UNAVAILABLE,
+  ERROR_CODE.UPSTREAM_BUDGET_EXCEEDED,
+  ERROR_CODE.CREDENTIALS_UNAVAILABLE,
+])();
+
+/**
  * Codes the clients raise themselves, for a call that never reached the
  * broker or came back unreadable; never answered by the broker.
  */
@@ -100,6 +115,12 @@ export const CLIENT_FAILURE_CODES = {
   invokeFailed: 'INVOKE_FAILED',
   /** The function failed with an error type that is not one of the broker's. */
   functionError: 'FUNCTION_ERROR',
+  /** API Gateway's own 429 (stage throttling), which carries no problem code. */
+  throttled: 'THROTTLED',
+  /** A browser client call got no answer within its `timeoutMs`, retries included. */
+  timeout: 'TIMEOUT',
+  /** The browser client's `getBearerToken` threw or returned no token. */
+  bearerToken: 'BEARER_TOKEN_UNAVAILABLE',
 } as const;
 
 /** A code of {@link CLIENT_FAILURE_CODES}. */

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_FUNCTION_NAME } from '../../functions/local/lambda-invoke.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { captureLogger } from '../support/fakes.ts';
 
@@ -54,7 +55,7 @@ describe('README client examples', () => {
       AWS_REGION: 'local',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      TOKEN_BROKER_FUNCTION_NAME: 'visual-token-broker',
+      TOKEN_BROKER_FUNCTION_NAME: LOCAL_FUNCTION_NAME,
     });
     // Assess
     expect(run.stderr).toBe('');
@@ -62,5 +63,18 @@ describe('README client examples', () => {
       tokens: [expect.objectContaining({ productKey: 'pk2', deviceName: 'cam-2' })],
       failed: [],
     });
+  });
+
+  it('fails at start when TOKEN_BROKER_FUNCTION_NAME is unset, naming the stack output and the local name', async () => {
+    // Act
+    const run = await node(
+      ['--input-type=module', '-e', "await import('./examples/clients/consumer-lambda.ts');"],
+      { AWS_REGION: 'local', TOKEN_BROKER_FUNCTION_NAME: '' },
+    );
+    // Assess
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(
+      `TOKEN_BROKER_FUNCTION_NAME is not set: set it to the broker stack's FunctionName output (locally: ${LOCAL_FUNCTION_NAME})`,
+    );
   });
 });

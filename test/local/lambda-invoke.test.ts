@@ -1,9 +1,13 @@
 /**
  * The local Lambda Invoke endpoint refuses what only a web page would send,
- * and still serves what the AWS SDK sends (test/clients runs the SDK itself).
+ * answers an unknown function name as Lambda does, and still serves what
+ * the AWS SDK sends (test/clients runs the SDK itself).
  */
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { LambdaTokenClient } from '../../clients/lambda-client.ts';
+import { LOCAL_FUNCTION_NAME } from '../../functions/local/lambda-invoke.ts';
+import { banner, type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { captureLogger } from '../support/fakes.ts';
 import { rawRequest } from '../support/raw-http.ts';
 
@@ -115,4 +119,92 @@ describe('local Invoke endpoint', () => {
       expect(JSON.parse(response.body).tokens).toHaveLength(1);
     },
   );
+});
+
+describe('local Invoke endpoint function names', () => {
+  const JSON_TYPE = { 'content-type': 'application/json' };
+  const at = (name: string, query = '') =>
+    rawRequest({
+      url: server.url,
+      path: `/2015-03-31/functions/${encodeURIComponent(name)}/invocations${query}`,
+      headers: JSON_TYPE,
+      body: BODY,
+    });
+
+  it('fails when the function name is unknown, with 404 ResourceNotFoundException in Lambda’s body shape', async () => {
+    // Prepare
+    const before = logins();
+    // Act
+    const response = await at('visual-token-broker-typo');
+    // Assess
+    expect(response.status).toBe(404);
+    expect(response.headers['x-amzn-errortype']).toBe('ResourceNotFoundException');
+    expect(JSON.parse(response.body)).toEqual({
+      Type: 'User',
+      Message:
+        'Function not found: arn:aws:lambda:local:000000000000:function:visual-token-broker-typo',
+    });
+    expect(logins()).toBe(before);
+  });
+
+  it('fails when the qualifier is not $LATEST, naming it as Lambda does', async () => {
+    // Act
+    const response = await at(LOCAL_FUNCTION_NAME, '?Qualifier=live');
+    // Assess
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body).Message).toBe(
+      `Function not found: arn:aws:lambda:local:000000000000:function:${LOCAL_FUNCTION_NAME}:live`,
+    );
+  });
+
+  it.each([
+    [LOCAL_FUNCTION_NAME, ''],
+    [`${LOCAL_FUNCTION_NAME}:$LATEST`, ''],
+    [LOCAL_FUNCTION_NAME, '?Qualifier=%24LATEST'],
+    [`123456789012:function:${LOCAL_FUNCTION_NAME}`, ''],
+    [`arn:aws:lambda:eu-west-1:123456789012:function:${LOCAL_FUNCTION_NAME}`, ''],
+  ])('serves the local function named %s%s', async (name, query) => {
+    // Act
+    const response = await at(name, query);
+    // Assess
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body).tokens).toHaveLength(1);
+  });
+
+  it('fails when the SDK invokes an unknown name, with the SDK’s ResourceNotFoundException', async () => {
+    // Prepare
+    const lambda = new LambdaClient({
+      endpoint: server.url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const client = new LambdaTokenClient({ functionName: 'TokenBroker-Fn-1A2B3C', client: lambda });
+    // Act
+    const error = await client
+      .getTokens([{ productKey: 'pkA', deviceName: 'dev1' }])
+      .catch((e: unknown) => e);
+    lambda.destroy();
+    // Assess
+    expect(error).toMatchObject({
+      code: 'INVOKE_FAILED',
+      retryable: false,
+      cause: expect.objectContaining({
+        name: 'ResourceNotFoundException',
+        Type: 'User',
+        message:
+          'Function not found: arn:aws:lambda:eu-west-1:000000000000:function:TokenBroker-Fn-1A2B3C',
+        $metadata: expect.objectContaining({ httpStatusCode: 404 }),
+      }),
+    });
+  });
+
+  it('prints the function name it accepts in the ready banner', async () => {
+    // Act
+    const text = await banner(server);
+    // Assess
+    expect(text.split('\n')).toContain(
+      `  invoke:   function ${LOCAL_FUNCTION_NAME} (Lambda Invoke API; AWS_ENDPOINT_URL_LAMBDA=${server.url})`,
+    );
+  });
 });

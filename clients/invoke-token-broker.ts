@@ -1,0 +1,178 @@
+/**
+ * One direct invocation of the broker function with `InvokeCommand`, its
+ * errors mapped back to the broker's stable codes by their `name` (the
+ * function's `errorType`), through the wire contract. Part of
+ * `clients/lambda-client.ts`, which re-exports it.
+ */
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CLIENT_FAILURE_CODES,
+  type ClientFailureCode,
+  type DeviceKey,
+  type ErrorCode,
+  errorCodeOfType,
+  RETRY_LATER_CODES,
+  type TokenRequest,
+  type TokenResult,
+} from '../functions/token-broker/contract.ts';
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /** Aborts the invocation; the promise then rejects with the SDK's `AbortError`. */
+  readonly signal?: AbortSignal;
+  /**
+   * The caller found its token rejected: ask the broker to log in again for
+   * these devices rather than serve a cached token.
+   * @default false
+   */
+  readonly refresh?: boolean;
+}
+
+/** Codes of failures of the invocation itself, rather than of the broker. */
+export type InvokeFailureCode = Extract<
+  ClientFailureCode,
+  | typeof CLIENT_FAILURE_CODES.invokeFailed
+  | typeof CLIENT_FAILURE_CODES.unexpectedResponse
+  | typeof CLIENT_FAILURE_CODES.functionError
+>;
+
+/** The members of an SDK error the retry hint reads. */
+interface SdkFault {
+  readonly name?: string;
+  readonly $fault?: string;
+  readonly retryAfterSeconds?: string;
+}
+
+/**
+ * An error the broker function raised, or a failure to invoke it. `code` is
+ * the broker's stable code, mapped from the function's `errorType` (then also
+ * the `name`), or `INVOKE_FAILED` / `UNEXPECTED_RESPONSE` / `FUNCTION_ERROR`
+ * for failures of the invocation itself. Match on `code`.
+ *
+ * A direct invocation carries no `Retry-After` header, so the retry hint is
+ * on the error instead: `retryable`, and `retryAfterSeconds` when Lambda
+ * itself named a wait.
+ */
+export class TokenBrokerInvokeError extends Error {
+  /** Stable code. */
+  readonly code: ErrorCode | InvokeFailureCode;
+  /** The function's `errorType`, when the function raised the error. */
+  readonly errorType: string | undefined;
+  /**
+   * Whether the same call may succeed later, unchanged: the broker's code is
+   * one of `RETRY_LATER_CODES` (the provider or the credentials store failed,
+   * was slow or is rationed), or Lambda throttled the call or failed itself.
+   * Retry with backoff; a broker message's "Retry-After" refers to the HTTP
+   * API, whose header a direct invocation does not get.
+   */
+  readonly retryable: boolean;
+  /**
+   * The wait, in seconds, Lambda named when it throttled the invocation
+   * (`TooManyRequestsException` with `Retry-After`); undefined otherwise.
+   */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: ErrorCode | InvokeFailureCode,
+    message: string,
+    options: { errorType?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Taken from the payload rather than the class: bundlers may rename classes.
+    this.name = options.errorType ?? 'TokenBrokerInvokeError';
+    this.code = code;
+    this.errorType = options.errorType;
+    const fault = (options.cause ?? {}) as SdkFault;
+    const throttled = fault.name === 'TooManyRequestsException';
+    this.retryable =
+      RETRY_LATER_CODES.includes(code as ErrorCode) ||
+      (code === CLIENT_FAILURE_CODES.invokeFailed && (throttled || fault.$fault === 'server'));
+    const wait = fault.retryAfterSeconds?.trim() ?? '';
+    this.retryAfterSeconds = throttled && /^\d+$/.test(wait) ? Number(wait) : undefined;
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Maps the function's error payload (`{errorType, errorMessage}`) to a typed error. */
+function toError(payload: unknown, functionError: string): TokenBrokerInvokeError {
+  const errorType =
+    isRecord(payload) && typeof payload.errorType === 'string' ? payload.errorType : functionError;
+  const message =
+    isRecord(payload) && typeof payload.errorMessage === 'string'
+      ? payload.errorMessage
+      : 'The function failed without a message';
+  // Anything else (`Sandbox.Timedout`, a runtime crash) is Lambda's, not the broker's.
+  return new TokenBrokerInvokeError(
+    errorCodeOfType(errorType) ?? CLIENT_FAILURE_CODES.functionError,
+    message,
+    {
+      errorType,
+    },
+  );
+}
+
+const isTokenResult = (v: unknown): v is TokenResult =>
+  isRecord(v) && Array.isArray(v.tokens) && Array.isArray(v.failures);
+
+/**
+ * Invokes the broker function once for `devices`.
+ * @throws {@link TokenBrokerInvokeError} with the broker's code and its error's name,
+ *   `TokenBrokerInvokeError` with code `INVOKE_FAILED` when Lambda refused the call
+ *   (the SDK error is the `cause`), or the SDK's `AbortError` when `signal` aborted.
+ */
+export async function invokeTokenBroker(
+  client: LambdaClient,
+  functionName: string,
+  devices: readonly DeviceKey[],
+  options: InvokeOptions & { readonly qualifier?: string } = {},
+): Promise<TokenResult> {
+  const request: TokenRequest = options.refresh ? { devices, refresh: true } : { devices };
+  const command = new InvokeCommand({
+    FunctionName: functionName,
+    ...(options.qualifier === undefined ? {} : { Qualifier: options.qualifier }),
+    Payload: JSON.stringify(request),
+  });
+  let output: InvokeCommandOutput;
+  try {
+    output = await client.send(
+      command,
+      options.signal === undefined ? {} : { abortSignal: options.signal },
+    );
+  } catch (cause) {
+    if (cause instanceof Error && cause.name === 'AbortError') throw cause;
+    const name = cause instanceof Error ? cause.name : 'Error';
+    throw new TokenBrokerInvokeError(
+      CLIENT_FAILURE_CODES.invokeFailed,
+      `Could not invoke ${functionName} (${name})`,
+      {
+        cause,
+      },
+    );
+  }
+  const text = output.Payload === undefined ? '' : new TextDecoder().decode(output.Payload);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (cause) {
+    payload = undefined;
+    if (output.FunctionError === undefined) {
+      throw new TokenBrokerInvokeError(
+        CLIENT_FAILURE_CODES.unexpectedResponse,
+        'The function returned no JSON',
+        {
+          cause,
+        },
+      );
+    }
+  }
+  if (output.FunctionError !== undefined) throw toError(payload, output.FunctionError);
+  if (!isTokenResult(payload)) {
+    throw new TokenBrokerInvokeError(
+      CLIENT_FAILURE_CODES.unexpectedResponse,
+      'The function returned something other than {tokens, failures}',
+    );
+  }
+  return payload;
+}
