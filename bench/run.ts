@@ -3,7 +3,7 @@
  * naive broker, each against a reference built or started in the same run,
  * medians of interleaved runs, and cross-request batching over HTTP. Prints
  * a Markdown table (pasted into docs/performance.md) and writes
- * dist/bench/results.json. `BENCH_ONLY=batching`, `=cold` or `=fleet` runs that section
+ * dist/bench/results.json. `BENCH_ONLY=batching`, `=cold`, `=fleet` or `=burst` runs that section
  * alone and prints its table.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -36,6 +36,7 @@ import { NAIVE_LOGIN_PATH } from './naive-handler.ts';
 import { startChild } from './start-child.ts';
 import { median, quantile, shuffled } from './stats.ts';
 import { makeTestCa } from './test-ca.ts';
+import { measureWideBursts, wideBurstTable } from './wide-burst.ts';
 
 const run = promisify(execFile);
 const NODE = process.execPath;
@@ -50,6 +51,10 @@ if (NAIVE_LOGIN_PATH !== LOGIN_PATH) throw new Error('the naive handler posts to
 
 if (process.env.BENCH_ONLY === 'fleet') {
   process.stdout.write(`${fleetTable(await measureFleet(log)).join('\n')}\n`);
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'burst') {
+  process.stdout.write(`${wideBurstTable(await measureWideBursts(log)).join('\n')}\n`);
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'batching') {
@@ -354,6 +359,7 @@ const gatherLocal = gather.at(-1);
 // ------------------------------------------------------------- fleet
 const fleet = await measureFleet(log);
 const fleetOn = fleet.find((r) => r.store);
+const bursts = await measureWideBursts(log);
 
 // -------------------------------------------------------------- report
 const cpu = os.cpus();
@@ -406,6 +412,8 @@ const lines = [
   '',
   ...fleetTable(fleet),
   '',
+  ...wideBurstTable(bursts),
+  '',
   '**Targets**',
   '',
   '| target | measured | verdict |',
@@ -435,6 +443,7 @@ await writeFile(
       ours: oursResult,
       crossRequestBatching: gather,
       fleet,
+      wideBursts: bursts,
     },
     null,
     2,
