@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
-import { DEFAULT_PORT } from '../functions/local/server.ts';
+import { DEFAULT_PORT } from '../functions/local/local-settings.ts';
 
 /** The files served, by URL path; nothing else is reachable. */
 const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {

@@ -9,10 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { ENV } from '../token-broker/config.ts';
 import { FLEET_STATS_PATH, type Front, startFront } from './fleet-front.ts';
 import { type LocalDynalite, startLocalDynalite } from './local-dynalite.ts';
+import { DYNAMODB_ENDPOINT_ENV, LOCAL_ENV } from './local-settings.ts';
 import { STATS_PATH } from './local-stats.ts';
-import { DYNAMODB_ENDPOINT_ENV } from './local-store.ts';
 import { readyUrl } from './ready-line.ts';
-import { LOCAL_ENV } from './server.ts';
 import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
 
 export { FLEET_STATS_PATH };

@@ -18,15 +18,13 @@ import {
 } from '../token-broker/store/dev-store-key.ts';
 import { createDynamoDbClient, DYNAMODB_TIMEOUTS } from '../token-broker/store/dynamodb-client.ts';
 import { ensureTable } from '../token-broker/store/ensure-table.ts';
+import { DYNAMODB_ENDPOINT_ENV } from './local-settings.ts';
 
 /**
  * TOKEN_STORE_KEY_SECRET_ID of the local server when unset: a name only,
  * since the key comes from {@link LOCAL_STORE_KEY_FILE}, never from Secrets Manager.
  */
 export const LOCAL_STORE_KEY_SECRET_ID = 'local-dev-store-key';
-
-/** The SDK's own variable naming the DynamoDB endpoint. */
-export const DYNAMODB_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_DYNAMODB';
 
 /** Project root: `.dev/` lives there, shared by every local process of the checkout. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

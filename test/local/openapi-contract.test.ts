@@ -211,9 +211,10 @@ describe('local server with a faulty upstream or secret, against the OpenAPI doc
   });
 
   it('fails when the secret is malformed, with a documented 500', async () => {
-    // Prepare
-    const malformed = await secretFile('malformed.json', '{"userName":');
+    // Prepare: a good secret at start (a bad one stops the start), spoilt before the first request.
+    const malformed = await secretFile('malformed.json', JSON.stringify(DEV_ACCOUNT));
     const server = await start({ BROKER_SECRET_FILE: malformed });
+    await writeFile(malformed, '{"userName":');
     // Act
     const response = await post(server.url);
     // Assess
