@@ -38,6 +38,7 @@ const NOT_INHERITED = [
   LOCAL_ENV.secretFile,
   LOCAL_ENV.simulatorFault,
   LOCAL_ENV.simulatorGatewayAuth,
+  LOCAL_ENV.storeEngine,
 ];
 
 /** Options of {@link startFleet}. */
@@ -208,7 +209,11 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       [LOCAL_ENV.port]: '0',
       [ENV.upstreamUrl]: options.upstreamUrl ?? simulator?.url ?? '',
       ...(dynalite
-        ? { [ENV.tokenTable]: FLEET_TABLE, [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint }
+        ? {
+            [ENV.tokenTable]: FLEET_TABLE,
+            [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint,
+            [LOCAL_ENV.storeEngine]: 'the fleet’s embedded dynalite',
+          }
         : {}),
     };
     const container = await spawnContainer(name, env, (code) => {
