@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { DEV_ACCOUNT } from '../../functions/local/upstream-simulator.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT, responseNameOf } from '../../functions/token-broker/openapi.ts';
 import { MAX_BODY_BYTES } from '../../functions/token-broker/request.ts';
 import { captureLogger } from '../support/fakes.ts';
@@ -26,7 +27,13 @@ const servers: LocalServer[] = [];
 const listeners: Server[] = [];
 
 async function start(env: Record<string, string> = {}): Promise<LocalServer> {
-  const server = await startLocalServer({ env, port: 0, keyFile, logger: captureLogger() });
+  const server = await startLocalServer({
+    metrics: NO_METRICS,
+    env,
+    port: 0,
+    keyFile,
+    logger: captureLogger(),
+  });
   servers.push(server);
   return server;
 }

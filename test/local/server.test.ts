@@ -338,7 +338,13 @@ describe('local server CORS', () => {
   it('allows the demo origins (port + 1) by default when CORS_ALLOWED_ORIGINS is unset', async () => {
     // Prepare
     const port = await freePort();
-    const local = await startLocalServer({ env: {}, port, keyFile, logger: captureLogger() });
+    const local = await startLocalServer({
+      metrics: NO_METRICS,
+      env: {},
+      port,
+      keyFile,
+      logger: captureLogger(),
+    });
     try {
       // Act
       const response = await fetch(`${local.url}/tokens`, {
