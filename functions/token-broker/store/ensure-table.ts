@@ -21,13 +21,13 @@ import { PARTITION_KEY } from './token-store.ts';
 
 /**
  * The budget of table creation at start, ms: one DynamoDB attempt may take
- * `requestTimeout` (ten times the store's 500 ms), and every attempt and
- * wait together `total`. Within `total` each failed attempt is retried after
- * a backoff, unless its error is {@link PERMANENT_ERRORS permanent}.
+ * `requestTimeout`, and every attempt and wait together `total`. Within
+ * `total` each failed attempt is retried after a backoff, unless its error
+ * is {@link PERMANENT_ERRORS permanent}; a store request gets one retry.
  */
 export const TABLE_CREATION_BUDGET = {
   connectionTimeout: 2_000,
-  requestTimeout: 5_000,
+  requestTimeout: 10_000,
   total: 30_000,
 } as const;
 
