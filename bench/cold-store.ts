@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startLocalDynalite } from '../functions/local/local-dynalite.ts';
-import { DYNAMODB_ENDPOINT_ENV } from '../functions/local/local-store.ts';
+import { DYNAMODB_ENDPOINT_ENV } from '../functions/local/local-settings.ts';
 import { ENV } from '../functions/token-broker/config.ts';
 import { ensureTable } from '../functions/token-broker/store/ensure-table.ts';
 import type { TestCa } from './test-ca.ts';

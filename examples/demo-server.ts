@@ -7,7 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
-import { DEFAULT_PORT } from '../functions/local/server.ts';
+import {
+  DEFAULT_PORT,
+  demoOrigins,
+  LOCAL_ENV,
+  parsePort,
+} from '../functions/local/local-settings.ts';
+import { ENV } from '../functions/token-broker/config.ts';
 
 /** The files served, by URL path; nothing else is reachable. */
 const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
@@ -94,17 +100,34 @@ export async function startDemoServer(port: number): Promise<DemoServer> {
   };
 }
 
+/**
+ * What to tell the developer about CORS once the page is served on
+ * `demoOrigin`: the local broker on `brokerPort` allows its port + 1 by
+ * default, and any other origin (a DEMO_PORT of its own) only when it is
+ * started with that origin in CORS_ALLOWED_ORIGINS, which this then names.
+ * @example
+ * demoNotice(3000, 'http://127.0.0.1:4000');
+ * // '… start it with CORS_ALLOWED_ORIGINS=http://127.0.0.1:4000 npm start …'
+ */
+export function demoNotice(brokerPort: number, demoOrigin: string): string {
+  if (demoOrigins(brokerPort).includes(demoOrigin)) {
+    return `(the local broker allows this origin by default; for another broker add ${demoOrigin} to its ${ENV.corsAllowedOrigins})`;
+  }
+  return `(the local broker allows only ${demoOrigins(brokerPort).join(' and ')} by default: start it with ${ENV.corsAllowedOrigins}=${demoOrigin} npm start, or the browser blocks its answers)`;
+}
+
 if (import.meta.main) {
-  const brokerPort = Number(process.env.PORT ?? DEFAULT_PORT);
-  const port = Number(process.env.DEMO_PORT ?? brokerPort + 1);
   try {
+    const brokerPort = parsePort(process.env[LOCAL_ENV.port], LOCAL_ENV.port, DEFAULT_PORT);
+    const port = parsePort(process.env[LOCAL_ENV.demoPort], LOCAL_ENV.demoPort, brokerPort + 1);
     const demo = await startDemoServer(port);
     process.stdout.write(
-      `demo page on ${demo.origin}/?broker=http://127.0.0.1:${brokerPort}\n` +
-        `(the local broker allows this origin by default; for another broker add ${demo.origin} to its CORS_ALLOWED_ORIGINS)\n`,
+      `demo page on ${demo.origin}/?broker=http://127.0.0.1:${brokerPort}\n${demoNotice(brokerPort, demo.origin)}\n`,
     );
   } catch (error) {
-    process.stderr.write(`demo server could not start: ${(error as Error).message}\n`);
+    const e = error as NodeJS.ErrnoException;
+    const hint = e.code === 'EADDRINUSE' ? ` (set ${LOCAL_ENV.demoPort} to another port)` : '';
+    process.stderr.write(`demo server could not start: ${e.message}${hint}\n`);
     process.exit(1);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { Annotations, Duration, type Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { nearestName } from '../functions/token-broker/nearest-name.ts';
 import {
   contextKeyOf,
   propNameOf,
@@ -50,7 +51,7 @@ export function rejectUnknownSettings(
   const known = tables.flatMap((t) => Object.values(contextKeysOf(t)) as string[]);
   for (const key of Object.keys(stack.node.getAllContext())) {
     if (!/^[a-z][A-Za-z0-9]*$/.test(key) || known.includes(key)) continue;
-    const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+    const near = nearestName(key, known);
     Annotations.of(stack).addError(
       `Unknown setting "${key}" in CDK context${near ? `; did you mean "${near}"?` : ''} Settings: ${known.join(', ')}.`,
     );

@@ -38,8 +38,25 @@ export function formatSummary(summary: FleetSummary): string {
   ].join('\n');
 }
 
+const USAGE = `Usage: npm run fleet -- [options]
+
+Starts a local stand-in for a fleet of Lambda containers: an embedded dynalite
+holding the token table, one shared upstream simulator, and N processes of
+npm start behind one front port that hands each a request at a time.
+
+Options:
+  --containers <n>           containers, 1 to 64 (default 3)
+  --port <port>              the front port on 127.0.0.1, 0 for a free one (default 3000)
+  --no-store                 TOKEN_TABLE unset: each container logs in on its own
+  --upstream-latency-ms <ms> latency the simulator adds to every login (default 0)
+  -h, --help                 show this help
+
+Press s for each container's counters; Ctrl-C stops everything it started.
+Exit codes: 0 stopped, 1 could not start or a container exited, 2 usage.
+`;
+
 const fail = (message: string): never => {
-  process.stderr.write(`fleet: ${message}\n`);
+  process.stderr.write(`fleet: ${message}\n\n${USAGE}`);
   process.exit(2);
 };
 
@@ -49,6 +66,7 @@ if (import.meta.main) {
     port?: string;
     'no-store'?: boolean;
     'upstream-latency-ms'?: string;
+    help?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -57,11 +75,16 @@ if (import.meta.main) {
         port: { type: 'string' },
         'no-store': { type: 'boolean' },
         'upstream-latency-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
   } catch (error) {
     values = fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
   }
   const whole = (
     raw: string | undefined,
@@ -105,8 +128,12 @@ if (import.meta.main) {
       },
     });
   } catch (error) {
+    const hint =
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? ` (port ${port} is in use: pick another with --port, or --port 0 for a free one)`
+        : '';
     process.stderr.write(
-      `fleet could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+      `fleet could not start: ${error instanceof Error ? error.message : String(error)}${hint}\n`,
     );
     await shutdown(1);
   }

@@ -7,23 +7,42 @@ import { parseArgs } from 'node:util';
 import { parseGrants } from '../token-broker/scope.ts';
 import { issueDevToken } from './dev-issuer.ts';
 
+const USAGE = `Usage: npm run --silent dev-token -- [options]
+
+Prints a dev JWT that the local server (npm start) accepts, and nothing else.
+
+Options:
+  --devices <grants>  the devices claim: productKey/deviceName, productKey/* or *,
+                      separated by commas or spaces (default *, every device)
+  --sub <subject>     the subject (default dev-user)
+  --expires-in <s>    lifetime in seconds (default 3600)
+  -h, --help          show this help
+
+Exit codes: 0 a token was printed, 2 usage.
+`;
+
 const fail = (message: string): never => {
-  process.stderr.write(`dev-token: ${message}\n`);
+  process.stderr.write(`dev-token: ${message}\n\n${USAGE}`);
   process.exit(2);
 };
 
-let values: { devices?: string; sub?: string; 'expires-in'?: string };
+let values: { devices?: string; sub?: string; 'expires-in'?: string; help?: boolean };
 try {
   ({ values } = parseArgs({
     options: {
       devices: { type: 'string' },
       sub: { type: 'string' },
       'expires-in': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   }));
 } catch (error) {
   values = fail((error as Error).message);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
 }
 
 const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);

@@ -9,10 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { ENV } from '../token-broker/config.ts';
 import { FLEET_STATS_PATH, type Front, startFront } from './fleet-front.ts';
 import { type LocalDynalite, startLocalDynalite } from './local-dynalite.ts';
+import { DYNAMODB_ENDPOINT_ENV, LOCAL_ENV } from './local-settings.ts';
 import { STATS_PATH } from './local-stats.ts';
-import { DYNAMODB_ENDPOINT_ENV } from './local-store.ts';
 import { readyUrl } from './ready-line.ts';
-import { LOCAL_ENV } from './server.ts';
 import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
 
 export { FLEET_STATS_PATH };
@@ -39,6 +38,7 @@ const NOT_INHERITED = [
   LOCAL_ENV.secretFile,
   LOCAL_ENV.simulatorFault,
   LOCAL_ENV.simulatorGatewayAuth,
+  LOCAL_ENV.storeEngine,
 ];
 
 /** Options of {@link startFleet}. */
@@ -209,7 +209,11 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       [LOCAL_ENV.port]: '0',
       [ENV.upstreamUrl]: options.upstreamUrl ?? simulator?.url ?? '',
       ...(dynalite
-        ? { [ENV.tokenTable]: FLEET_TABLE, [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint }
+        ? {
+            [ENV.tokenTable]: FLEET_TABLE,
+            [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint,
+            [LOCAL_ENV.storeEngine]: 'the fleet’s embedded dynalite',
+          }
         : {}),
     };
     const container = await spawnContainer(name, env, (code) => {

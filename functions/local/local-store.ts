@@ -17,16 +17,14 @@ import {
   loadOrCreateDevStoreKey,
 } from '../token-broker/store/dev-store-key.ts';
 import { createDynamoDbClient, DYNAMODB_TIMEOUTS } from '../token-broker/store/dynamodb-client.ts';
-import { ensureTable } from '../token-broker/store/ensure-table.ts';
+import { ensureTable, TABLE_CREATION_BUDGET } from '../token-broker/store/ensure-table.ts';
+import { DYNAMODB_ENDPOINT_ENV, LOCAL_ENV } from './local-settings.ts';
 
 /**
  * TOKEN_STORE_KEY_SECRET_ID of the local server when unset: a name only,
  * since the key comes from {@link LOCAL_STORE_KEY_FILE}, never from Secrets Manager.
  */
 export const LOCAL_STORE_KEY_SECRET_ID = 'local-dev-store-key';
-
-/** The SDK's own variable naming the DynamoDB endpoint. */
-export const DYNAMODB_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_DYNAMODB';
 
 /** Project root: `.dev/` lives there, shared by every local process of the checkout. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,7 +80,8 @@ export function loopbackEndpoint(raw: string | undefined): string {
 /**
  * Opens the local store when TOKEN_TABLE is set: checks the endpoint,
  * creates the table when missing (processes starting at once tolerate each
- * other) and the shared key file when missing.
+ * other, with the longer budget of {@link TABLE_CREATION_BUDGET}) and the
+ * shared key file when missing.
  * @returns undefined when TOKEN_TABLE is unset: no store, as today.
  * @throws ConfigurationError for an endpoint off loopback, before any request.
  */
@@ -94,31 +93,35 @@ export async function openLocalTokenStore(
   const table = config.tokenTable;
   if (table === undefined || table === '') return undefined;
   const endpoint = loopbackEndpoint(env[DYNAMODB_ENDPOINT_ENV]);
+  const sdkConfig = {
+    endpoint,
+    region: env.AWS_REGION || 'us-east-1',
+    credentials: LOOPBACK_CREDENTIALS,
+  };
+  // Table creation's own client: its budget, not a store request's (see ensure-table.ts);
+  // ensureTable retries, so the SDK does not.
+  const setup = createDynamoDbClient(TABLE_CREATION_BUDGET, { ...sdkConfig, maxAttempts: 1 });
+  try {
+    await ensureTable(setup, table, TABLE_CREATION_BUDGET.total);
+    // Created now, not on the first miss, so processes started together agree on one key.
+    await loadOrCreateDevStoreKey(keyFile);
+  } finally {
+    setup.destroy();
+  }
   const client = createDynamoDbClient(
     {
       connectionTimeout: DYNAMODB_TIMEOUTS.connectionTimeout,
       // A busy laptop runs the engine too: never tighter than the store's own deadline.
       requestTimeout: Math.max(DYNAMODB_TIMEOUTS.requestTimeout, config.tokenStoreTimeoutMs),
     },
-    {
-      endpoint,
-      region: env.AWS_REGION || 'us-east-1',
-      credentials: LOOPBACK_CREDENTIALS,
-    },
+    sdkConfig,
   );
-  try {
-    await ensureTable(client, table);
-    // Created now, not on the first miss, so processes started together agree on one key.
-    await loadOrCreateDevStoreKey(keyFile);
-  } catch (error) {
-    client.destroy();
-    throw error;
-  }
   const relative = path.relative(process.cwd(), keyFile) || keyFile;
+  const engine = env[LOCAL_ENV.storeEngine]?.trim() || 'the DynamoDB engine';
   return {
     client,
     keySource: { name: `local key file ${relative}`, read: () => loadOrCreateDevStoreKey(keyFile) },
-    description: `table ${table} at ${endpoint}, key in ${relative}`,
+    description: `table ${table} on ${engine} at ${endpoint}, key in ${relative}`,
     close: () => client.destroy(),
   };
 }

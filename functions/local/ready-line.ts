@@ -1,9 +1,47 @@
 /**
- * Waits for a spawned local server's ready line (`… ready on http://…`), the
- * one thing `npm run fleet` and the tests that spawn `npm start` both need
- * from its output.
+ * The local server's ready line: the banner `npm start` prints (what runs
+ * where, and a request that works as printed), and the wait for it in a
+ * spawned server's output (`… ready on http://…`), the one thing `npm run
+ * fleet` and the tests that spawn `npm start` both need from it.
  */
 import type { ChildProcess } from 'node:child_process';
+import { issueDevToken } from './dev-issuer.ts';
+import { invokeReadyLine } from './lambda-invoke.ts';
+
+/** What the banner reports of a started server. */
+export interface ReadyFacts {
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  /** The upstream: the built-in simulator's URL, or the configured upstream's origin. */
+  readonly upstream: string;
+  /** Where the secret comes from. */
+  readonly secretDescription: string;
+  /** The origins CORS allows. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** The fleet token store, when TOKEN_TABLE is set. */
+  readonly storeDescription: string | undefined;
+}
+
+/** The start-up banner: what runs where, and a request that works as printed. */
+export async function banner(server: ReadyFacts): Promise<string> {
+  const token = await issueDevToken();
+  const body = JSON.stringify({
+    devices: [{ productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' }],
+  });
+  return [
+    `visual-token-broker ready on ${server.url}`,
+    `  upstream: ${server.upstream}`,
+    `  secret:   ${server.secretDescription}`,
+    `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
+    ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
+    invokeReadyLine(server.url),
+    '',
+    'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
+    '',
+    `curl -s -X POST ${server.url}/tokens -H 'Content-Type: application/json' -H 'Authorization: Bearer ${token}' -d '${body}'`,
+    '',
+  ].join('\n');
+}
 
 const READY = /ready on (http:\/\/127\.0\.0\.1:\d+)/;
 

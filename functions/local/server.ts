@@ -7,26 +7,29 @@
  * secret that matches it. See docs/local.md for overrides.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ENV, loadConfig } from '../token-broker/config.ts';
+import { ENV, loadConfig, lookalikeWarning } from '../token-broker/config.ts';
 import { corsPreflightHeaders, corsResponseHeaders } from '../token-broker/cors.ts';
-import {
-  createSecretsManagerClient,
-  type SecretSource,
-  secretsManagerSource,
-} from '../token-broker/credentials.ts';
-import { NotFoundError, UnauthenticatedError } from '../token-broker/errors.ts';
+import { ConfigurationError, NotFoundError } from '../token-broker/errors.ts';
 import type { Logger } from '../token-broker/log.ts';
 import { createEmfMetrics, type Metrics } from '../token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
 import { type HttpResponse, problemResponse } from '../token-broker/problem.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { readBody, toContext, toEvent } from './api-gateway-event.ts';
+import { authenticate } from './bearer-auth.ts';
 import { countingMetrics } from './counting-metrics.ts';
-import { createDevVerifier, type DevVerifier, issueDevToken } from './dev-issuer.ts';
-import { INVOKE_PATH, invokeLocally, invokeReadyLine, refuseInvoke } from './lambda-invoke.ts';
+import { createDevVerifier } from './dev-issuer.ts';
+import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
+import { checkSecret, localSecretSource, simulatorAccount } from './local-secret.ts';
+import {
+  DEFAULT_PORT,
+  demoOrigins,
+  LOCAL_ENV,
+  localLookalikes,
+  parsePort,
+} from './local-settings.ts';
 import { refuseStats, STATS_PATH, STATUS_TEXT } from './local-stats.ts';
 import {
   LOCAL_STORE_KEY_SECRET_ID,
@@ -34,35 +37,12 @@ import {
   openLocalTokenStore,
 } from './local-store.ts';
 import { fromLoopbackHost, loopbackHosts, refuse, refuseMisdirected } from './loopback-guard.ts';
+import { banner, type ReadyFacts } from './ready-line.ts';
 import {
-  DEV_ACCOUNT,
-  DEV_SIGNATURE_ACCOUNT,
   parseSimulatorFault,
-  type SimulatorAccount,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from './upstream-simulator.ts';
-
-/** Variables only the local server reads. */
-export const LOCAL_ENV = {
-  port: 'PORT',
-  secretFile: 'BROKER_SECRET_FILE',
-  simulatorFault: 'SIMULATOR_FAULT',
-  simulatorGatewayAuth: 'SIMULATOR_GATEWAY_AUTH',
-} as const;
-
-/** Default port of `npm start`. */
-export const DEFAULT_PORT = 3000;
-
-/**
- * The origins the demo page is served on (`npm run demo`, port + 1), which
- * the local server allows when CORS_ALLOWED_ORIGINS is not set, so the demo
- * works out of the box. Both spellings of loopback, since a browser treats
- * them as different origins.
- */
-export function demoOrigins(brokerPort: number): string[] {
-  return [`http://127.0.0.1:${brokerPort + 1}`, `http://localhost:${brokerPort + 1}`];
-}
 
 /**
  * LOGIN_GATHER_MS of `npm start` when unset: unlike a Lambda container, the
@@ -97,40 +77,15 @@ export interface LocalServerOptions {
   readonly keyFile?: URL;
 }
 
-/** A running local server. */
-export interface LocalServer {
-  /** Base URL, e.g. `http://127.0.0.1:3000`. */
-  readonly url: string;
+/** A running local server: what its ready line reports, and how to stop it. */
+export interface LocalServer extends ReadyFacts {
   /** The built-in simulator, when no UPSTREAM_URL was given. */
   readonly simulator: UpstreamSimulator | undefined;
-  /** Where the secret comes from, for the start-up banner. */
-  readonly secretDescription: string;
-  /** The origins CORS allows. */
-  readonly corsAllowedOrigins: readonly string[];
-  /** The fleet token store, when TOKEN_TABLE is set. */
-  readonly storeDescription: string | undefined;
   /** Stops the server and the simulator. */
   close(): Promise<void>;
 }
 
 const TEXT = { 'content-type': 'text/plain' };
-
-function fileSource(path: string): SecretSource {
-  return { name: `file ${path}`, read: () => readFile(path, 'utf8') };
-}
-
-/** The built-in dev secret, matching the simulator's account. */
-const devSecretSource = (account: SimulatorAccount): SecretSource => ({
-  name: 'built-in dev secret',
-  read: async () => JSON.stringify(account),
-});
-
-/** The simulator's gateway authentication: AppCode, or the AppKey/AppSecret signature. */
-function simulatorAccount(raw: string | undefined): SimulatorAccount {
-  if (raw === undefined || raw === 'appCode') return DEV_ACCOUNT;
-  if (raw === 'signature') return DEV_SIGNATURE_ACCOUNT;
-  throw new Error(`${LOCAL_ENV.simulatorGatewayAuth} must be appCode or signature, got "${raw}"`);
-}
 
 function write(res: ServerResponse, response: HttpResponse) {
   // A known length, as API Gateway sends it, instead of chunked encoding:
@@ -142,22 +97,29 @@ function write(res: ServerResponse, response: HttpResponse) {
   res.end(response.body);
 }
 
-async function authenticate(verify: DevVerifier, header: string | undefined) {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (match?.[1] === undefined) {
-    throw new UnauthenticatedError('A bearer token is required in the Authorization header');
-  }
+/**
+ * Listens on 127.0.0.1:`port`; a port in use is a configuration error
+ * that says how to pick another.
+ */
+async function listen(server: Server, port: number): Promise<void> {
   try {
-    return await verify(match[1]);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
   } catch (cause) {
-    throw new UnauthenticatedError('The bearer token is invalid or expired', { cause });
+    if ((cause as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw cause;
+    throw new ConfigurationError(
+      `Port ${port} on 127.0.0.1 is in use (EADDRINUSE): stop what holds it, or set ${LOCAL_ENV.port} to another port (${LOCAL_ENV.port}=0 picks a free one)`,
+      { cause },
+    );
   }
 }
 
 /** Starts the local broker (and the simulator when no upstream is configured). */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = options.env ?? process.env;
-  const port = options.port ?? Number(env[LOCAL_ENV.port] ?? DEFAULT_PORT);
+  const port = options.port ?? parsePort(env[LOCAL_ENV.port], LOCAL_ENV.port, DEFAULT_PORT);
   const faultSetting = env[LOCAL_ENV.simulatorFault];
   const account = simulatorAccount(env[LOCAL_ENV.simulatorGatewayAuth]);
   const simulator =
@@ -181,16 +143,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       },
     });
     const origins = config.corsAllowedOrigins;
-    const secretFile = env[LOCAL_ENV.secretFile];
-    const secretSource =
-      secretFile !== undefined
-        ? fileSource(secretFile)
-        : env[ENV.secretId] !== undefined
-          ? secretsManagerSource(createSecretsManagerClient(), config.secretId)
-          : devSecretSource(account);
+    const secretSource = await localSecretSource(env, config.secretId, account);
+    // Before the ready line: a secret that cannot work fails the start, not the first request.
+    await checkSecret(secretSource);
     store = await openLocalTokenStore(env, config);
     const metrics = countingMetrics(options.metrics ?? createEmfMetrics());
-    const { handler } = createRuntime(config, {
+    const { handler, logger } = createRuntime(config, {
       secretSource,
       metrics,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -259,17 +217,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           });
         }
         const body = await readBody(req);
-        let claims: Record<string, unknown>;
-        try {
-          claims = await authenticate(verify, req.headers.authorization);
-        } catch (error) {
+        const auth = await authenticate(verify, req.headers.authorization);
+        if ('refusal' in auth) {
+          // The reason goes to the log only: the caller learns no more than API Gateway says.
+          logger.info('bearer token refused', { requestId, status: 401, reason: auth.reason });
           return write(
             res,
-            problemResponse(error, requestId, { ...cors, 'www-authenticate': 'Bearer' }),
+            problemResponse(auth.refusal, requestId, { ...cors, 'www-authenticate': 'Bearer' }),
           );
         }
         const response = (await handler(
-          toEvent(req, body, claims, requestId),
+          toEvent(req, body, auth.claims, requestId),
           toContext(requestId),
         )) as HttpResponse;
         write(res, response);
@@ -278,14 +236,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         else res.destroy();
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
-    });
+    await listen(server, port);
     const address = server.address() as AddressInfo;
     hosts = loopbackHosts(address.port);
     return {
       url: `http://127.0.0.1:${address.port}`,
+      upstream: simulator
+        ? `built-in simulator at ${simulator.url}`
+        : new URL(config.upstreamUrl).origin,
       simulator,
       secretDescription: secretSource.name,
       corsAllowedOrigins: origins,
@@ -306,29 +264,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   }
 }
 
-/** The start-up banner: what runs where, and a request that works as printed. */
-export async function banner(server: LocalServer): Promise<string> {
-  const token = await issueDevToken();
-  const body = JSON.stringify({
-    devices: [{ productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' }],
-  });
-  return [
-    `visual-token-broker ready on ${server.url}`,
-    `  upstream: ${server.simulator ? `built-in simulator at ${server.simulator.url}` : ENV.upstreamUrl}`,
-    `  secret:   ${server.secretDescription}`,
-    `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
-    ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
-    invokeReadyLine(server.url),
-    '',
-    'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
-    '',
-    `curl -s -X POST ${server.url}/tokens -H 'Content-Type: application/json' -H 'Authorization: Bearer ${token}' -d '${body}'`,
-    '',
-  ].join('\n');
-}
-
 if (import.meta.main) {
   try {
+    // First, so that a typo is reported even when it makes the start fail.
+    for (const lookalike of localLookalikes(process.env)) {
+      process.stderr.write(`warning: ${lookalikeWarning(lookalike)}\n`);
+    }
     const server = await startLocalServer();
     process.stdout.write(`${await banner(server)}\n`);
     const stop = () => {

@@ -3,6 +3,7 @@
  * rows of the settings table (settings.ts), which spells every env var name.
  */
 import { ConfigurationError } from './errors.ts';
+import { nearestName } from './nearest-name.ts';
 import {
   type ConfigOf,
   defaultsOf,
@@ -78,3 +79,40 @@ export function loadConfig(
   if (unmet !== undefined) throw new ConfigurationError(unmet);
   return values;
 }
+
+/** An environment variable that looks like a setting but is none, so it is ignored. */
+export interface SettingLookalike {
+  /** The variable's name. */
+  readonly name: string;
+  /** The setting it most likely misspells, if any is close. */
+  readonly nearest: string | undefined;
+}
+
+/**
+ * Variables of `env` that look like the broker's settings but are none: a
+ * name close to a setting's (`MAX_DEVICE_PER_REQUEST`), or one in a family
+ * of settings, a first word that two or more of them share (`UPSTREAM_`,
+ * `TOKEN_`…). Without this check a typo silently leaves the default in force.
+ * @param alsoKnown - names that are not settings but are read on purpose
+ *   (the local server's `PORT`, for instance)
+ * @example
+ * settingLookalikes({ MAX_DEVICE_PER_REQUEST: '1' });
+ * // [{ name: 'MAX_DEVICE_PER_REQUEST', nearest: 'MAX_DEVICES_PER_REQUEST' }]
+ */
+export function settingLookalikes(env: Env, alsoKnown: readonly string[] = []): SettingLookalike[] {
+  const settings: string[] = Object.values(ENV);
+  const known = [...settings, ...alsoKnown];
+  const word = (name: string) => name.split('_')[0];
+  // Families from the settings only: `AWS_` is not ours because an extra name begins so.
+  const inFamily = (name: string) => settings.filter((s) => word(s) === word(name)).length > 1;
+  return Object.keys(env).flatMap((name) => {
+    const nearest = nearestName(name, known);
+    return known.includes(name) || (nearest === undefined && !inFamily(name))
+      ? []
+      : [{ name, nearest }];
+  });
+}
+
+/** The warning for a {@link SettingLookalike}: one line, naming the setting it resembles. */
+export const lookalikeWarning = ({ name, nearest }: SettingLookalike): string =>
+  `${name} is not a setting and is ignored${nearest ? `; did you mean ${nearest}?` : ''}`;

@@ -17,7 +17,7 @@ import {
   grantsOf,
   toHttpRequest,
 } from './event-mapping.ts';
-import { describeError, type Logger } from './log.ts';
+import { describeError, type Logger, withRequestId } from './log.ts';
 import { type Metrics, NO_METRICS } from './metrics.ts';
 import { jsonResponse, problemResponse, toInvokeError, toProblem } from './problem.ts';
 import { parseJsonBody, parseTokenRequest } from './request.ts';
@@ -193,16 +193,20 @@ export function createHandler(deps: HandlerDependencies) {
     .use(corsMiddleware(deps.corsAllowedOrigins ?? []))
     .use(protocol)
     .handler((_event, context, { signal }) => {
-      const { devices, stats, refresh, principal } = invocations.get(context) as Invocation;
+      const { devices, stats, refresh, principal, requestId } = invocations.get(
+        context,
+      ) as Invocation;
       invocations.delete(context);
       // The Lambda's own deadline bounds every upstream attempt.
       const deadline = now() + context.getRemainingTimeInMillis();
-      return broker.getTokens(devices, {
-        signal,
-        stats,
-        deadline,
-        refresh,
-        ...(principal === undefined ? {} : { principal }),
-      });
+      return withRequestId(requestId, () =>
+        broker.getTokens(devices, {
+          signal,
+          stats,
+          deadline,
+          refresh,
+          ...(principal === undefined ? {} : { principal }),
+        }),
+      );
     });
 }

@@ -1,10 +1,11 @@
 /**
  * Lambda entry point. Configuration is validated here, at init, so a bad
  * setting fails the cold start with the variable's name instead of failing
- * every request. The secrets are read on first use, never at import, and
- * the credentials and the token store key share one Secrets Manager call.
+ * every request, and a variable that looks like a setting but is none is
+ * logged as a warning. The secrets are read on first use, never at import,
+ * and the credentials and the token store key share one Secrets Manager call.
  */
-import { loadConfig } from './config.ts';
+import { loadConfig, lookalikeWarning, settingLookalikes } from './config.ts';
 import { createSecretsManagerClient } from './credentials.ts';
 import { createRuntime } from './runtime.ts';
 import { createSecretsManagerReader } from './secrets-manager-reader.ts';
@@ -13,8 +14,7 @@ import { createDynamoDbClient } from './store/dynamodb-client.ts';
 const config = loadConfig(process.env);
 const secrets = createSecretsManagerReader(createSecretsManagerClient());
 
-/** The Lambda handler: `index.handler`. */
-export const handler = createRuntime(config, {
+const runtime = createRuntime(config, {
   secretSource: secrets.source(config.secretId),
   ...(config.tokenTable === undefined || config.tokenStoreKeySecretId === undefined
     ? {}
@@ -24,4 +24,10 @@ export const handler = createRuntime(config, {
           keySource: secrets.source(config.tokenStoreKeySecretId),
         },
       }),
-}).handler;
+});
+for (const lookalike of settingLookalikes(process.env)) {
+  runtime.logger.warn(lookalikeWarning(lookalike), { variable: lookalike.name });
+}
+
+/** The Lambda handler: `index.handler`. */
+export const handler = runtime.handler;

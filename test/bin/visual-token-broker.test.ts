@@ -13,6 +13,7 @@ import {
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,6 +48,7 @@ beforeAll(async () => {
   simulator = await startUpstreamSimulator({ unknownDevices: ['pkA/gone'] });
   logger = captureLogger();
   server = await startLocalServer({
+    metrics: NO_METRICS,
     env: { UPSTREAM_URL: simulator.url },
     port: 0,
     logger,

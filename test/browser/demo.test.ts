@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../examples/demo-server.ts';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -45,6 +46,7 @@ beforeAll(async () => {
   allowed = await startDemoServer(0);
   other = await startDemoServer(0);
   broker = await startLocalServer({
+    metrics: NO_METRICS,
     env: { CORS_ALLOWED_ORIGINS: allowed.origin },
     port: 0,
     keyFile,

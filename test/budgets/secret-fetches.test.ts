@@ -12,6 +12,7 @@ import {
 } from '../../functions/local/upstream-simulator.ts';
 import { loadConfig } from '../../functions/token-broker/config.ts';
 import { secretsManagerSource } from '../../functions/token-broker/credentials.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { createSecretsManagerReader } from '../../functions/token-broker/secrets-manager-reader.ts';
 import { type Dynalite, startDynalite, TEST_TABLE } from '../support/dynalite.ts';
@@ -55,6 +56,7 @@ async function setup(env: Record<string, string> = {}, now?: () => number) {
     credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
   });
   const { handler } = createRuntime(config, {
+    metrics: NO_METRICS,
     secretSource: secretsManagerSource(client, config.secretId),
     logger: captureLogger(),
     ...(now ? { now } : {}),
@@ -124,6 +126,7 @@ describe('Secrets Manager budget', () => {
     );
     const logger = captureLogger();
     const { handler } = createRuntime(config, {
+      metrics: NO_METRICS,
       secretSource: secrets.source(config.secretId),
       tokenStore: { client: engine.newClient(), keySource: secrets.source('broker/store-key') },
       logger,

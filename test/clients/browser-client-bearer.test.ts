@@ -11,6 +11,7 @@ import {
 } from '../../clients/browser-client.ts';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 import { scriptedFetch, tokensResponse } from './browser-fakes.ts';
 
@@ -18,7 +19,12 @@ const A = { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' };
 
 let server: LocalServer;
 beforeAll(async () => {
-  server = await startLocalServer({ env: {}, port: 0, logger: captureLogger() });
+  server = await startLocalServer({
+    metrics: NO_METRICS,
+    env: {},
+    port: 0,
+    logger: captureLogger(),
+  });
 });
 afterAll(() => server.close());
 

@@ -19,6 +19,7 @@ import {
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 const A = { productKey: 'pkA', deviceName: 'cam-1' };
@@ -37,6 +38,7 @@ beforeAll(async () => {
   accessToken = await issueDevToken({ keyFile });
   simulator = await startUpstreamSimulator({ unknownDevices: ['pkA/gone'] });
   server = await startLocalServer({
+    metrics: NO_METRICS,
     env: { UPSTREAM_URL: simulator.url },
     port: 0,
     keyFile,

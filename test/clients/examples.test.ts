@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_FUNCTION_NAME } from '../../functions/local/lambda-invoke.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,7 +24,12 @@ const node = (args: string[], env: Record<string, string>) =>
 
 let server: LocalServer;
 beforeAll(async () => {
-  server = await startLocalServer({ env: {}, port: 0, logger: captureLogger() });
+  server = await startLocalServer({
+    metrics: NO_METRICS,
+    env: {},
+    port: 0,
+    logger: captureLogger(),
+  });
 });
 afterAll(() => server.close());
 

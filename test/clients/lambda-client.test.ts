@@ -12,6 +12,7 @@ import {
 } from '../../clients/lambda-client.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import * as broker from '../../functions/token-broker/errors.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger, fakeLoginClient } from '../support/fakes.ts';
 import { handlerHarness } from '../support/handler-harness.ts';
 import { type LambdaEndpoint, startLambdaEndpoint } from '../support/lambda-endpoint.ts';
@@ -214,7 +215,12 @@ describe('LambdaTokenClient against the local server (npm start)', () => {
   let server: LocalServer;
   let local: LambdaClient;
   beforeAll(async () => {
-    server = await startLocalServer({ env: {}, port: 0, logger: captureLogger() });
+    server = await startLocalServer({
+      metrics: NO_METRICS,
+      env: {},
+      port: 0,
+      logger: captureLogger(),
+    });
     local = new LambdaClient({
       endpoint: server.url,
       region: 'local',

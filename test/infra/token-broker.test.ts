@@ -832,6 +832,17 @@ describe('stack settings: typos', () => {
     ]);
   });
 
+  test('fails when a context setting is a letter off, naming the setting it resembles', () => {
+    // Prepare
+    const { stack } = synthStack({ secretCacheSecond: 60 });
+    // Act
+    const errors = Annotations.fromStack(stack).findError('*', Match.anyValue());
+    // Assess
+    expect(errors.map((e) => e.entry.data)).toEqual([
+      expect.stringContaining('did you mean "secretCacheSeconds"?'),
+    ]);
+  });
+
   test('accepts every documented setting and CDK’s own context keys', () => {
     // Prepare
     const { stack } = synthStack({

@@ -7,7 +7,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaTokenClient } from '../../clients/lambda-client.ts';
 import { LOCAL_FUNCTION_NAME } from '../../functions/local/lambda-invoke.ts';
-import { banner, type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { banner } from '../../functions/local/ready-line.ts';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 import { rawRequest } from '../support/raw-http.ts';
 
@@ -17,7 +19,12 @@ const BODY = JSON.stringify({ devices: [{ productKey: 'pkA', deviceName: 'dev1' 
 let server: LocalServer;
 
 beforeAll(async () => {
-  server = await startLocalServer({ env: {}, port: 0, logger: captureLogger() });
+  server = await startLocalServer({
+    metrics: NO_METRICS,
+    env: {},
+    port: 0,
+    logger: captureLogger(),
+  });
 });
 
 afterAll(async () => {

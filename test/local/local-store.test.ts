@@ -12,6 +12,7 @@ import { createDevVerifier, issueDevToken } from '../../functions/local/dev-issu
 import { loopbackEndpoint } from '../../functions/local/local-store.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { ConfigurationError } from '../../functions/token-broker/errors.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { type Dynalite, startDynalite } from '../support/dynalite.ts';
 import { captureLogger } from '../support/fakes.ts';
 
@@ -68,7 +69,8 @@ describe('npm start with TOKEN_TABLE on dynalite', () => {
       AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
       LOGIN_GATHER_MS: '0',
     };
-    const start = () => startLocalServer({ env, port: 0, keyFile, logger: captureLogger() });
+    const start = () =>
+      startLocalServer({ metrics: NO_METRICS, env, port: 0, keyFile, logger: captureLogger() });
     const ask = (server: LocalServer, token: string) =>
       fetch(`${server.url}/tokens`, {
         method: 'POST',

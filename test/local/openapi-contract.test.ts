@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { DEV_ACCOUNT } from '../../functions/local/upstream-simulator.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { OPENAPI_DOCUMENT, responseNameOf } from '../../functions/token-broker/openapi.ts';
 import { MAX_BODY_BYTES } from '../../functions/token-broker/request.ts';
 import { captureLogger } from '../support/fakes.ts';
@@ -26,7 +27,13 @@ const servers: LocalServer[] = [];
 const listeners: Server[] = [];
 
 async function start(env: Record<string, string> = {}): Promise<LocalServer> {
-  const server = await startLocalServer({ env, port: 0, keyFile, logger: captureLogger() });
+  const server = await startLocalServer({
+    metrics: NO_METRICS,
+    env,
+    port: 0,
+    keyFile,
+    logger: captureLogger(),
+  });
   servers.push(server);
   return server;
 }
@@ -211,9 +218,10 @@ describe('local server with a faulty upstream or secret, against the OpenAPI doc
   });
 
   it('fails when the secret is malformed, with a documented 500', async () => {
-    // Prepare
-    const malformed = await secretFile('malformed.json', '{"userName":');
+    // Prepare: a good secret at start (a bad one stops the start), spoilt before the first request.
+    const malformed = await secretFile('malformed.json', JSON.stringify(DEV_ACCOUNT));
     const server = await start({ BROKER_SECRET_FILE: malformed });
+    await writeFile(malformed, '{"userName":');
     // Act
     const response = await post(server.url);
     // Assess

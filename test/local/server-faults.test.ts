@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 let server: LocalServer | undefined;
@@ -23,7 +24,13 @@ afterEach(async () => {
 async function start(env: Record<string, string>) {
   dir = await mkdtemp(join(tmpdir(), 'vtb-'));
   const keyFile = pathToFileURL(join(dir, 'key.json'));
-  server = await startLocalServer({ env, port: 0, keyFile, logger: captureLogger() });
+  server = await startLocalServer({
+    metrics: NO_METRICS,
+    env,
+    port: 0,
+    keyFile,
+    logger: captureLogger(),
+  });
   const token = await issueDevToken({ keyFile });
   return (devices: object[]) =>
     fetch(`${server?.url}/tokens`, {
@@ -61,7 +68,11 @@ describe('npm start switches', () => {
 
   it('fails to start when SIMULATOR_FAULT is unknown, naming the valid faults', async () => {
     // Act
-    const attempt = startLocalServer({ env: { SIMULATOR_FAULT: 'explode' }, port: 0 });
+    const attempt = startLocalServer({
+      metrics: NO_METRICS,
+      env: { SIMULATOR_FAULT: 'explode' },
+      port: 0,
+    });
     // Assess
     await expect(attempt).rejects.toThrow(/unknown simulator fault "explode"/);
   });

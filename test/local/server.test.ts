@@ -15,7 +15,9 @@ import {
   IAT_CLOCK_SKEW_SECONDS,
   issueDevToken,
 } from '../../functions/local/dev-issuer.ts';
-import { demoOrigins, type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { demoOrigins } from '../../functions/local/local-settings.ts';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { captureLogger } from '../support/fakes.ts';
 
 const ORIGIN = 'http://127.0.0.1:4001';
@@ -25,6 +27,7 @@ let dir: string;
 let keyFile: URL;
 let server: LocalServer;
 let privateJwk: JWK;
+const logger = captureLogger();
 
 /** Signs arbitrary claims and header with the dev issuer's own key, or another. */
 async function sign(
@@ -89,7 +92,8 @@ beforeAll(async () => {
     env: { CORS_ALLOWED_ORIGINS: ORIGIN },
     port: 0,
     keyFile,
-    logger: captureLogger(),
+    logger,
+    metrics: NO_METRICS,
   });
 });
 
@@ -120,34 +124,48 @@ describe('local server authentication', () => {
   });
 
   const otherKey = async () => (await generateKeyPair('ES256')).privateKey;
-  const cases: ReadonlyArray<readonly [string, () => Promise<string | undefined>]> = [
-    ['the Authorization header is missing', async () => undefined],
-    ['the scheme is not Bearer', async () => `Basic ${Buffer.from('a:b').toString('base64')}`],
-    ['the token is not a JWT', async () => 'Bearer not-a-jwt'],
+  const cases: ReadonlyArray<readonly [string, string, () => Promise<string | undefined>]> = [
+    ['the Authorization header is missing', 'no Authorization header', async () => undefined],
+    [
+      'the scheme is not Bearer',
+      'not a Bearer token',
+      async () => `Basic ${Buffer.from('a:b').toString('base64')}`,
+    ],
+    ['the token is not a JWT', 'not a signed JWT', async () => 'Bearer not-a-jwt'],
     [
       'the token is expired',
+      'expired (exp)',
       async () => `Bearer ${await issueDevToken({ keyFile, expiresInSeconds: -60 })}`,
     ],
     [
       'the token is not yet valid',
+      'not yet valid (nbf)',
       async () => `Bearer ${await sign({ claims: { nbf: Math.floor(Date.now() / 1000) + 600 } })}`,
     ],
     [
       'the token has no exp (API Gateway requires it)',
+      'no exp claim',
       async () => `Bearer ${await sign({ claims: { exp: undefined } })}`,
     ],
     [
       'the iat is further in the future than the clock skew allows',
+      'issued in the future (iat)',
       async () =>
         `Bearer ${await sign({ claims: { iat: Math.floor(Date.now() / 1000) + IAT_CLOCK_SKEW_SECONDS + 30 } })}`,
     ],
     [
       'the issuer is wrong',
+      'wrong issuer (iss)',
       async () => `Bearer ${await sign({ claims: { iss: 'https://evil.example.com' } })}`,
     ],
-    ['the audience is wrong', async () => `Bearer ${await sign({ claims: { aud: 'other-api' } })}`],
+    [
+      'the audience is wrong',
+      'wrong audience (aud)',
+      async () => `Bearer ${await sign({ claims: { aud: 'other-api' } })}`,
+    ],
     [
       'the token uses alg: none',
+      'algorithm not allowed (alg)',
       async () => {
         const payload = decodeJwt(await sign());
         return `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`;
@@ -155,6 +173,7 @@ describe('local server authentication', () => {
     ],
     [
       'the payload was tampered with',
+      'signature does not verify',
       async () => {
         const [header, , signature] = (await sign({ claims: { devices: 'pkB/dev1' } })).split('.');
         const forged = { ...decodeJwt(await sign()), devices: '*', sub: 'mallory' };
@@ -163,14 +182,17 @@ describe('local server authentication', () => {
     ],
     [
       'the kid is unknown',
+      'unknown signing key (kid)',
       async () => `Bearer ${await sign({ key: await otherKey(), header: { kid: 'unknown-kid' } })}`,
     ],
     [
       'the signature is from another key with the known kid',
+      'signature does not verify',
       async () => `Bearer ${await sign({ key: await otherKey() })}`,
     ],
     [
       'the algorithm is HS256 keyed with the public key (algorithm confusion)',
+      'algorithm not allowed (alg)',
       async () => {
         const { publicJwk } = JSON.parse(await readFile(keyFile, 'utf8'));
         const secret = new TextEncoder().encode(JSON.stringify(publicJwk));
@@ -179,18 +201,35 @@ describe('local server authentication', () => {
     ],
   ];
 
-  it.each(cases)('fails when %s, with 401', async (_name, authorization) => {
-    // Prepare
-    const before = server.simulator?.logins.length;
-    // Act
-    const response = await post(await authorization());
-    // Assess
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer');
-    expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-    expect((await response.json()).code).toBe('UNAUTHENTICATED');
-    expect(server.simulator?.logins.length).toBe(before);
-  });
+  it.each(cases)(
+    'fails when %s, with 401, logging why: %s',
+    async (_name, reason, authorization) => {
+      // Prepare
+      const before = server.simulator?.logins.length;
+      const header = await authorization();
+      logger.lines.length = 0;
+      // Act
+      const response = await post(header);
+      // Assess
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      const problem = await response.json();
+      expect(problem.code).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(problem)).not.toContain(reason);
+      expect(server.simulator?.logins.length).toBe(before);
+      expect(logger.lines.map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({
+          message: 'bearer token refused',
+          requestId: problem.requestId,
+          status: 401,
+          reason,
+        }),
+      ]);
+      const token = header?.split(' ')[1];
+      if (token) expect(logger.lines.join('\n')).not.toContain(token);
+    },
+  );
 });
 
 describe('local server host check', () => {
@@ -299,7 +338,13 @@ describe('local server CORS', () => {
   it('allows the demo origins (port + 1) by default when CORS_ALLOWED_ORIGINS is unset', async () => {
     // Prepare
     const port = await freePort();
-    const local = await startLocalServer({ env: {}, port, keyFile, logger: captureLogger() });
+    const local = await startLocalServer({
+      metrics: NO_METRICS,
+      env: {},
+      port,
+      keyFile,
+      logger: captureLogger(),
+    });
     try {
       // Act
       const response = await fetch(`${local.url}/tokens`, {

@@ -32,7 +32,7 @@ import {
 import { CredentialsUnavailableError } from '../../functions/token-broker/errors.ts';
 import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createLogger } from '../../functions/token-broker/log.ts';
-import { createEmfMetrics } from '../../functions/token-broker/metrics.ts';
+import { createEmfMetrics, NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
 import { fakeSecretSource } from '../support/fakes.ts';
@@ -303,6 +303,7 @@ describe('every path, with canaries planted', () => {
     await createDevVerifier(keyFile);
     const sim = await simulator(APP_CODE_ACCOUNT);
     const server = await startLocalServer({
+      metrics: NO_METRICS,
       env: { UPSTREAM_URL: sim.url, BROKER_SECRET_FILE: secretFile },
       port: 0,
       keyFile,

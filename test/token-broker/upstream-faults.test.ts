@@ -10,6 +10,7 @@ import {
 } from '../../functions/local/upstream-simulator.ts';
 import { loadConfig } from '../../functions/token-broker/config.ts';
 import type { HttpResponse } from '../../functions/token-broker/handler.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
 import { captureLogger, fakeSecretSource, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
@@ -30,6 +31,7 @@ async function setup(fault?: SimulatorFault, env: Record<string, string> = {}) {
   );
   const logger = captureLogger();
   const { handler } = createRuntime(config, {
+    metrics: NO_METRICS,
     secretSource: fakeSecretSource(PLANTED_SECRET),
     logger,
     sleep: async () => {},

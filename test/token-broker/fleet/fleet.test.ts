@@ -9,6 +9,7 @@ import { DEV_ACCOUNT } from '../../../functions/local/upstream-simulator.ts';
 import { loadConfig } from '../../../functions/token-broker/config.ts';
 import { parseCredentials } from '../../../functions/token-broker/credentials.ts';
 import { deviceId } from '../../../functions/token-broker/device.ts';
+import { NO_METRICS } from '../../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../../functions/token-broker/runtime.ts';
 import { createDynamoDbTokenStore } from '../../../functions/token-broker/store/dynamodb-token-store.ts';
 import { accountKey, deriveStoreKeys } from '../../../functions/token-broker/store/token-crypto.ts';
@@ -287,6 +288,7 @@ describe('fleet: leases and accounts', () => {
       { allowLoopbackHttp: true },
     );
     const { handler } = createRuntime(config, {
+      metrics: NO_METRICS,
       secretSource: fakeSecretSource(JSON.stringify(other)),
       tokenStore: { client: fleet.engine.newClient(), keySource: fakeSecretSource(fleet.storeKey) },
       logger: captureLogger(),

@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDevStoreKey } from '../../../functions/token-broker/store/dev-store-key.ts';
+import { createDynamoDbClient } from '../../../functions/token-broker/store/dynamodb-client.ts';
 import { ensureTable } from '../../../functions/token-broker/store/ensure-table.ts';
 import { deriveStoreKeys } from '../../../functions/token-broker/store/token-crypto.ts';
-import { type Dynalite, startDynalite } from '../../support/dynalite.ts';
+import { type Dynalite, sdkConfigFor, startDynalite } from '../../support/dynalite.ts';
+import { startHangingServer, startSlowEngine } from '../../support/store-fault-servers.ts';
 
 describe('loadOrCreateDevStoreKey', () => {
   let dir: string;
@@ -84,5 +86,43 @@ describe('ensureTable', () => {
     await ensureTable(engine.client, 'visual-token-broker-tokens');
     // Assess
     expect((engine.requests.get('CreateTable') ?? 0) - before).toBe(0);
+  });
+
+  it('retries throttled calls until the table is ACTIVE', async () => {
+    // Prepare
+    const slow = await startSlowEngine(engine.endpoint, { delayMs: 0, throttleFirst: 3 });
+    const client = createDynamoDbClient(
+      { connectionTimeout: 300, requestTimeout: 500 },
+      { ...sdkConfigFor(slow.endpoint), maxAttempts: 1 },
+    );
+    // Act
+    await ensureTable(client, 'throttled-tokens', 5_000);
+    // Assess
+    const out = await engine.client.send(
+      new DescribeTableCommand({ TableName: 'throttled-tokens' }),
+    );
+    expect(out.Table?.TableStatus).toBe('ACTIVE');
+    expect(slow.count()).toBeGreaterThan(3);
+    client.destroy();
+    await slow.close();
+  });
+
+  it('fails when the engine never answers within the budget, naming the table and the last error', async () => {
+    // Prepare
+    const hanging = await startHangingServer();
+    const client = createDynamoDbClient(
+      { connectionTimeout: 100, requestTimeout: 100 },
+      { ...sdkConfigFor(hanging.endpoint), maxAttempts: 1 },
+    );
+    const started = Date.now();
+    // Act
+    const error = await ensureTable(client, 'never-tokens', 600).catch((e: unknown) => e);
+    // Assess
+    expect((error as Error).message).toMatch(
+      /^Table never-tokens is not ACTIVE after 600 ms \(last error: ETIMEDOUT\)$/,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    client.destroy();
+    await hanging.close();
   });
 });
