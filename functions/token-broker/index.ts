@@ -1,11 +1,12 @@
 /**
  * Lambda entry point. Configuration is validated here, at init, so a bad
  * setting fails the cold start with the variable's name instead of failing
- * every request, and a variable that looks like a setting but is none is
- * logged as a warning. The secrets are read on first use, never at import,
+ * every request. (A variable that looks like a setting but is none is
+ * warned about by `npm start` and at synth, not here: the matcher would not
+ * fit the bundle budget.) The secrets are read on first use, never at import,
  * and the credentials and the token store key share one Secrets Manager call.
  */
-import { loadConfig, lookalikeWarning, settingLookalikes } from './config.ts';
+import { loadConfig } from './config.ts';
 import { createSecretsManagerClient } from './credentials.ts';
 import { createRuntime } from './runtime.ts';
 import { createSecretsManagerReader } from './secrets-manager-reader.ts';
@@ -25,9 +26,6 @@ const runtime = createRuntime(config, {
         },
       }),
 });
-for (const lookalike of settingLookalikes(process.env)) {
-  runtime.logger.warn(lookalikeWarning(lookalike), { variable: lookalike.name });
-}
 
 /** The Lambda handler: `index.handler`. */
 export const handler = runtime.handler;

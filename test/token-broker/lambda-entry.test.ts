@@ -1,9 +1,8 @@
 /**
  * The Lambda entry (index.ts) as the runtime loads it: a fresh process with
  * its own environment, the real Secrets Manager client against a loopback
- * endpoint. A variable that looks like a setting is warned about at init,
- * and a secret that is missing or malformed is a configuration error, never
- * an internal one.
+ * endpoint: a secret that is missing or malformed is a configuration
+ * error, never an internal one.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -56,36 +55,6 @@ async function coldStart(env: Record<string, string>) {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { lines, outcome: lines.at(-1) as Record<string, unknown> };
 }
-
-describe('the Lambda entry at init', () => {
-  it('warns about a variable that misspells a setting, naming the setting', async () => {
-    // Prepare
-    secrets.remove(SECRET_ID);
-    // Act
-    const { lines } = await coldStart({ MAX_DEVICE_PER_REQUEST: '1', UPSTREAM_RETRIES: '0' });
-    // Assess
-    const warnings = lines.filter((l) => l.level === 'warn').map((l) => [l.variable, l.message]);
-    expect(warnings).toEqual([
-      [
-        'MAX_DEVICE_PER_REQUEST',
-        'MAX_DEVICE_PER_REQUEST is not a setting and is ignored; did you mean MAX_DEVICES_PER_REQUEST?',
-      ],
-      ['UPSTREAM_RETRIES', 'UPSTREAM_RETRIES is not a setting and is ignored'],
-    ]);
-  });
-
-  it('warns about nothing when every variable is a setting or the platform’s', async () => {
-    // Prepare
-    secrets.remove(SECRET_ID);
-    // Act
-    const { lines } = await coldStart({
-      MAX_DEVICES_PER_REQUEST: '1',
-      AWS_LAMBDA_FUNCTION_NAME: 'f',
-    });
-    // Assess
-    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
-  });
-});
 
 describe('the Lambda entry with a bad secret', () => {
   it.each([

@@ -60,16 +60,15 @@ export function checkBudgetSpent(
 }
 
 /** The error of a spent budget. */
-export const budgetSpent = (
-  budget: BudgetSettings,
-  at: number,
-  whose = 'The hourly upstream login budget',
-) =>
-  new UpstreamBudgetExceededError(`${whose} (${budget.perHour}) is spent`, secondsToNextHour(at));
+export const budgetSpent = (budget: BudgetSettings, at: number) =>
+  new UpstreamBudgetExceededError(
+    `The login budget (${budget.perHour}/h) or a caller share is spent`,
+    secondsToNextHour(at),
+  );
 
 /** The error of an enforced budget that could not be checked (fail closed). */
 export const budgetUnknown = () =>
-  new UpstreamUnavailableError('The login budget cannot be checked (token store unavailable)', 5);
+  new UpstreamUnavailableError('The login budget cannot be checked', 5);
 
 /** Login calls that `devices` devices cost at most. */
 export const loginsFor = (devices: number, budget: BudgetSettings) =>

@@ -61,7 +61,7 @@ export interface ItemOutcomes {
   /** Items whose call failed or was cut off. */
   readonly failed: ReadonlySet<string>;
   /** The first failure, as a TokenStoreError. */
-  readonly fault?: TokenStoreError;
+  readonly fault: TokenStoreError | undefined;
 }
 
 /** Creates the call runner of `table` on `client`. */
@@ -162,5 +162,5 @@ export async function eachItem(
         ),
     ),
   );
-  return fault === undefined ? { done, refused, failed } : { done, refused, failed, fault };
+  return { done, refused, failed, fault };
 }

@@ -92,7 +92,7 @@ export function createDynamoDbTokenStore(options: DynamoDbTokenStoreOptions): To
         return (await calls.update(input, signal)) !== undefined;
       });
       const { done, refused, failed, fault } = out;
-      return { granted: done, refused, unknown: failed, ...(fault ? { fault } : {}) };
+      return { granted: done, refused, unknown: failed, fault };
     },
 
     async write(account, entries, holder, callOptions) {
@@ -135,7 +135,7 @@ export function createDynamoDbTokenStore(options: DynamoDbTokenStoreOptions): To
           return (await calls.update(input, signal)) !== undefined;
         },
       );
-      return out.fault ? { written: out.done, fault: out.fault } : { written: out.done };
+      return { written: out.done, fault: out.fault };
     },
 
     async release(account, deviceIds, holder, callOptions) {

@@ -86,7 +86,7 @@ export interface LeaseOutcomes {
   /** The write failed or ran out of time: it may or may not have landed. */
   readonly unknown: ReadonlySet<string>;
   /** The first failure among the unknown ones, for the log. */
-  readonly fault?: Error;
+  readonly fault?: Error | undefined;
 }
 
 /** What one {@link TokenStore.write} came to. */
@@ -94,7 +94,7 @@ export interface WriteOutcomes {
   /** Stored (and the caller's lease released in the same write). */
   readonly written: ReadonlySet<string>;
   /** The first failure, if any write failed or ran out of time. */
-  readonly fault?: Error;
+  readonly fault?: Error | undefined;
 }
 
 /** One token to store. */
