@@ -134,6 +134,54 @@ describe('parseTokenRequest', () => {
     expect(request).toStrictEqual(expected);
   });
 
+  it.each([
+    ['the body is null', null, 'body: must be a JSON object, got null'],
+    ['the body is an array', [device], 'body: must be a JSON object, got an array'],
+    ['the body is a string', 'devices', 'body: must be a JSON object, got a string'],
+    ['devices is a string', { devices: 'pk/dev' }, 'devices: must be an array, got a string'],
+    ['a device is null', { devices: [null] }, 'devices[0]: must be an object, got null'],
+    [
+      'a device is an array',
+      { devices: [['pk1', 'd']] },
+      'devices[0]: must be an object, got an array',
+    ],
+    ['a device is a string', { devices: ['pk1/d'] }, 'devices[0]: must be an object, got a string'],
+    [
+      'productKey is a number',
+      { devices: [{ productKey: 1, deviceName: 'd' }] },
+      'devices[0].productKey: must be a string, got a number',
+    ],
+    [
+      'a field is unknown',
+      { devices: [device], extra: 1 },
+      'extra: unknown field; allowed: devices, refresh',
+    ],
+    [
+      'a device field is unknown',
+      { devices: [{ ...device, x: 1 }] },
+      'devices[0].x: unknown field; allowed: productKey, deviceName',
+    ],
+    [
+      'an odd field name is exactly 64 characters',
+      { devices: [device], ['-'.repeat(64)]: 1 },
+      `[${JSON.stringify('-'.repeat(64))}]: unknown field; allowed: devices, refresh`,
+    ],
+  ])('fails when %s, saying exactly what is wrong', (_case, payload, message) => {
+    // Act
+    const act = () => parseTokenRequest(payload, 50);
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST', message }));
+  });
+
+  it('accepts exactly MAX_DEVICES_PER_REQUEST devices', () => {
+    // Prepare
+    const devices = Array.from({ length: 3 }, (_, i) => ({ productKey: 'p', deviceName: `d${i}` }));
+    // Act
+    const request = parseTokenRequest({ devices }, 3);
+    // Assess
+    expect(request.devices).toEqual(devices);
+  });
+
   it('fails when there are more devices than MAX_DEVICES_PER_REQUEST', () => {
     // Prepare
     const devices = Array.from({ length: 4 }, (_, i) => ({ productKey: 'p', deviceName: `d${i}` }));
@@ -198,6 +246,90 @@ describe('parseJsonBody', () => {
     const act = () => parseJsonBody(raw);
     // Assess
     expect(act).toThrow(expect.objectContaining({ code }));
+  });
+
+  it.each([
+    [
+      'the content type is missing',
+      { contentType: undefined, body: '{}', isBase64Encoded: false },
+      'Content-Type must be application/json',
+    ],
+    [
+      'the content type only ends like JSON',
+      json('{}', 'text/application/json'),
+      'Content-Type must be application/json',
+    ],
+    [
+      'there is no body',
+      { contentType: 'application/json', body: undefined, isBase64Encoded: false },
+      'body: is required',
+    ],
+    ['the body is empty', json(''), 'body: is required'],
+    ['the body is blank', json(' \n\t '), 'body: is required'],
+    ['the body is malformed', json('{"devices":'), 'body: is not valid JSON'],
+    [
+      'the body is over 16 KiB',
+      json(`{"a":"${'x'.repeat(MAX_BODY_BYTES)}"}`),
+      'The request body must be at most 16384 bytes',
+    ],
+  ])('fails when %s, saying exactly what is wrong', (_case, raw, message) => {
+    // Act
+    const act = () => parseJsonBody(raw);
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ message }));
+  });
+
+  it.each([
+    ['bytes that are no UTF-8 at all', Buffer.from([0x7b, 0xff, 0x7d])],
+    [
+      'a JSON string holding a byte that is no UTF-8',
+      Buffer.from([...Buffer.from('{"a":"'), 0xff, ...Buffer.from('"}')]),
+    ],
+  ])(
+    'fails when a base64 body decodes to %s, keeping the decoder error as cause',
+    (_case, bytes) => {
+      // Act
+      const act = () =>
+        parseJsonBody({
+          contentType: 'application/json',
+          body: bytes.toString('base64'),
+          isBase64Encoded: true,
+        });
+      // Assess
+      expect(act).toThrow(
+        expect.objectContaining({
+          field: 'body',
+          message: 'body: is not valid UTF-8',
+          cause: expect.any(Error),
+        }),
+      );
+    },
+  );
+
+  it('fails when a base64 body decodes to one byte over 16 KiB, which its length did not show', () => {
+    // Prepare: 16,385 bytes encode to 21,848 characters, estimated at 16,384 bytes.
+    const bytes = Buffer.from(`{"a":"${'x'.repeat(MAX_BODY_BYTES + 1 - 8)}"}`);
+    const raw = {
+      contentType: 'application/json',
+      body: bytes.toString('base64'),
+      isBase64Encoded: true,
+    };
+    // Act
+    const act = () => parseJsonBody(raw);
+    // Assess
+    expect(bytes.byteLength).toBe(MAX_BODY_BYTES + 1);
+    expect(act).toThrow(expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }));
+  });
+
+  it('fails when a base64 body is too long to be under 16 KiB, before decoding it', () => {
+    // Prepare: the decoder skips the padding spaces, so only the length check can refuse it.
+    const body = `${' '.repeat(4 * MAX_BODY_BYTES)}${Buffer.from('{}').toString('base64')}`;
+    // Act
+    const act = () =>
+      parseJsonBody({ contentType: 'application/json', body, isBase64Encoded: true });
+    // Assess
+    expect(Buffer.from(body, 'base64').toString()).toBe('{}');
+    expect(act).toThrow(expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE' }));
   });
 
   it('accepts a body of exactly 16 KiB', () => {

@@ -46,12 +46,39 @@ describe('parseGrants', () => {
     ['an object', { devices: '*' }],
     ['an empty array', []],
     ['the flattened empty array', '[]'],
-  ])('grants nothing when the claim is %s', (_name, claim) => {
+    ['an array of blank entries', ['', '  ']],
+    ['separators only', ' , ,, '],
+  ])('grants nothing when the claim is %s, and ignores no entry', (_name, claim) => {
     // Act
     const grants = parseGrants(claim);
     // Assess
-    expect(grants).toMatchObject({ all: false, products: new Set(), devices: new Set() });
+    expect(grants).toEqual({ all: false, products: new Set(), devices: new Set(), ignored: 0 });
     expect(isGranted(grants, d('pkA', 'dev1'))).toBe(false);
+  });
+
+  it('trims the claim and each array entry', () => {
+    // Act
+    const flattened = parseGrants('  [pkA/* pkB/dev1]  ');
+    const array = parseGrants([' pkA/* ', '\tpkB/dev1\n']);
+    // Assess
+    for (const grants of [flattened, array]) {
+      expect(grants).toEqual({
+        all: false,
+        products: new Set(['pkA']),
+        devices: new Set(['pkB/dev1']),
+        ignored: 0,
+      });
+    }
+  });
+
+  it.each([
+    ['an opening bracket alone', '[pkA/dev1'],
+    ['a closing bracket alone', 'pkA/dev1]'],
+  ])('fails to read %s as the flattened form: the entry is malformed', (_name, claim) => {
+    // Act
+    const grants = parseGrants(claim);
+    // Assess
+    expect(grants).toEqual({ all: false, products: new Set(), devices: new Set(), ignored: 1 });
   });
 
   it('ignores malformed entries and counts them, keeping the valid ones', () => {

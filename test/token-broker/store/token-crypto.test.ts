@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Credentials } from '../../../functions/token-broker/credentials.ts';
 import {
   ACCOUNT_KEY_LENGTH,
   accountKey,
@@ -20,6 +21,33 @@ describe('deriveStoreKeys', () => {
     expect(keys.hashKey).toHaveLength(32);
     expect(keys.encryptionKey.equals(keys.hashKey)).toBe(false);
     expect(again.encryptionKey.equals(keys.encryptionKey)).toBe(true);
+  });
+
+  it('derives the subkeys every earlier release derived, so a deploy does not orphan stored tokens', () => {
+    // Assess: pinned from this release; only a rotation of the secret may change them.
+    expect(keys.encryptionKey.toString('hex')).toBe(
+      'dac490eb058a7b0e635530d21bd36c426bf3d56235fcb93f222b531aee2c9d74',
+    );
+    expect(keys.hashKey.toString('hex')).toBe(
+      'c50dfcf9309603cf383413a94b8e389ab19f1cb4dc484fbf83e18118091b70cc',
+    );
+  });
+
+  it('accepts a secret of exactly 32 characters', () => {
+    // Act
+    const derived = deriveStoreKeys('x'.repeat(32));
+    // Assess
+    expect(derived.encryptionKey).toHaveLength(32);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['a number', 42],
+  ])('fails when the secret is %s, with a ConfigurationError', (_what, secret) => {
+    // Act
+    const act = () => deriveStoreKeys(secret as unknown as string);
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ code: 'CONFIGURATION_ERROR' }));
   });
 
   it('fails when the secret is shorter than 32 characters, naming the setting and not the value', () => {
@@ -46,6 +74,24 @@ describe('seal and unseal', () => {
     const sealed = seal(keys.encryptionKey, 'a.b.c', 't#acct#p/d');
     // Assess
     expect(unseal(keys.encryptionKey, sealed, 't#acct#p/d')).toBe('a.b.c');
+  });
+
+  it('round-trips an empty token, the shortest blob there is', () => {
+    // Act
+    const sealed = seal(keys.encryptionKey, '', 'aad');
+    // Assess
+    expect(sealed).toHaveLength(1 + 12 + 16);
+    expect(unseal(keys.encryptionKey, sealed, 'aad')).toBe('');
+  });
+
+  it('fails when the format version byte is not 1, though the rest would open', () => {
+    // Prepare: the version byte is not authenticated, so only the check refuses it.
+    const sealed = Uint8Array.from(seal(keys.encryptionKey, 'a.b.c', 'aad'));
+    sealed[0] = 2;
+    // Act
+    const opened = unseal(keys.encryptionKey, sealed, 'aad');
+    // Assess
+    expect(opened).toBeUndefined();
   });
 
   it.each([
@@ -90,5 +136,33 @@ describe('accountKey', () => {
     expect(key).not.toContain(plantedCredentials.userName);
     expect(new Set([key, otherUser, otherGateway]).size).toBe(3);
     expect(accountKey(keys.hashKey, plantedCredentials)).toBe(key);
+  });
+
+  it('tells accounts apart by AppCode, by AppKey and by gateway mode', () => {
+    // Prepare
+    const account = (gateway: Credentials['gateway']) =>
+      accountKey(keys.hashKey, { userName: 'u', password: 'p', gateway });
+    // Act
+    const actual = [
+      account({ mode: 'appCode', appCode: 'code-1' }),
+      account({ mode: 'appCode', appCode: 'code-2' }),
+      account({ mode: 'signature', appKey: 'code-1', appSecret: 's' }),
+      account({ mode: 'signature', appKey: 'code-2', appSecret: 's' }),
+      account({ mode: 'none' }),
+    ];
+    // Assess
+    expect(new Set(actual).size).toBe(5);
+    expect(account({ mode: 'signature', appKey: 'code-1', appSecret: 'other' })).toBe(actual[2]);
+  });
+
+  it.each([
+    ['none', { mode: 'none' }, 'khGUpgpes0v33-HIbGrElM'],
+    ['appCode', { mode: 'appCode', appCode: 'code-1' }, '9fOTvspR3hk0fZD-nkCy85'],
+    ['signature', { mode: 'signature', appKey: 'key-1', appSecret: 's' }, 'cpbeylBcTsis-6rbutJLQa'],
+  ] as const)('keys a %s account as every earlier release did', (_mode, gateway, expected) => {
+    // Act: pinned, since a new key for the same account makes every stored token a miss.
+    const key = accountKey(keys.hashKey, { userName: 'user@example.com', password: 'p', gateway });
+    // Assess
+    expect(key).toBe(expected);
   });
 });

@@ -77,6 +77,48 @@ describe('gateway signature', () => {
     expect(actual).toBe('POST\n\n\n\n\nx-ca-key:\n/v1/login');
   });
 
+  it.each([
+    ['sorts the query parameters by name', '/p?e=5&d=4&c=3&b=2&a=1', '/p?a=1&b=2&c=3&d=4&e=5'],
+    ['keeps parameters of one name in the order sent', '/p?b=1&a=2&a=1&a=3', '/p?a=2&a=1&a=3&b=1'],
+    ['keeps a parameter without a value as its bare name', '/p?b=2&flag&a=', '/p?a&b=2&flag'],
+    ['drops empty parameters', '/p?b=2&&a=1&', '/p?a=1&b=2'],
+    ['drops an empty query', '/p?', '/p'],
+    ['sorts an empty name first', '/p?0=1&=x', '/p?=x&0=1'],
+    ['sorts a query with no path before it', '?b=1&a=2', '?a=2&b=1'],
+  ])('%s in the string to sign', (_rule, pathAndQuery, expected) => {
+    // Act
+    const actual = stringToSign({ method: 'GET', pathAndQuery, headers: {}, signedHeaders: [] });
+    // Assess
+    expect(actual).toBe(`GET\n\n\n\n\n${expected}`);
+  });
+
+  it('never signs the fixed-line headers or the signature headers as signed headers', () => {
+    // Act
+    const actual = stringToSign({
+      method: 'POST',
+      pathAndQuery: '/p',
+      headers: { 'X-Ca-Signature': 'sig', 'X-Ca-Signature-Headers': 'x', Accept: 'a', Date: 'd' },
+      signedHeaders: ['X-Ca-Signature', 'x-ca-signature-headers', 'Accept', 'content-md5', 'Date'],
+    });
+    // Assess
+    expect(actual).toBe('POST\na\n\n\nd\n/p');
+  });
+
+  it.each([
+    ['none', { mode: 'none' }, {}],
+    ['appCode', { mode: 'appCode', appCode: 'code-1' }, { Authorization: 'APPCODE code-1' }],
+  ] as const)('sends the %s headers', (_mode, auth, expected) => {
+    // Act
+    const headers = gatewayAuthHeaders(auth, {
+      method: 'POST',
+      pathAndQuery: '/p',
+      headers: {},
+      body: new Uint8Array(),
+    });
+    // Assess
+    expect(headers).toEqual(expected);
+  });
+
   it('signs with base64 HMAC-SHA256 of the AppSecret', () => {
     // Act
     const actual = signature('secret', DOC_EXAMPLE.expected);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkToken,
+  decodeJwtClaims,
   MAX_TOKEN_LIFETIME_MS,
   MAX_VISUAL_TOKEN_BYTES,
   VISUAL_TOKEN_PATTERN,
@@ -9,6 +10,42 @@ import { fakeVisualToken } from '../../support/fakes.ts';
 
 const device = { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' };
 const NOW = 1_800_000_000_000;
+/** A JWT whose claims part is `claimsJson` as given, so it can hold what JSON.stringify never writes. */
+const rawJwt = (claimsJson: string) =>
+  `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(claimsJson).toString('base64url')}.sig`;
+
+describe('decodeJwtClaims', () => {
+  it('returns the claims of a three-part token', () => {
+    // Act
+    const claims = decodeJwtClaims(rawJwt('{"sub":"p#d","exp":1}'));
+    // Assess
+    expect(claims).toEqual({ sub: 'p#d', exp: 1 });
+  });
+
+  it.each([
+    ['it has one part', 'opaque-token'],
+    ['it has two parts', `${rawJwt('{}').split('.').slice(0, 2).join('.')}`],
+    ['it has four parts', `${rawJwt('{}')}.more`],
+    ['its claims part is empty', 'eyJhbGciOiJIUzI1NiJ9..sig'],
+  ])('fails when %s, as not a JWT', (_case, token) => {
+    // Act
+    const act = () => decodeJwtClaims(token);
+    // Assess
+    expect(act).toThrow('not a JWT');
+  });
+
+  it.each([
+    ['an array', '[1,2]'],
+    ['null', 'null'],
+    ['a number', '42'],
+    ['a string', '"p#d"'],
+  ])('fails when the claims are %s, not an object', (_case, claimsJson) => {
+    // Act
+    const act = () => decodeJwtClaims(rawJwt(claimsJson));
+    // Assess
+    expect(act).toThrow('JWT claims are not an object');
+  });
+});
 
 describe('checkToken', () => {
   it('takes the expiry from the JWT exp when the token is a JWT', () => {
@@ -50,6 +87,43 @@ describe('checkToken', () => {
     ],
     ['there is no expiry at all', 'opaque-token', undefined, /no usable expiry/],
     ['expire is not positive', 'opaque-token', 0, /no usable expiry/],
+    [
+      'the JWT expires the moment it arrives',
+      fakeVisualToken(device, NOW / 1000),
+      3600,
+      /already expired/,
+    ],
+    [
+      'the JWT exp is a numeric string, however near',
+      fakeVisualToken(device, String(NOW / 1000 + 600) as unknown as number),
+      3600,
+      /^token exp is not a number$/,
+    ],
+    [
+      'the JWT exp is NaN (null once serialised)',
+      fakeVisualToken(device, Number.NaN),
+      3600,
+      /^token exp is not a number$/,
+    ],
+    [
+      'the JWT exp is 1e400, Infinity once parsed',
+      rawJwt(`{"sub":"${device.productKey}#${device.deviceName}","exp":1e400}`),
+      3600,
+      /^token exp is not a number$/,
+    ],
+    ['expire is a numeric string', 'opaque-token', '3600', /^token expire is not a number$/],
+    [
+      'expire is Infinity',
+      'opaque-token',
+      Number.POSITIVE_INFINITY,
+      /^token expire is not a number$/,
+    ],
+    [
+      'the JWT exp is one second past 30 days',
+      fakeVisualToken(device, (NOW + MAX_TOKEN_LIFETIME_MS) / 1000 + 1),
+      3600,
+      /^token expiry is more than 30 days away$/,
+    ],
     [
       'the JWT is already expired',
       fakeVisualToken(device, NOW / 1000 - 1),
