@@ -38,11 +38,8 @@ import {
 } from './local-store.ts';
 import { fromLoopbackHost, loopbackHosts, refuse, refuseMisdirected } from './loopback-guard.ts';
 import { banner, type ReadyFacts } from './ready-line.ts';
-import {
-  parseSimulatorFault,
-  startUpstreamSimulator,
-  type UpstreamSimulator,
-} from './upstream-simulator.ts';
+import { parseSimulatorFault } from './simulator-faults.ts';
+import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
 
 /**
  * LOGIN_GATHER_MS of `npm start` when unset: unlike a Lambda container, the

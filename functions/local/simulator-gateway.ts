@@ -10,10 +10,19 @@ import {
   signature,
   stringToSign,
 } from '../token-broker/upstream/gateway-auth.ts';
-import type { SimulatorAccount } from './upstream-simulator.ts';
 
 /** How far `X-Ca-Timestamp` may be from the gateway's clock, as Alibaba Cloud documents. */
 const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
+
+/** The gateway's side of an account: AppCode, or AppKey and AppSecret, or neither. */
+export interface GatewayCredentials {
+  /** AppCode the gateway requires, if any. */
+  readonly appCode?: string;
+  /** AppKey of signature mode; with `appSecret`, the gateway requires a valid signature. */
+  readonly appKey?: string;
+  /** AppSecret of signature mode. */
+  readonly appSecret?: string;
+}
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
@@ -29,7 +38,7 @@ const sameText = (a: string, b: string) =>
  * @returns the refusal the gateway would answer, or undefined to pass.
  */
 export function checkGateway(
-  account: SimulatorAccount,
+  account: GatewayCredentials,
   req: IncomingMessage,
   body: Buffer,
   now: number,

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CONTROL_MAX_BODY_BYTES, CONTROL_PATH } from '../../functions/local/simulator-control.ts';
+import { parseSimulatorFault } from '../../functions/local/simulator-faults.ts';
 import {
-  CONTROL_MAX_BODY_BYTES,
-  CONTROL_PATH,
-  parseSimulatorFault,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';

@@ -17,10 +17,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDevVerifier, issueDevToken } from '../../functions/local/dev-issuer.ts';
 import { startLocalServer } from '../../functions/local/server.ts';
+import { SIMULATOR_FAULTS, type SimulatorFault } from '../../functions/local/simulator-faults.ts';
 import {
-  SIMULATOR_FAULTS,
   type SimulatorAccount,
-  type SimulatorFault,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';

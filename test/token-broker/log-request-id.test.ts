@@ -4,8 +4,8 @@
  * requests: handler → broker → resilient upstream → loopback simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SimulatorFault } from '../../functions/local/simulator-faults.ts';
 import {
-  type SimulatorFault,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';

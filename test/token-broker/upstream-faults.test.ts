@@ -3,8 +3,8 @@
  * resilient upstream → real loopback simulator, and back to the caller.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SimulatorFault } from '../../functions/local/simulator-faults.ts';
 import {
-  type SimulatorFault,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';

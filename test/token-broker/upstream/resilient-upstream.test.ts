@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SimulatorFault } from '../../../functions/local/simulator-faults.ts';
 import {
   type SimulatorAccount,
-  type SimulatorFault,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../../functions/local/upstream-simulator.ts';
