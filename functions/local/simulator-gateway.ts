@@ -50,7 +50,8 @@ export function checkGateway(
   }
   if (account.appKey === undefined || account.appSecret === undefined) return undefined;
   if (header(req, 'x-ca-key') !== account.appKey) return { status: 401, message: 'Invalid AppKey' };
-  if (header(req, 'x-ca-signature-method') !== SIGNATURE_METHOD) {
+  // The gateway defaults to HmacSHA256: Alibaba Cloud's own SDK sends no method.
+  if ((header(req, 'x-ca-signature-method') ?? SIGNATURE_METHOD) !== SIGNATURE_METHOD) {
     return { status: 400, message: 'Invalid Signature Method' };
   }
   const timestamp = Number(header(req, 'x-ca-timestamp'));

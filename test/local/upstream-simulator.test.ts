@@ -1,7 +1,9 @@
+import { Client } from 'aliyun-api-gateway';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONTROL_MAX_BODY_BYTES, CONTROL_PATH } from '../../functions/local/simulator-control.ts';
 import { parseSimulatorFault } from '../../functions/local/simulator-faults.ts';
 import {
+  DEV_SIGNATURE_ACCOUNT,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
@@ -116,5 +118,63 @@ describe('upstream simulator control endpoint', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(await loginStatus()).toBe(503);
+  });
+});
+
+describe('upstream simulator, signed by Alibaba Cloud’s own SDK (aliyun-api-gateway)', () => {
+  // UTF-8 in the body: Content-MD5 and the signature are over its bytes.
+  const ACCOUNT = { ...DEV_SIGNATURE_ACCOUNT, userName: '开发者-dev', password: 'pässwörd' };
+  const DEVICE = { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '摄像头-1' };
+  const login = (appSecret: string) =>
+    new Client(ACCOUNT.appKey, appSecret).post(`${simulator?.url}${LOGIN_PATH}`, {
+      data: { userName: ACCOUNT.userName, password: ACCOUNT.password, deviceList: [DEVICE] },
+      timeout: 5000,
+    });
+
+  it('accepts a login the SDK signs, which carries no X-Ca-Signature-Method', async () => {
+    // Prepare
+    simulator = await startUpstreamSimulator({ account: ACCOUNT });
+
+    // Act
+    const answer = await login(ACCOUNT.appSecret);
+
+    // Assess
+    expect(simulator.logins[0]?.headers['x-ca-signature-method']).toBeUndefined();
+    expect(simulator.logins[0]?.headers['x-ca-signature']).toEqual(expect.any(String));
+    expect(answer).toMatchObject({
+      success: true,
+      data: { deviceVisualTokenList: [{ ...DEVICE, visualToken: expect.any(String) }] },
+    });
+  });
+
+  it('fails when the SDK signs with another AppSecret, with 400 Invalid Signature', async () => {
+    // Prepare
+    simulator = await startUpstreamSimulator({ account: ACCOUNT });
+
+    // Act
+    const attempt = login('not-the-app-secret');
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      code: 400,
+      message: expect.stringContaining('error message: Invalid Signature'),
+    });
+    expect(simulator.logins).toEqual([]);
+  });
+
+  it('fails when a request names a method the gateway does not use, with 400', async () => {
+    // Prepare
+    simulator = await startUpstreamSimulator({ account: ACCOUNT });
+
+    // Act
+    const response = await fetch(`${simulator.url}${LOGIN_PATH}`, {
+      method: 'POST',
+      headers: { 'x-ca-key': ACCOUNT.appKey, 'x-ca-signature-method': 'HmacMD5' },
+      body: '{}',
+    });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-ca-error-message')).toBe('Invalid Signature Method');
   });
 });
