@@ -13,6 +13,8 @@ export const LOCAL_ENV = {
   secretFile: 'BROKER_SECRET_FILE',
   simulatorFault: 'SIMULATOR_FAULT',
   simulatorGatewayAuth: 'SIMULATOR_GATEWAY_AUTH',
+  /** The built-in simulator's token lifetime, so renewal can be tried in a minute. */
+  simulatorTokenLifetime: 'SIMULATOR_TOKEN_LIFETIME_SECONDS',
   /** The engine's name in the ready line; `npm run fleet` sets it for its own dynalite. */
   storeEngine: 'LOCAL_STORE_ENGINE',
   /** `npm run demo`'s port. */

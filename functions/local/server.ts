@@ -39,6 +39,7 @@ import {
 import { fromLoopbackHost, loopbackHosts, refuse, refuseMisdirected } from './loopback-guard.ts';
 import { banner, type ReadyFacts } from './ready-line.ts';
 import { parseSimulatorFault } from './simulator-faults.ts';
+import { parseTokenLifetime } from './simulator-tokens.ts';
 import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
 
 /**
@@ -123,6 +124,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     env[ENV.upstreamUrl] === undefined
       ? await startUpstreamSimulator({
           account,
+          tokenLifetimeSeconds: parseTokenLifetime(
+            env[LOCAL_ENV.simulatorTokenLifetime],
+            LOCAL_ENV.simulatorTokenLifetime,
+          ),
           ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
         })
       : undefined;

@@ -6,6 +6,32 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 
+/** Lifetime of a simulator token unless set: an hour, as the provider's tokens often have. */
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
+
+/** Longest lifetime a simulator token may be given: a day. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
+/**
+ * A token lifetime setting (`SIMULATOR_TOKEN_LIFETIME_SECONDS` of `npm start`),
+ * so renewal can be tried in a minute rather than an hour.
+ * @param name - the variable, for the message
+ * @throws Error naming `name` unless a whole number of seconds from 1 to a day.
+ * @example
+ * parseTokenLifetime(process.env.SIMULATOR_TOKEN_LIFETIME_SECONDS, 'SIMULATOR_TOKEN_LIFETIME_SECONDS');
+ */
+export function parseTokenLifetime(raw: string | undefined, name: string): number {
+  const text = raw?.trim() ?? '';
+  if (text === '') return DEFAULT_TOKEN_LIFETIME_SECONDS;
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text) || seconds < 1 || seconds > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw new Error(
+      `${name} must be a whole number of seconds from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}, got "${raw}"`,
+    );
+  }
+  return seconds;
+}
+
 /** A device named in a login. */
 export interface SimulatorDevice {
   /** The product key. */
@@ -16,8 +42,11 @@ export interface SimulatorDevice {
 
 /** How the tokens of one login are made. */
 export interface TokenIssue {
-  /** Lifetime in seconds, sent as `expire` and as the JWT `exp`. */
-  readonly lifetimeSeconds: number;
+  /**
+   * Lifetime in seconds, sent as `expire` and as the JWT `exp`.
+   * @default DEFAULT_TOKEN_LIFETIME_SECONDS
+   */
+  readonly lifetimeSeconds?: number | undefined;
   /** Issue time, epoch seconds. */
   readonly issuedAt: number;
   /** The simulator's signing key. */
@@ -30,6 +59,7 @@ export interface TokenIssue {
 
 /** The `deviceVisualTokenList` of a login's answer. */
 export function issueTokens(devices: readonly SimulatorDevice[], issue: TokenIssue) {
+  const lifetime = issue.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
   return Promise.all(
     devices.map(async (d, i) => ({
       productKey: d.productKey,
@@ -43,9 +73,9 @@ export function issueTokens(devices: readonly SimulatorDevice[], issue: TokenIss
         )
         .setIssuedAt(issue.issuedAt)
         .setJti(randomBytes(9).toString('base64url')) // two logins never yield one token
-        .setExpirationTime(issue.issuedAt + issue.lifetimeSeconds)
+        .setExpirationTime(issue.issuedAt + lifetime)
         .sign(issue.key),
-      expire: issue.lifetimeSeconds,
+      expire: lifetime,
       ...(issue.extraField ? { internalNote: 'upstream-only field' } : {}),
     })),
   );

@@ -57,8 +57,9 @@ export interface SimulatorOptions {
    */
   readonly port?: number;
   /**
-   * Token lifetime in seconds, sent as `expire` and as the JWT `exp`.
-   * @default 3600
+   * Token lifetime in seconds, sent as `expire` and as the JWT `exp`
+   * (`SIMULATOR_TOKEN_LIFETIME_SECONDS` of `npm start`).
+   * @default DEFAULT_TOKEN_LIFETIME_SECONDS (3600)
    */
   readonly tokenLifetimeSeconds?: number;
   /**
@@ -127,7 +128,7 @@ interface SimulatorState {
   maxActive: number;
   /** Set once the port is known. */
   hosts: ReadonlySet<string>;
-  readonly lifetimeSeconds: number;
+  readonly lifetimeSeconds: number | undefined;
   readonly now: () => number;
   readonly unknown: ReadonlySet<string>;
   readonly signingKey: Uint8Array;
@@ -144,7 +145,7 @@ const initialState = (options: SimulatorOptions): SimulatorState => ({
   active: 0,
   maxActive: 0,
   hosts: new Set(),
-  lifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+  lifetimeSeconds: options.tokenLifetimeSeconds,
   now: options.now ?? Date.now,
   unknown: new Set(options.unknownDevices ?? []),
   signingKey: randomBytes(32),

@@ -1,13 +1,21 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from 'aliyun-api-gateway';
 import { afterEach, describe, expect, it } from 'vitest';
+import { issueDevToken } from '../../functions/local/dev-issuer.ts';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { CONTROL_MAX_BODY_BYTES, CONTROL_PATH } from '../../functions/local/simulator-control.ts';
 import { parseSimulatorFault } from '../../functions/local/simulator-faults.ts';
+import { parseTokenLifetime } from '../../functions/local/simulator-tokens.ts';
 import {
   DEV_SIGNATURE_ACCOUNT,
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
 import { LOGIN_PATH } from '../../functions/token-broker/upstream/login-client.ts';
+import { captureLogger } from '../support/fakes.ts';
 import { rawRequest } from '../support/raw-http.ts';
 
 let simulator: UpstreamSimulator | undefined;
@@ -176,5 +184,70 @@ describe('upstream simulator, signed by Alibaba Cloud’s own SDK (aliyun-api-ga
     // Assess
     expect(response.status).toBe(400);
     expect(response.headers.get('x-ca-error-message')).toBe('Invalid Signature Method');
+  });
+});
+
+describe('short-lived simulator tokens, to try renewal in a minute', () => {
+  let server: LocalServer | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    server = undefined;
+    dir = undefined;
+  });
+
+  async function tokensFrom(env: Record<string, string>) {
+    dir = await mkdtemp(join(tmpdir(), 'vtb-sim-'));
+    const keyFile = pathToFileURL(join(dir, 'key.json'));
+    server = await startLocalServer({ env, port: 0, keyFile, logger: captureLogger() });
+    const token = await issueDevToken({ keyFile });
+    const response = await fetch(`${server.url}/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ devices: [{ productKey: 'pkA', deviceName: 'dev1' }] }),
+    });
+    return (await response.json()) as { tokens: Array<{ expiresIn: number }> };
+  }
+
+  it('npm start with SIMULATOR_TOKEN_LIFETIME_SECONDS=60 hands out tokens that end within a minute', async () => {
+    // Prepare
+    const env = { SIMULATOR_TOKEN_LIFETIME_SECONDS: '60', MIN_TOKEN_VALIDITY_SECONDS: '10' };
+
+    // Act
+    const answer = await tokensFrom(env);
+
+    // Assess
+    expect(answer.tokens[0]?.expiresIn).toBeGreaterThan(50);
+    expect(answer.tokens[0]?.expiresIn).toBeLessThanOrEqual(60);
+  });
+
+  it('issues hour-long tokens when the setting is unset', async () => {
+    // Act
+    const answer = await tokensFrom({});
+
+    // Assess
+    expect(answer.tokens[0]?.expiresIn).toBeGreaterThan(3500);
+  });
+
+  it.each(['0', '1.5', 'soon', '86401'])(
+    'fails when the lifetime is "%s", naming the variable',
+    (raw) => {
+      // Act
+      const attempt = () => parseTokenLifetime(raw, 'SIMULATOR_TOKEN_LIFETIME_SECONDS');
+
+      // Assess
+      expect(attempt).toThrow(
+        `SIMULATOR_TOKEN_LIFETIME_SECONDS must be a whole number of seconds from 1 to 86400, got "${raw}"`,
+      );
+    },
+  );
+
+  it('fails to start npm start when the lifetime is not a number', async () => {
+    // Act
+    const attempt = tokensFrom({ SIMULATOR_TOKEN_LIFETIME_SECONDS: 'soon' });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/SIMULATOR_TOKEN_LIFETIME_SECONDS must be/);
   });
 });
