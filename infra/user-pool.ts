@@ -3,7 +3,7 @@
  * out-of-the-box identity, locked down. Cognito does not exist in the AWS
  * China regions; there, give `jwtIssuer` and `jwtAudience` instead.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   ClientAttributes,
@@ -12,7 +12,34 @@ import {
   UserPool,
   type UserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
+import { TokenBrokerPropsError } from './token-broker-settings.ts';
+
+/** The AWS China partition (cn-north-1, cn-northwest-1), which has no Cognito. */
+const CHINA_PARTITION = 'aws-cn';
+
+/** CDK's context key that limits an environment-agnostic stack to some partitions. */
+const TARGET_PARTITIONS = '@aws-cdk/core:target-partitions';
+
+/**
+ * How the stack is known to deploy to AWS China, if it is: its region, or
+ * a target-partitions context of `aws-cn` alone. An environment-agnostic
+ * stack is not known to, and may deploy anywhere.
+ */
+export function chinaTarget(scope: Construct): string | undefined {
+  const { region } = Stack.of(scope);
+  if (!Token.isUnresolved(region)) {
+    const china = RegionInfo.get(region).partition === CHINA_PARTITION || region.startsWith('cn-');
+    return china ? `region ${region}` : undefined;
+  }
+  const partitions: unknown = scope.node.tryGetContext(TARGET_PARTITIONS);
+  return Array.isArray(partitions) &&
+    partitions.length > 0 &&
+    partitions.every((p) => p === CHINA_PARTITION)
+    ? `partition ${CHINA_PARTITION} (${TARGET_PARTITIONS})`
+    : undefined;
+}
 
 /** The created pool and its app client. */
 export interface BrokerUserPool {
@@ -27,6 +54,14 @@ export interface BrokerUserPool {
  * logical ids stay those of earlier releases and a deploy never replaces them).
  */
 export function createUserPool(scope: Construct): BrokerUserPool {
+  // cfn-lint knows (E3006), CloudFormation would only say so mid-deploy.
+  const china = chinaTarget(scope);
+  if (china !== undefined) {
+    throw new TokenBrokerPropsError(
+      'jwtIssuer',
+      `and jwtAudience are required for the AWS China ${china}: Cognito, which the built-in user pool needs, does not exist there. Give your identity provider with -c jwtIssuer=https://your-idp/ -c jwtAudience=your-audience (docs/deploy.md#deploy-in-the-aws-china-regions).`,
+    );
+  }
   const userPool = new UserPool(scope, 'UserPool', {
     // Administrators create users and set their device grants.
     selfSignUpEnabled: false,

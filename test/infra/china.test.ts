@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, test } from 'vitest';
-import { functionProps, synthStack } from './support.ts';
+import { TokenBroker } from '../../infra/token-broker.ts';
+import { functionProps, NO_BUNDLING, synthStack } from './support.ts';
 
 /** Cognito does not exist in cn-north-1 / cn-northwest-1: the external issuer is the route. */
 const CHINA = {
@@ -61,5 +64,73 @@ describe('AWS China (aws-cn partition)', () => {
     const partitions = new Set(partitionsOfArns(json));
     expect(partitions).toEqual(new Set(['aws-cn', JSON.stringify({ Ref: 'AWS::Partition' })]));
     expect(JSON.stringify(json)).not.toMatch(/arn:aws:/);
+  });
+});
+
+describe('AWS China with the built-in Cognito user pool', () => {
+  const { jwtIssuer: _issuer, jwtAudience: _audience, ...WITHOUT_ISSUER } = CHINA.context;
+
+  /** The bare construct, with no issuer, in a stack of `env` under `context`. */
+  const brokerIn = (env: { region?: string }, context: Record<string, unknown> = {}) => {
+    const app = new App({ context: { ...NO_BUNDLING, ...context } });
+    const stack = new Stack(app, 'Host', env.region ? { env: { region: env.region } } : {});
+    return new TokenBroker(stack, 'Broker', { upstreamUrl: 'https://gateway.example.com' });
+  };
+
+  test.each(['cn-north-1', 'cn-northwest-1'])(
+    'fails the synth for %s, naming jwtIssuer and jwtAudience',
+    (region) => {
+      // Prepare
+      const props = { env: { account: '111122223333', region } };
+
+      // Act
+      const attempt = () => synthStack(WITHOUT_ISSUER, props);
+
+      // Assess
+      expect(attempt).toThrow(
+        `TokenBroker: jwtIssuer and jwtAudience are required for the AWS China region ${region}: Cognito, which the built-in user pool needs, does not exist there.`,
+      );
+    },
+  );
+
+  test('fails with the message docs/deploy.md quotes, word for word', () => {
+    // Prepare
+    const docs = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    const quoted = /^TokenBroker: jwtIssuer and jwtAudience are required for .*$/m.exec(docs)?.[0];
+    const props = { env: { account: '111122223333', region: 'cn-north-1' } };
+
+    // Act
+    const attempt = () => synthStack(WITHOUT_ISSUER, props);
+
+    // Assess
+    expect(quoted).toBeDefined();
+    expect(attempt).toThrow(expect.objectContaining({ message: quoted }));
+  });
+
+  test('fails when an environment-agnostic stack targets only the aws-cn partition', () => {
+    // Prepare
+    const context = { '@aws-cdk/core:target-partitions': ['aws-cn'] };
+
+    // Act
+    const attempt = () => brokerIn({}, context);
+
+    // Assess
+    expect(attempt).toThrow(/jwtAudience are required for the AWS China partition aws-cn/);
+  });
+
+  test.each([
+    ['an environment-agnostic stack', {}, {}],
+    ['a stack in us-east-1', { region: 'us-east-1' }, {}],
+    [
+      'a stack that may deploy to aws or aws-cn',
+      {},
+      { '@aws-cdk/core:target-partitions': ['aws', 'aws-cn'] },
+    ],
+  ])('still creates the pool for %s', (_name, env, context) => {
+    // Act
+    const broker = brokerIn(env, context);
+
+    // Assess
+    expect(broker.userPool).toBeDefined();
   });
 });
