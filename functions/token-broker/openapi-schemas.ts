@@ -97,6 +97,13 @@ export const OPENAPI_SCHEMAS = {
       failures: { type: 'array', items: ref('DeviceFailure') },
     },
   },
+  GatewayMessage: {
+    type: 'object',
+    description:
+      'API Gateway’s own answer, written before the function runs (deployed only): `application/json` with a `message`, not problem details.',
+    required: ['message'],
+    properties: { message: { type: 'string' } },
+  },
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details, with the broker’s extension members.',

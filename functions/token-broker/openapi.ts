@@ -117,8 +117,13 @@ function problemResponse(status: number) {
       },
     ],
   };
+  const gateway = GATEWAY_ANSWERS[status];
+  const fromGateway = gateway
+    ? ` Deployed, API Gateway answers this status itself when ${gateway.when}: \`{"message":"${gateway.message}"}\` as \`application/json\`.`
+    : '';
   return {
-    description: codes.map((code) => `\`${code}\`: ${PROBLEMS[code].description}`).join(' '),
+    description:
+      codes.map((code) => `\`${code}\`: ${PROBLEMS[code].description}`).join(' ') + fromGateway,
     headers,
     content: {
       'application/problem+json': {
@@ -130,6 +135,29 @@ function problemResponse(status: number) {
           ]),
         ),
       },
+      ...gatewayContent(status),
+    },
+  };
+}
+
+/**
+ * What API Gateway itself answers, deployed, before the function runs: the
+ * message of its `application/json` body, and why it answers.
+ */
+export const GATEWAY_ANSWERS: Readonly<Record<number, { message: string; when: string }>> = {
+  401: { message: 'Unauthorized', when: 'its JWT authorizer refuses the bearer token' },
+  404: { message: 'Not Found', when: 'the API has no route for the method and path' },
+  429: { message: 'Too Many Requests', when: 'the stage’s throttling refuses the request' },
+};
+
+/** The `application/json` answer of API Gateway for `status`, if it has one. */
+function gatewayContent(status: number) {
+  const answer = GATEWAY_ANSWERS[status];
+  if (answer === undefined) return {};
+  return {
+    'application/json': {
+      schema: ref('GatewayMessage'),
+      examples: { apiGateway: { value: { message: answer.message } } },
     },
   };
 }
@@ -159,6 +187,11 @@ export const OPENAPI_DOCUMENT = {
       '',
       `Every path other than \`/tokens\` answers \`404\` (\`${ERROR_CODE.NOT_FOUND}\`), and every method other than`,
       `\`POST\` on \`/tokens\` answers \`405\` (\`${ERROR_CODE.METHOD_NOT_ALLOWED}\`); see those response components.`,
+      '',
+      'Deployed, API Gateway answers some requests itself, before the function runs, with',
+      '`application/json` `{"message":…}` instead of problem details: `401` (the JWT authorizer),',
+      '`429` (the stage’s throttling) and `404` (an unknown route, or a method other than `POST`).',
+      'Those response components declare both shapes.',
     ].join('\n'),
     license: { name: 'MIT', identifier: 'MIT' },
   },
