@@ -29,7 +29,7 @@ const ALLOWED_FUNCTIONS: readonly FunctionSize[] = [
   { file: 'functions/local/fleet-front.ts', name: 'startFront', lines: 91 },
   { file: 'functions/local/fleet.ts', name: 'startFleet', lines: 96 },
   // npm start's request loop; the start-up checks of issue 19 are moving out of it.
-  { file: 'functions/local/server.ts', name: 'startLocalServer', lines: 150 },
+  { file: 'functions/local/server.ts', name: 'startLocalServer', lines: 154 },
   // The core's request engines, which issue 16 turns into named steps.
   { file: 'functions/token-broker/broker.ts', name: 'createBroker', lines: 268 },
   { file: 'functions/token-broker/fleet/fleet-tier.ts', name: 'createFleetTier', lines: 271 },
@@ -53,12 +53,11 @@ const ALLOWED_FUNCTIONS: readonly FunctionSize[] = [
 /** Files over 300 lines. */
 const ALLOWED_FILES: readonly FileSize[] = [
   { file: 'clients/browser-client.ts', lines: 321 },
-  { file: 'functions/local/server.ts', lines: 344 },
+  { file: 'functions/local/server.ts', lines: 350 },
   { file: 'functions/token-broker/broker.ts', lines: 425 },
   { file: 'functions/token-broker/credentials.ts', lines: 355 },
   { file: 'functions/token-broker/errors.ts', lines: 348 },
   { file: 'functions/token-broker/fleet/fleet-tier.ts', lines: 366 },
-  { file: 'functions/token-broker/openapi.ts', lines: 347 },
   { file: 'functions/token-broker/setting-rules.ts', lines: 301 },
   { file: 'infra/token-broker.ts', lines: 312 },
 ];
