@@ -57,6 +57,10 @@ export class TokenBrokerStack extends Stack {
       exportName: `${this.stackName}-FunctionName`,
     });
     new CfnOutput(this, 'FunctionArn', { value: b.function.functionArn });
+    new CfnOutput(this, 'FunctionAliasArn', {
+      value: b.alias.functionArn,
+      description: 'What direct invokers call: the live alias',
+    });
     new CfnOutput(this, 'SecretArn', { value: b.secret.secretArn });
     new CfnOutput(this, 'DashboardName', { value: b.dashboard.dashboardName });
     if (b.tokenTable !== undefined) {

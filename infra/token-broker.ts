@@ -3,23 +3,15 @@
  * authorizer in front of it, the credentials secret, and alarms; secure with
  * no tuning, so a team can drop it into its own CDK app.
  */
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { HttpApi, HttpStage, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm, Dashboard, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import {
-  type Grant,
-  type IGrantable,
-  type Policy,
-  Role,
-  ServicePrincipal,
-} from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Grant, IGrantable, Policy, Role } from 'aws-cdk-lib/aws-iam';
+import type { Alias } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -34,15 +26,16 @@ import {
 } from './broker-alarms.ts';
 import { type CallerIdentity, createAuthorizer, createBrokerApi } from './broker-api.ts';
 import { createBrokerDashboard, tokenStoreAlarms } from './broker-dashboard.ts';
+import { createBrokerFunction } from './broker-function.ts';
 import { TokenStoreResources } from './broker-token-store.ts';
-import { HANDLER_ENTRY, HANDLER_EXPORT, nodejsBundlingOptions } from './lambda-bundling.ts';
+import {
+  checkIdentityProps,
+  checkTimeoutCoversRetries,
+  checkTokenStoreProps,
+} from './token-broker-checks.ts';
 import { COGNITO_DEVICE_CLAIM } from './token-broker-defaults.ts';
 import type { TokenBrokerProps } from './token-broker-props.ts';
-import {
-  deploymentSettings,
-  functionEnvironment,
-  TokenBrokerPropsError,
-} from './token-broker-settings.ts';
+import { deploymentSettings, functionEnvironment } from './token-broker-settings.ts';
 import { type BrokerUserPool, createUserPool } from './user-pool.ts';
 
 export {
@@ -55,16 +48,22 @@ export type { TokenBrokerLogLevel, TokenBrokerProps } from './token-broker-props
 export { TokenBrokerPropsError } from './token-broker-settings.ts';
 export { cognitoIssuerOf } from './user-pool.ts';
 
-/** Project root, so the entry resolves whatever the working directory. */
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
 /**
  * The visual-token-broker: a Lambda behind an authenticated HTTP API, with its
  * credentials secret and alarms. Every resource it creates is a property.
  */
 export class TokenBroker extends Construct {
-  /** The broker function. Other Lambdas may invoke it directly: see {@link grantInvoke}. */
+  /**
+   * The broker function, unqualified: its configuration, its metrics and
+   * `$LATEST`. Callers invoke {@link alias} instead.
+   */
   readonly function: NodejsFunction;
+  /**
+   * The `live` alias on the version this deploy published. API Gateway
+   * invokes it, and so should other Lambdas ({@link grantInvoke}); moving it
+   * to an earlier version rolls a deploy back.
+   */
+  readonly alias: Alias;
   /** The function's role: its own logs, its own secret, X-Ray; no managed policy. */
   readonly role: Role;
   /** The function's log group. */
@@ -139,37 +138,23 @@ export class TokenBroker extends Construct {
     checkTimeoutCoversRetries(environment, timeout);
 
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
-    this.functionLogGroup = new LogGroup(this, 'FunctionLogs', { retention });
-    // Own role, without the AWS managed basic-execution policy: the function
-    // may write only to its own log group.
-    this.role = new Role(this, 'FunctionRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'visual-token-broker function: own logs, own secret, X-Ray',
-    });
-    this.functionLogGroup.grantWrite(this.role);
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, HANDLER_ENTRY),
-      handler: HANDLER_EXPORT,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: deploy.memorySize,
-      timeout,
-      reservedConcurrentExecutions: deploy.reservedConcurrentExecutions,
-      role: this.role,
-      logGroup: this.functionLogGroup,
-      tracing: Tracing.ACTIVE,
-      description: 'visual-token-broker: vends scoped Tuya visual device tokens',
-      bundling: nodejsBundlingOptions(),
+    const fn = createBrokerFunction(this, {
       environment,
+      memorySize: deploy.memorySize as number,
+      timeout,
+      reservedConcurrentExecutions: deploy.reservedConcurrentExecutions as number,
+      retention,
     });
+    this.function = fn.function;
+    this.alias = fn.alias;
+    this.role = fn.role;
+    this.functionLogGroup = fn.logGroup;
     this.secret.grantRead(this.function);
     this.tokenStorePolicy = this.tokenStoreResources?.grantTo(this.role, this.function);
 
     this.authorizer = createAuthorizer(identity);
     const api = createBrokerApi(this, {
-      function: this.function,
+      function: this.alias,
       authorizer: this.authorizer,
       corsOrigins: props.corsAllowedOrigins ?? [],
       rateLimit: deploy.throttlingRateLimit as number,
@@ -214,9 +199,9 @@ export class TokenBroker extends Construct {
     return alarm;
   }
 
-  /** Lets `grantee` (e.g. another Lambda) invoke the function directly. */
+  /** Lets `grantee` (e.g. another Lambda) invoke the `live` alias directly, and nothing else. */
   grantInvoke(grantee: IGrantable): Grant {
-    return this.function.grantInvoke(grantee);
+    return this.alias.grantInvoke(grantee);
   }
 
   /** Caller authentication: a given issuer, or a Cognito pool made here. */
@@ -264,49 +249,5 @@ export class TokenBroker extends Construct {
           'The secret holds the provider developer account password, which only the provider can change; no rotation Lambda can rotate it. docs/operations.md#rotation documents manual rotation.',
       });
     }
-  }
-}
-
-/** The issuer and audiences go together, or neither (a Cognito pool is made). */
-function checkIdentityProps(props: TokenBrokerProps): void {
-  if ((props.jwtIssuer === undefined) !== (props.jwtAudience === undefined)) {
-    throw new TokenBrokerPropsError(
-      'jwtIssuer',
-      'and jwtAudience must be given together (or neither, to create a Cognito user pool)',
-    );
-  }
-}
-
-/**
- * The store's props go with the store: a table, a key, a shared circuit or a
- * login budget without it would be silently ignored.
- */
-function checkTokenStoreProps(props: TokenBrokerProps, storeOn: boolean): void {
-  if (storeOn) return;
-  const needsStore = [
-    ['tokenTable', props.tokenTable !== undefined],
-    ['tokenTableEncryptionKey', props.tokenTableEncryptionKey !== undefined],
-    ['sharedCircuit', props.sharedCircuit === true],
-    ['loginBudgetPerHour', (props.loginBudgetPerHour ?? 0) > 0],
-  ] as const;
-  const [prop] = needsStore.find(([, set]) => set) ?? [];
-  if (prop !== undefined) {
-    throw new TokenBrokerPropsError(prop, 'needs the token store, but tokenStore is false');
-  }
-}
-
-/** A Lambda timeout would hide the clean upstream error the retries end in. */
-function checkTimeoutCoversRetries(environment: Record<string, string>, timeout: Duration): void {
-  const attemptMs = Number(environment[SETTINGS.upstreamTimeoutMs.env]);
-  const attempts = Number(environment[SETTINGS.upstreamMaxRetries.env]) + 1;
-  // Tokens are only known at deploy.
-  if (!Number.isFinite(attemptMs) || !Number.isFinite(attempts) || Token.isUnresolved(timeout)) {
-    return;
-  }
-  if (attemptMs * attempts >= timeout.toMilliseconds()) {
-    throw new TokenBrokerPropsError(
-      'timeout',
-      `(${timeout.toSeconds()} s) must exceed upstreamTimeout × (upstreamMaxRetries + 1) = ${(attemptMs * attempts) / 1000} s, or callers get a Lambda timeout instead of a clean upstream error`,
-    );
   }
 }

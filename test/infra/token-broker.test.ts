@@ -275,7 +275,7 @@ describe('IAM', () => {
     }
   });
 
-  test('grantInvoke lets another Lambda invoke the broker function only', () => {
+  test('grantInvoke lets another Lambda invoke the live alias only, never $LATEST', () => {
     // Prepare
     const { stack, broker } = buildConstruct(GIVEN_IDP);
     const caller = new LambdaFunction(stack, 'Caller', {
@@ -288,12 +288,12 @@ describe('IAM', () => {
     broker.grantInvoke(caller);
 
     // Assess
-    const fnId = stack.getLogicalId(broker.function.node.defaultChild as never);
+    const aliasId = stack.getLogicalId(broker.alias.node.defaultChild as never);
     const invoking = policyStatements(Template.fromStack(stack)).filter((s) =>
       asList(s.Action).includes('lambda:InvokeFunction'),
     );
     expect(invoking).toHaveLength(1);
-    expect(JSON.stringify(invoking[0]?.Resource)).toContain(fnId);
+    expect(invoking[0]?.Resource).toEqual({ Ref: aliasId });
   });
 });
 
