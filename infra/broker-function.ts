@@ -12,13 +12,11 @@ import { Alias, Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { LIVE_ALIAS } from '../functions/token-broker/contract.ts';
 import { HANDLER_ENTRY, HANDLER_EXPORT, nodejsBundlingOptions } from './lambda-bundling.ts';
 
 /** Project root, so the entry resolves whatever the working directory. */
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Name of the alias that API Gateway and direct invokers call. */
-export const LIVE_ALIAS_NAME = 'live';
 
 /** Options of {@link createBrokerFunction}. */
 export interface BrokerFunctionOptions {
@@ -77,7 +75,7 @@ export function createBrokerFunction(scope: Construct, o: BrokerFunctionOptions)
     currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
   });
   const alias = new Alias(scope, 'LiveAlias', {
-    aliasName: LIVE_ALIAS_NAME,
+    aliasName: LIVE_ALIAS,
     version: fn.currentVersion,
     description: 'What API Gateway and direct invokers call; move it to roll back.',
   });

@@ -13,6 +13,7 @@ import {
   LambdaTokenClient,
   TokenBrokerInvokeError,
 } from '../../clients/lambda-client.ts';
+import { LIVE_ALIAS } from '../../functions/token-broker/contract.ts';
 
 /** Environment variable holding the broker function's name: the stack's `FunctionName` output. */
 export const BROKER_FUNCTION_ENV = 'TOKEN_BROKER_FUNCTION_NAME';
@@ -25,8 +26,9 @@ if (!functionName) {
   );
 }
 
-// The cache lives as long as the container: warm invocations reuse its tokens.
-const broker = new LambdaTokenClient({ functionName, cache: true });
+// The cache lives as long as the container: warm invocations reuse its tokens. The
+// live alias is what grantInvoke grants, and what a rollback moves.
+const broker = new LambdaTokenClient({ functionName, qualifier: LIVE_ALIAS, cache: true });
 
 /** Returns the tokens of the devices in the event, or `retryLater` when the provider is down. */
 export async function handler(event: { devices: DeviceKey[] }, context: Context) {

@@ -11,6 +11,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Context } from 'aws-lambda';
+import { LIVE_ALIAS } from '../token-broker/contract.ts';
 import type { HttpResponse } from '../token-broker/problem.ts';
 import { MAX_BODY_BYTES } from '../token-broker/request.ts';
 
@@ -19,7 +20,8 @@ export const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /**
  * The one function the local Invoke API serves, by name, ARN or partial ARN
- * (any region and account), unqualified or `$LATEST`. Deployed, the name is
+ * (any region and account), unqualified, `$LATEST` or the `live` alias
+ * ({@link LIVE_ALIAS}), which deployed callers invoke. Deployed, the name is
  * the stack's `FunctionName` output instead.
  */
 export const LOCAL_FUNCTION_NAME = 'visual-token-broker';
@@ -48,8 +50,8 @@ const signedRegion = (authorization: string | undefined) =>
 
 /**
  * The 404 Lambda answers for a function that does not exist, with its body
- * shape (`{Type, Message}`): anything but {@link LOCAL_FUNCTION_NAME} and
- * its `$LATEST`.
+ * shape (`{Type, Message}`): anything but {@link LOCAL_FUNCTION_NAME}, its
+ * `$LATEST` and its `live` alias (one version locally, so both are it).
  * @returns the Lambda-style error answer, or undefined to go on.
  */
 export function refuseUnknownFunction(
@@ -65,7 +67,7 @@ export function refuseUnknownFunction(
     named = encoded;
   }
   const { name, qualifier = searchParams.get('Qualifier') ?? undefined } = functionOf(named);
-  if (name === LOCAL_FUNCTION_NAME && (qualifier === undefined || qualifier === '$LATEST')) {
+  if (name === LOCAL_FUNCTION_NAME && [undefined, '$LATEST', LIVE_ALIAS].includes(qualifier)) {
     return undefined;
   }
   const arn = `arn:aws:lambda:${signedRegion(headers.authorization)}:${LOCAL_ACCOUNT}:function:${name}`;

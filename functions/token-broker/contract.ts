@@ -7,6 +7,13 @@
  * Every error code is spelled here once; everything else refers to it.
  */
 
+/**
+ * The alias a deployed broker is invoked through, by API Gateway and by
+ * direct invokers (`Qualifier`): each deploy points it at a new version,
+ * and a rollback points it back (docs/operations.md#rollout-and-rollback).
+ */
+export const LIVE_ALIAS = 'live';
+
 /** A device as the provider names it. */
 export interface DeviceKey {
   /** Product key of the device. */

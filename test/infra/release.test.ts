@@ -4,7 +4,7 @@
  * is rolled back by moving the alias (docs/operations.md#rollback).
  */
 import { describe, expect, test } from 'vitest';
-import { LIVE_ALIAS_NAME } from '../../infra/broker-function.ts';
+import { LIVE_ALIAS } from '../../functions/token-broker/contract.ts';
 import { onlyLogicalId, synthStack } from './support.ts';
 
 describe('version and live alias', () => {
@@ -35,7 +35,7 @@ describe('version and live alias', () => {
     // Assess
     template.resourceCountIs('AWS::Lambda::Alias', 1);
     template.hasResourceProperties('AWS::Lambda::Alias', {
-      Name: LIVE_ALIAS_NAME,
+      Name: LIVE_ALIAS,
       FunctionVersion: { 'Fn::GetAtt': [versionId, 'Version'] },
     });
   });

@@ -154,13 +154,13 @@ describe('local Invoke endpoint function names', () => {
     expect(logins()).toBe(before);
   });
 
-  it('fails when the qualifier is not $LATEST, naming it as Lambda does', async () => {
+  it('fails when the qualifier is neither $LATEST nor live, naming it as Lambda does', async () => {
     // Act
-    const response = await at(LOCAL_FUNCTION_NAME, '?Qualifier=live');
+    const response = await at(LOCAL_FUNCTION_NAME, '?Qualifier=prod');
     // Assess
     expect(response.status).toBe(404);
     expect(JSON.parse(response.body).Message).toBe(
-      `Function not found: arn:aws:lambda:local:000000000000:function:${LOCAL_FUNCTION_NAME}:live`,
+      `Function not found: arn:aws:lambda:local:000000000000:function:${LOCAL_FUNCTION_NAME}:prod`,
     );
   });
 
@@ -168,6 +168,9 @@ describe('local Invoke endpoint function names', () => {
     [LOCAL_FUNCTION_NAME, ''],
     [`${LOCAL_FUNCTION_NAME}:$LATEST`, ''],
     [LOCAL_FUNCTION_NAME, '?Qualifier=%24LATEST'],
+    // The deployed callers' alias: locally there is one version, so it is that one.
+    [LOCAL_FUNCTION_NAME, '?Qualifier=live'],
+    [`${LOCAL_FUNCTION_NAME}:live`, ''],
     [`123456789012:function:${LOCAL_FUNCTION_NAME}`, ''],
     [`arn:aws:lambda:eu-west-1:123456789012:function:${LOCAL_FUNCTION_NAME}`, ''],
   ])('serves the local function named %s%s', async (name, query) => {
