@@ -7,11 +7,12 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { stackNameFromContext } from './stack-context.ts';
 import { TokenBrokerStack } from './token-broker-stack.ts';
 
 try {
   const app = new App();
-  new TokenBrokerStack(app, 'VisualTokenBroker');
+  new TokenBrokerStack(app, stackNameFromContext(app));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   app.synth();
 } catch (error) {

@@ -39,6 +39,33 @@ export const CONTEXT_KEYS = {
   ...contextKeysOf(DEPLOYMENT_SETTINGS),
 };
 
+/** The stack name when the context gives none: the name of every earlier release. */
+export const DEFAULT_STACK_NAME = 'VisualTokenBroker';
+
+/** Context keys of the app, not of the construct: the stack's name, one per stage. */
+export const APP_CONTEXT_KEYS = { stackName: 'stackName' } as const;
+
+/** CloudFormation's rule for a stack name. */
+const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/**
+ * The stack name from context (`-c stackName=VisualTokenBroker-staging`), so
+ * that each stage is a stack of its own in one account.
+ * @throws Error naming the key when the name is not one CloudFormation takes.
+ * @example
+ * new TokenBrokerStack(app, stackNameFromContext(app));
+ */
+export function stackNameFromContext(scope: Construct): string {
+  const name = new ContextReader(scope).string(APP_CONTEXT_KEYS.stackName);
+  if (name === undefined) return DEFAULT_STACK_NAME;
+  if (!STACK_NAME_PATTERN.test(name)) {
+    throw new Error(
+      `Context "${APP_CONTEXT_KEYS.stackName}" must start with a letter and hold only letters, digits and hyphens, at most 128, got ${JSON.stringify(name)}`,
+    );
+  }
+  return name;
+}
+
 /**
  * A misspelt setting (`upstreamURL`, `corsOrigins`) would otherwise be
  * ignored and the default deployed. Only plain camelCase keys are ours to
@@ -48,7 +75,10 @@ export function rejectUnknownSettings(
   stack: Stack,
   tables: readonly SettingsTable[] = CONTEXT_TABLES,
 ): void {
-  const known = tables.flatMap((t) => Object.values(contextKeysOf(t)) as string[]);
+  const known = [
+    ...tables.flatMap((t) => Object.values(contextKeysOf(t)) as string[]),
+    ...Object.values(APP_CONTEXT_KEYS),
+  ];
   for (const key of Object.keys(stack.node.getAllContext())) {
     if (!/^[a-z][A-Za-z0-9]*$/.test(key) || known.includes(key)) continue;
     const near = nearestName(key, known);
