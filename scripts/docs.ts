@@ -11,6 +11,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { renderClientSize } from './docs/client-size.ts';
+import { renderCostEstimate } from './docs/cost-estimate.ts';
 import { renderErrorsTable } from './docs/errors-table.ts';
 import { renderConstructProps, renderSettingsTable } from './docs/settings-table.ts';
 
@@ -20,6 +21,7 @@ export const SECTIONS: Readonly<Record<string, () => string>> = {
   'construct-props': () => renderConstructProps(),
   errors: () => renderErrorsTable(),
   'client-size': () => renderClientSize(),
+  'cost-estimate': () => renderCostEstimate(),
 };
 
 /** The docs folder. */
