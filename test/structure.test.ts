@@ -27,46 +27,40 @@ import {
 const ALLOWED_FUNCTIONS: readonly FunctionSize[] = [
   // The local fleet's front and containers (npm run fleet).
   { file: 'functions/local/fleet-front.ts', name: 'startFront', lines: 91 },
-  { file: 'functions/local/fleet.ts', name: 'startFleet', lines: 96 },
-  // npm start's request loop; the start-up checks of issue 19 are moving out of it.
-  { file: 'functions/local/server.ts', name: 'startLocalServer', lines: 154 },
-  // The core's request engines, which issue 16 turns into named steps.
-  { file: 'functions/token-broker/broker.ts', name: 'createBroker', lines: 268 },
-  { file: 'functions/token-broker/fleet/fleet-tier.ts', name: 'createFleetTier', lines: 271 },
-  { file: 'functions/token-broker/fleet/fleet-tier.ts', name: 'createFleetTier/run', lines: 179 },
-  { file: 'functions/token-broker/handler.ts', name: 'createHandler', lines: 118 },
-  { file: 'functions/token-broker/runtime.ts', name: 'createRuntime', lines: 119 },
+  { file: 'functions/local/fleet.ts', name: 'startFleet', lines: 100 },
+  // npm start's request loop.
+  { file: 'functions/local/server.ts', name: 'startLocalServer', lines: 150 },
+  // The core's composition and request engines, which issue 16 is turning into named steps.
+  { file: 'functions/token-broker/broker.ts', name: 'createBroker', lines: 98 },
+  { file: 'functions/token-broker/fleet/fleet-tier.ts', name: 'createFleetTier', lines: 100 },
+  { file: 'functions/token-broker/handler.ts', name: 'createHandler', lines: 130 },
+  { file: 'functions/token-broker/runtime.ts', name: 'createRuntime', lines: 113 },
   {
     file: 'functions/token-broker/store/dynamodb-token-store.ts',
     name: 'createDynamoDbTokenStore',
-    lines: 236,
+    lines: 152,
+  },
+  {
+    file: 'functions/token-broker/upstream/batched-login.ts',
+    name: 'createBatchedLogin',
+    lines: 93,
   },
   {
     file: 'functions/token-broker/upstream/resilient-upstream.ts',
     name: 'createResilientUpstream',
     lines: 112,
   },
-  // The construct's constructor wires every resource.
-  { file: 'infra/token-broker.ts', name: 'TokenBroker/constructor', lines: 94 },
 ];
 
 /** Files over 300 lines. */
 const ALLOWED_FILES: readonly FileSize[] = [
-  { file: 'clients/browser-client.ts', lines: 321 },
-  { file: 'functions/local/server.ts', lines: 350 },
-  { file: 'functions/token-broker/broker.ts', lines: 425 },
   { file: 'functions/token-broker/credentials.ts', lines: 355 },
-  { file: 'functions/token-broker/errors.ts', lines: 348 },
-  { file: 'functions/token-broker/fleet/fleet-tier.ts', lines: 366 },
-  { file: 'functions/token-broker/setting-rules.ts', lines: 301 },
-  { file: 'infra/token-broker.ts', lines: 312 },
+  { file: 'functions/token-broker/errors.ts', lines: 326 },
+  { file: 'functions/token-broker/setting-rules.ts', lines: 318 },
 ];
 
-/** Import circles, as their files sorted and joined by ` ↔ `. */
-const ALLOWED_CIRCLES: readonly string[] = [
-  // fleet-tier.ts imports NO_TOKEN from broker.ts; issue 16 makes the link one-way.
-  'functions/token-broker/broker.ts ↔ functions/token-broker/fleet/fleet-tier.ts',
-];
+/** Import circles, as their files sorted and joined by ` ↔ `. None is left: keep it so. */
+const ALLOWED_CIRCLES: readonly string[] = [];
 
 const report = measureStructure();
 
