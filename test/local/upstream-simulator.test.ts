@@ -14,6 +14,7 @@ import {
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
+import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { LOGIN_PATH } from '../../functions/token-broker/upstream/login-client.ts';
 import { captureLogger } from '../support/fakes.ts';
 import { rawRequest } from '../support/raw-http.ts';
@@ -200,7 +201,13 @@ describe('short-lived simulator tokens, to try renewal in a minute', () => {
   async function tokensFrom(env: Record<string, string>) {
     dir = await mkdtemp(join(tmpdir(), 'vtb-sim-'));
     const keyFile = pathToFileURL(join(dir, 'key.json'));
-    server = await startLocalServer({ env, port: 0, keyFile, logger: captureLogger() });
+    server = await startLocalServer({
+      env,
+      port: 0,
+      keyFile,
+      logger: captureLogger(),
+      metrics: NO_METRICS,
+    });
     const token = await issueDevToken({ keyFile });
     const response = await fetch(`${server.url}/tokens`, {
       method: 'POST',
