@@ -167,6 +167,19 @@ export interface TokenBrokerProps extends AllSettingProps {
    */
   readonly loginBudgetOnStoreFault?: 'closed' | 'open';
   /**
+   * JWT claim carrying the caller's groups; each group is a grants-directory
+   * principal, `group:<name>`.
+   * @default 'cognito:groups'
+   */
+  readonly groupsClaim?: string;
+  /**
+   * How long the function caches a principal's directory grants. A
+   * revocation then takes up to this long; 0 reads the directory on every
+   * request.
+   * @default Duration.seconds(0)
+   */
+  readonly grantsCache?: Duration;
+  /**
    * The fleet-wide token store (L2): one upstream login per device per token
    * life across every container. `false` creates no table, no key secret and
    * no grants, and sets no `TOKEN_TABLE`: each container has only its own cache.

@@ -83,6 +83,7 @@ export const ERROR_CODES = [
   'UPSTREAM_BUDGET_EXCEEDED',
   'CONFIGURATION_ERROR',
   'CREDENTIALS_UNAVAILABLE',
+  'GRANTS_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -107,6 +108,7 @@ export const RETRY_LATER_CODES: readonly ErrorCode[] = /* @__PURE__ */ (() => [
   ERROR_CODE.UPSTREAM_UNAVAILABLE,
   ERROR_CODE.UPSTREAM_BUDGET_EXCEEDED,
   ERROR_CODE.CREDENTIALS_UNAVAILABLE,
+  ERROR_CODE.GRANTS_UNAVAILABLE,
 ])();
 
 /**
@@ -201,4 +203,63 @@ export function errorTypeOf(code: ErrorCode): string {
 /** The code of a direct invocation's `errorType`, or undefined when it is not the broker's. */
 export function errorCodeOfType(errorType: string): ErrorCode | undefined {
   return ERROR_CODES.find((code) => errorTypeOf(code) === errorType);
+}
+
+/** The path of the token request: `POST` it. */
+export const TOKENS_PATH = '/tokens';
+
+/** The path of the caller's effective grants: `GET` it. */
+export const DEVICES_PATH = '/tokens/devices';
+
+/**
+ * The answer to `GET /tokens/devices`: what the caller may ask tokens for,
+ * claim and directory grants together, within the deployment's product
+ * allowlist. A frontend builds its camera list from `devices`; a pattern
+ * (`all`, `products`) names no device, so the app lists those itself.
+ */
+export interface DeviceGrantsResult {
+  /** `*` is granted: any device, of any allowed product. */
+  readonly all: boolean;
+  /** Products granted whole (`productKey/*`), sorted. */
+  readonly products: readonly string[];
+  /** Devices granted one by one, sorted by `productKey/deviceName`. */
+  readonly devices: readonly DeviceKey[];
+}
+
+/**
+ * The grants directory's item layout, shared by the broker (which only
+ * reads it) and `GrantsClient` (which writes it): one item per principal,
+ * its entries one string set, changed with `ADD`/`DELETE`, so concurrent
+ * writers never lose an entry (docs/grants.md).
+ */
+export const GRANTS_TABLE_LAYOUT = {
+  /** Partition key (S): a principal, `user:<sub>` or `group:<name>`. */
+  partitionKey: 'principal',
+  /** The principal's grant entries (SS), as in the grant claim. */
+  entries: 'grants',
+  /** When the item was last changed (S, ISO 8601). */
+  updatedAt: 'updatedAt',
+} as const;
+
+/** The kinds of principal the directory knows, as their key prefixes. */
+export const PRINCIPAL_PREFIXES = { user: 'user:', group: 'group:' } as const;
+
+/**
+ * Pattern of a principal: `user:` or `group:` and 1–256 characters without
+ * whitespace (a JWT `sub`, a Cognito group name; API Gateway's `[a b]`
+ * flattening of a group array would split a name with a space anyway).
+ */
+export const PRINCIPAL_PATTERN = /^(user|group):\S{1,256}$/;
+
+/**
+ * Whether `entry` is a well-formed grant entry: `*`, `productKey/*` or
+ * `productKey/deviceName`. The broker ignores any other entry (it grants
+ * nothing), so writers refuse them instead of storing them.
+ */
+export function isGrantEntry(entry: string): boolean {
+  if (entry === '*') return true;
+  const slash = entry.indexOf('/');
+  if (slash < 0 || !PRODUCT_KEY_PATTERN.test(entry.slice(0, slash))) return false;
+  const rest = entry.slice(slash + 1);
+  return rest === '*' || DEVICE_NAME_PATTERN.test(rest);
 }

@@ -75,6 +75,12 @@ export const ERROR_DOCS = {
     description: 'Secrets Manager could not be reached; a retry may succeed.',
     action: 'Retry later, with backoff.',
   },
+  GRANTS_UNAVAILABLE: {
+    description:
+      'The grants directory could not be read, and the claim grants do not cover every device asked for; see `Retry-After`.',
+    action:
+      'Retry after the `Retry-After` delay. Operators: check the grants table and its metrics.',
+  },
   INTERNAL_ERROR: {
     description: 'A bug; the broker’s log has the detail.',
     action: 'Report it with the `requestId`.',

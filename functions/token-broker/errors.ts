@@ -113,6 +113,11 @@ export const ERROR_CATALOGUE = {
     'Credentials unavailable',
     'The broker could not read its credentials. Retry later.',
   ),
+  GRANTS_UNAVAILABLE: problem(
+    503,
+    'Grants unavailable',
+    'The broker could not read the grants directory. Retry after the Retry-After delay.',
+  ),
   INTERNAL_ERROR: problem(
     500,
     'Internal error',
@@ -324,3 +329,18 @@ export const CredentialsUnavailableError = plainError(
 );
 /** An instance of {@link CredentialsUnavailableError}. */
 export type CredentialsUnavailableError = InstanceType<typeof CredentialsUnavailableError>;
+
+/**
+ * The grants directory could not be read, and the claim grants alone do not
+ * cover the request: failing closed, since a directory fault never grants.
+ */
+export class GrantsUnavailableError extends BrokerError {
+  override readonly name = 'GrantsUnavailableError';
+  /** Whole seconds after which a retry may find the directory back (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options?: BrokerErrorOptions) {
+    super(ERROR_CODE.GRANTS_UNAVAILABLE, message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -8,6 +8,7 @@ import { ERROR_CODE, errorTypeOf, type Problem, problemType } from './contract.t
 import {
   BrokerError,
   ForbiddenDeviceError,
+  GrantsUnavailableError,
   InvalidRequestError,
   MethodNotAllowedError,
   problemEntry,
@@ -58,10 +59,14 @@ export function toProblem(error: unknown, requestId: string): Problem {
 
 /**
  * Extra HTTP headers an error calls for: `Retry-After` while the circuit is
- * open or the login budget is spent, and `Allow` on a 405 (RFC 9110 §15.5.6).
+ * open, the login budget is spent or the grants directory is down, and `Allow` on a 405 (RFC 9110 §15.5.6).
  */
 export function problemHeaders(error: unknown): Record<string, string> {
-  if (error instanceof UpstreamUnavailableError || error instanceof UpstreamBudgetExceededError) {
+  if (
+    error instanceof UpstreamUnavailableError ||
+    error instanceof UpstreamBudgetExceededError ||
+    error instanceof GrantsUnavailableError
+  ) {
     return { 'retry-after': String(error.retryAfterSeconds) };
   }
   if (error instanceof MethodNotAllowedError) return { allow: 'POST' };

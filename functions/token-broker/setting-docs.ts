@@ -45,6 +45,10 @@ export const SETTING_DOCS = {
     'Most of an enforced budget one caller (JWT sub) may spend in an hour, percent.',
   loginBudgetOnStoreFault:
     'An enforced budget the store cannot check: closed refuses misses (503), open logs in.',
+  grantsTable: 'DynamoDB table of the grants directory, read on every request.',
+  groupsClaim: 'JWT claim that carries the caller’s groups, each a directory principal.',
+  grantsCacheSeconds:
+    'How long a principal’s directory grants are cached; a revocation takes up to this long.',
 } as const satisfies Record<keyof typeof SETTINGS, string>;
 
 /** The default as the docs state it, where the value alone would mislead. */
@@ -53,4 +57,5 @@ export const SETTING_DEFAULT_TEXT: Partial<Record<keyof typeof SETTINGS, string>
   allowedProductKeys: 'none: no deployment-wide limit',
   corsAllowedOrigins: 'none: no CORS, for server-side callers only',
   tokenTable: 'none: no fleet token store',
+  grantsTable: 'none: grants come from the claim alone',
 };

@@ -224,6 +224,22 @@ const ROWS = {
     values: ['closed', 'open'],
     default: 'closed',
   },
+  grantsTable: {
+    kind: 'string',
+    setByConstruct: true,
+  },
+  groupsClaim: {
+    kind: 'string',
+    default: 'cognito:groups',
+    pattern: CLAIM_NAME,
+  },
+  grantsCacheSeconds: {
+    kind: 'duration',
+    unit: 'seconds',
+    default: 0,
+    min: 0,
+    max: 60,
+  },
 } as const satisfies Readonly<Record<string, Omit<SettingRow, 'env'>>>;
 
 /** The function's settings. Keys are fields of {@link BrokerConfig}. */

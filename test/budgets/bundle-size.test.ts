@@ -1,7 +1,7 @@
 /**
  * Bundle budget: the Lambda bundle, built as `npm run build` and the CDK
- * construct build it, with the fleet token store wired in, stays at or
- * under 240 KB minified (issue 13). Bytes are deterministic for a given
+ * construct build it, with the fleet token store wired in, stays within
+ * its budget minified (below). Bytes are deterministic for a given
  * lockfile, so this is a test, not a benchmark.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -10,8 +10,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BundleReport, buildLambdaBundle } from '../../scripts/build.ts';
 
-/** The budget of issue 13, with the store, in bytes (240 KB, decimal, the stricter reading). */
-const BUNDLE_BUDGET_BYTES = 240_000;
+/**
+ * The budget in bytes (decimal KB, the stricter reading): 240 KB with the
+ * store (issue 13), 245 KB once the grants directory is in (issue 17).
+ */
+const BUNDLE_BUDGET_BYTES = 245_000;
 
 let outdir: string;
 let report: BundleReport;

@@ -7,6 +7,7 @@ import {
   DEVICE_FAILURE_CODES,
   ERROR_CODES,
   ForbiddenDeviceError,
+  GrantsUnavailableError,
   InvalidRequestError,
   MethodNotAllowedError,
   NotFoundError,
@@ -44,6 +45,7 @@ const BROKER_ERRORS: readonly BrokerError[] = [
   new CredentialsUnavailableError('Secrets Manager is unavailable'),
   new UpstreamUnavailableError('circuit open', 30),
   new UpstreamBudgetExceededError('budget of 1000 logins spent', 1200),
+  new GrantsUnavailableError('grants table unreachable', 5),
 ];
 
 describe('OpenAPI document', () => {
