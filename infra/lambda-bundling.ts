@@ -38,6 +38,10 @@ export const LAMBDA_ALIASES = {
   // The clients take only Sha256 from it; the rest is pure-JS hashes for
   // runtimes without node:crypto: ~5 KB.
   '@smithy/core/checksum': './functions/token-broker/aws/node-sha256.ts',
+  // Settings from the environment only: no shared ini files (Lambda has
+  // none) and no region from EC2 instance metadata (Lambda sets AWS_REGION):
+  // ~4.1 KB.
+  '@smithy/core/config': './functions/token-broker/aws/env-only-config.ts',
 } as const;
 
 /**
