@@ -42,6 +42,9 @@ export const LAMBDA_ALIASES = {
   // none) and no region from EC2 instance metadata (Lambda sets AWS_REGION):
   // ~4.1 KB.
   '@smithy/core/config': './functions/token-broker/aws/env-only-config.ts',
+  // The standard retry strategy only: neither client, nor the construct,
+  // asks for retry mode `adaptive` and its client-side rate limiter: ~3.3 KB.
+  '@smithy/core/retry': './functions/token-broker/aws/standard-retry-only.ts',
 } as const;
 
 /**
