@@ -68,6 +68,36 @@ describe('the Lambda bundle', () => {
     for (const name of dropped) expect(files.filter((f) => f.includes(name))).toEqual([]);
   });
 
+  test('carries no shared config files, no region from IMDS and no adaptive retry', () => {
+    // Prepare
+    const config = '@smithy/core/dist-es/submodules/config/';
+    const retry = '@smithy/core/dist-es/submodules/retry/';
+    const dropped = [
+      `${config}shared-ini-file-loader/`,
+      `${config}node-config-provider/fromSharedConfigFiles.js`,
+      `${config}config-resolver/regionConfig/getInstanceMetadataRegion.js`,
+      `${config}defaults-mode/resolveDefaultsModeConfig.js`,
+      `${retry}util-retry/AdaptiveRetryStrategy.js`,
+      `${retry}util-retry/DefaultRateLimiter.js`,
+    ];
+    const emitted = Object.values(report.metafile.outputs).flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+        .map(([file]) => file),
+    );
+
+    // Act: the real modules' index files still import these, so they are read, but emit nothing.
+    const found = emitted.filter((f) => dropped.some((name) => f.includes(name)));
+
+    // Assess
+    expect(emitted).toContain('functions/token-broker/aws/env-only-config.ts');
+    expect(emitted).toContain('functions/token-broker/aws/standard-retry-only.ts');
+    expect(emitted.some((f) => f.includes(`${retry}util-retry/StandardRetryStrategy.js`))).toBe(
+      true,
+    );
+    expect(found).toEqual([]);
+  });
+
   test('carries the token store, and no table-level, document-client or docs-only code', () => {
     // Prepare
     const unwanted =
