@@ -13,8 +13,8 @@ import {
   type ErrorCode,
   problemType,
 } from './contract.ts';
+import { ERROR_CATALOGUE, type ProblemEntry } from './error-catalogue.ts';
 import { ERROR_DOCS, type ErrorDoc } from './error-docs.ts';
-import { ERROR_CATALOGUE, type ProblemEntry } from './errors.ts';
 import { EXAMPLE_DEVICE, OPENAPI_SCHEMAS, ref } from './openapi-schemas.ts';
 import { MAX_BODY_BYTES } from './request.ts';
 

@@ -5,13 +5,13 @@
  * catalogue; never serialises an error, its cause or its stack.
  */
 import { ERROR_CODE, errorTypeOf, type Problem, problemType } from './contract.ts';
+import { problemEntry } from './error-catalogue.ts';
 import {
   BrokerError,
   ForbiddenDeviceError,
   GrantsUnavailableError,
   InvalidRequestError,
   MethodNotAllowedError,
-  problemEntry,
   UpstreamBudgetExceededError,
   UpstreamUnavailableError,
 } from './errors.ts';
@@ -69,7 +69,7 @@ export function problemHeaders(error: unknown): Record<string, string> {
   ) {
     return { 'retry-after': String(error.retryAfterSeconds) };
   }
-  if (error instanceof MethodNotAllowedError) return { allow: 'POST' };
+  if (error instanceof MethodNotAllowedError) return { allow: error.allow };
   return {};
 }
 

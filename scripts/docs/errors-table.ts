@@ -5,8 +5,8 @@
  * it into `docs/api.md`; a test checks it.
  */
 import { DEVICE_FAILURE_CODES, ERROR_CODES } from '../../functions/token-broker/contract.ts';
+import { ERROR_CATALOGUE } from '../../functions/token-broker/error-catalogue.ts';
 import { ERROR_DOCS } from '../../functions/token-broker/error-docs.ts';
-import { ERROR_CATALOGUE } from '../../functions/token-broker/errors.ts';
 import { markdownTable } from './markdown-table.ts';
 
 /** Header row of the table. */

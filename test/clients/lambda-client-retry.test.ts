@@ -13,7 +13,7 @@ import {
   TokenBrokerInvokeError,
 } from '../../clients/lambda-client.ts';
 import { ERROR_CODES } from '../../functions/token-broker/contract.ts';
-import { ERROR_CATALOGUE } from '../../functions/token-broker/errors.ts';
+import { ERROR_CATALOGUE } from '../../functions/token-broker/error-catalogue.ts';
 import { type LambdaEndpoint, startLambdaEndpoint } from '../support/lambda-endpoint.ts';
 
 const A = { productKey: 'pkA', deviceName: 'cam-1' };

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/token-broker/config.ts';
-import { ERROR_CATALOGUE } from '../../functions/token-broker/errors.ts';
+import { ERROR_CATALOGUE } from '../../functions/token-broker/error-catalogue.ts';
 import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEVICE_FAILURE_CODES, ERROR_CODES } from '../../functions/token-broker/contract.ts';
+import { ERROR_CATALOGUE } from '../../functions/token-broker/error-catalogue.ts';
 import { ERROR_DOCS } from '../../functions/token-broker/error-docs.ts';
-import { ERROR_CATALOGUE } from '../../functions/token-broker/errors.ts';
 import { renderErrorsTable } from '../../scripts/docs/errors-table.ts';
 
 /** The cells of each row of a markdown table, header and separator dropped. */

@@ -6,12 +6,12 @@ import {
   errorCodeOfType,
   errorTypeOf,
 } from '../../functions/token-broker/contract.ts';
+import { ERROR_CATALOGUE, problemEntry } from '../../functions/token-broker/error-catalogue.ts';
 import * as errors from '../../functions/token-broker/errors.ts';
 import { literalCounts } from '../support/source-literals.ts';
 
 const {
   BrokerError,
-  ERROR_CATALOGUE,
   ForbiddenDeviceError,
   InvalidRequestError,
   UpstreamBudgetExceededError,
@@ -130,7 +130,7 @@ describe('error catalogue', () => {
   test('gives every 5xx a public detail', () => {
     // Act
     const missing = errors.ERROR_CODES.filter(
-      (code) => errors.problemEntry(code).status >= 500 && !errors.problemEntry(code).publicDetail,
+      (code) => problemEntry(code).status >= 500 && !problemEntry(code).publicDetail,
     );
 
     // Assess
