@@ -30,10 +30,7 @@ const ALLOWED_FUNCTIONS: readonly FunctionSize[] = [
   { file: 'functions/local/fleet.ts', name: 'startFleet', lines: 100 },
   // npm start's request loop.
   { file: 'functions/local/server.ts', name: 'startLocalServer', lines: 150 },
-  // The core's composition and request engines, which issue 16 is turning into named steps.
-  { file: 'functions/token-broker/broker.ts', name: 'createBroker', lines: 98 },
-  { file: 'functions/token-broker/fleet/fleet-tier.ts', name: 'createFleetTier', lines: 100 },
-  { file: 'functions/token-broker/handler.ts', name: 'createHandler', lines: 130 },
+  // The core's composition and request engines, still to be turned into named steps (issue 16).
   { file: 'functions/token-broker/runtime.ts', name: 'createRuntime', lines: 113 },
   {
     file: 'functions/token-broker/store/dynamodb-token-store.ts',
@@ -55,7 +52,6 @@ const ALLOWED_FUNCTIONS: readonly FunctionSize[] = [
 /** Files over 300 lines. */
 const ALLOWED_FILES: readonly FileSize[] = [
   { file: 'functions/token-broker/credentials.ts', lines: 355 },
-  { file: 'functions/token-broker/errors.ts', lines: 326 },
   { file: 'functions/token-broker/setting-rules.ts', lines: 318 },
 ];
 

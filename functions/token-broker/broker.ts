@@ -52,6 +52,15 @@ export interface GetTokensOptions {
   /** Who asks, for per-caller limits; never logged with a token. */
   readonly principal?: string;
   /**
+   * Settles once the caller is known to be granted every device: the broker
+   * serves nothing and starts no login before it resolves, and fails with
+   * its error when it rejects. Meanwhile the misses' store read is started
+   * (`TokenSource.prefetch`), so that a grants lookup made at the same time
+   * can share its round trip.
+   * @default already granted
+   */
+  readonly authorized?: Promise<void>;
+  /**
    * The caller found its token rejected: log in again for these devices
    * rather than serve a held token (at most once per device per refresh
    * interval). The handler checks the caller's grants first.
@@ -80,102 +89,147 @@ const UNSERVABLE: Outcome = {
 /** L1's key: a token is only ever found again under the account that produced it. */
 const l1Key = (account: AccountIdentity, id: string) => `${account.tag}/${id}`;
 
-/** Wires the use case. */
+/** A flight's key: refreshes have their own, since an ordinary login does not count as one. */
+const flightKey = (refresh: boolean, key: string) => `${refresh ? 'r' : 'm'}/${key}`;
+
+/** What every request of one broker shares. */
+interface BrokerState extends BrokerDependencies {
+  readonly metrics: Metrics;
+  /** One flight per device and account at a time, shared by every request that misses it. */
+  readonly inFlight: Map<string, Promise<Outcome>>;
+}
+
+/**
+ * Wires the use case.
+ * @example
+ * const broker = createBroker({ account, source, cache, now: Date.now, minValidityMs: 300_000, refreshIntervalMs: 30_000 });
+ */
 export function createBroker(deps: BrokerDependencies): Broker {
-  const { account, source, cache, now, minValidityMs, refreshIntervalMs } = deps;
-  const metrics = deps.metrics ?? NO_METRICS;
-  // One flight per device and account at a time, shared by every request
-  // that misses it; refreshes have their own, since an ordinary login does
-  // not count as one.
-  const inFlight = new Map<string, Promise<Outcome>>();
-
-  /** Starts the flights of `misses`; the key of each device's flight is in `keys`. */
-  function fly(
-    misses: readonly DeviceKey[],
-    keys: ReadonlyMap<string, string>,
-    identity: AccountIdentity,
-    refresh: boolean,
-    stats: BrokerStats,
-    options: GetTokensOptions,
-  ) {
-    // The options are a request's already: signal, deadline, principal.
-    const request: SourceRequest = { ...options, refresh, stats, account: identity };
-    for (const [id, promise] of source.resolve(misses, request)) {
-      const key = keys.get(id) as string;
-      const outcome = promise.then((found) => {
-        if ('token' in found) cache.set(l1Key(found.account, id), found.token);
-        return found;
-      });
-      const settled = outcome.finally(() => inFlight.delete(key));
-      // Each waiting request observes the rejection; this guards the case
-      // where none is left to, which would otherwise crash the process.
-      settled.catch(() => {});
-      inFlight.set(key, settled);
-    }
-  }
-
+  const state: BrokerState = { ...deps, metrics: deps.metrics ?? NO_METRICS, inFlight: new Map() };
   return {
     async getTokens(devices, options = {}) {
       const stats = options.stats ?? emptyStats();
-      const identity = await account.current();
-      const start = now();
-      const refresh = options.refresh === true;
-      const rule = serveRule(start, minValidityMs, refresh, refreshIntervalMs);
-      const pending: Array<Outcome | string> = [];
-      const misses: DeviceKey[] = [];
-      const keys = new Map<string, string>();
-      if (refresh) metrics.add(METRICS.refreshes, devices.length);
-      for (const device of devices) {
-        const id = deviceId(device);
-        const token = cache.get(l1Key(identity, id));
-        if (token !== undefined && canServe(token, rule)) {
-          stats.cacheHits += 1;
-          metrics.add(METRICS.cacheHits);
-          pending.push({ token, account: identity });
-          continue;
-        }
-        stats.cacheMisses += 1;
-        metrics.add(METRICS.cacheMisses);
-        const key = `${refresh ? 'r' : 'm'}/${l1Key(identity, id)}`;
-        if (!inFlight.has(key)) {
-          misses.push(device);
-          keys.set(id, key);
-        }
-        pending.push(key);
+      const { authorized } = options;
+      let identity: AccountIdentity;
+      try {
+        identity = await deps.account.current();
+      } catch (error) {
+        // A refusal is the answer, whatever else fails.
+        await authorized;
+        throw error;
       }
-      if (misses.length > 0) fly(misses, keys, identity, refresh, stats, options);
-      // No await since the lookups above, so every missed id is in flight now.
+      const refresh = options.refresh === true;
+      // The options are a request's already: signal, deadline, principal.
+      const request: SourceRequest = { ...options, refresh, stats, account: identity };
+      // The misses' store read starts while the grants are checked.
+      const early = authorized && plan(state, devices, request).misses;
+      const read = early?.length ? deps.source.prefetch?.(early, request) : undefined;
+      try {
+        await authorized;
+      } finally {
+        // Nothing this request started may outlive its answer.
+        await read;
+      }
+      const { pending, misses, keys } = plan(state, devices, request);
+      const hits = pending.filter((entry) => typeof entry !== 'string').length;
+      stats.cacheHits += hits;
+      stats.cacheMisses += pending.length - hits;
+      if (hits > 0) state.metrics.add(METRICS.cacheHits, hits);
+      if (hits < pending.length) state.metrics.add(METRICS.cacheMisses, pending.length - hits);
+      if (refresh) state.metrics.add(METRICS.refreshes, devices.length);
+      if (misses.length > 0) fly(state, misses, keys, request);
+      // No await since the plan, so every missed id is in flight now.
       const resolved = await Promise.all(
         pending.map((entry) =>
-          typeof entry === 'string' ? (inFlight.get(entry) as Promise<Outcome>) : entry,
+          typeof entry === 'string' ? (state.inFlight.get(entry) as Promise<Outcome>) : entry,
         ),
       );
-      return answer(devices, resolved, now());
+      return answer(state.metrics, devices, resolved, deps.now());
     },
   };
+}
 
-  function answer(devices: readonly DeviceKey[], resolved: readonly Outcome[], at: number) {
-    const result: TokenResult = { tokens: [], failures: [] };
-    resolved.forEach((found, i) => {
-      const { productKey, deviceName } = devices[i] as DeviceKey;
-      // Checked again here, so that no value can make toISOString throw.
-      const outcome =
-        'token' in found && !canServe(found.token, { now: at, minValidityMs: 0 })
-          ? UNSERVABLE
-          : found;
-      if ('token' in outcome) {
-        result.tokens.push({
-          productKey,
-          deviceName,
-          visualToken: outcome.token.visualToken,
-          expiresAt: new Date(outcome.token.expiresAt).toISOString(),
-          expiresIn: Math.max(0, Math.floor((outcome.token.expiresAt - at) / 1000)),
-        });
-      } else {
-        result.failures.push({ productKey, deviceName, ...outcome.failure });
-      }
-    });
-    if (result.tokens.length > 0) metrics.add(METRICS.tokensIssued, result.tokens.length);
-    return result;
+/**
+ * Where each device's outcome comes from: L1 (the outcome itself), a flight
+ * already under way, or a new flight (its key; the device is in `misses`).
+ */
+function plan(state: BrokerState, devices: readonly DeviceKey[], request: SourceRequest) {
+  const { cache, inFlight } = state;
+  const rule = serveRule(
+    state.now(),
+    state.minValidityMs,
+    request.refresh,
+    state.refreshIntervalMs,
+  );
+  const pending: Array<Outcome | string> = [];
+  const misses: DeviceKey[] = [];
+  const keys = new Map<string, string>();
+  for (const device of devices) {
+    const id = deviceId(device);
+    const token = cache.get(l1Key(request.account, id));
+    if (token !== undefined && canServe(token, rule)) {
+      pending.push({ token, account: request.account });
+      continue;
+    }
+    const key = flightKey(request.refresh, l1Key(request.account, id));
+    if (!inFlight.has(key)) {
+      misses.push(device);
+      keys.set(id, key);
+    }
+    pending.push(key);
   }
+  return { pending, misses, keys };
+}
+
+/** Starts the flights of `misses`; the key of each device's flight is in `keys`. */
+function fly(
+  state: BrokerState,
+  misses: readonly DeviceKey[],
+  keys: ReadonlyMap<string, string>,
+  request: SourceRequest,
+) {
+  const { cache, inFlight } = state;
+  for (const [id, promise] of state.source.resolve(misses, request)) {
+    const key = keys.get(id) as string;
+    const outcome = promise.then((found) => {
+      if ('token' in found) cache.set(l1Key(found.account, id), found.token);
+      return found;
+    });
+    const settled = outcome.finally(() => inFlight.delete(key));
+    // Each waiting request observes the rejection; this guards the case
+    // where none is left to, which would otherwise crash the process.
+    settled.catch(() => {});
+    inFlight.set(key, settled);
+  }
+}
+
+/** The answer: a token or a failure per device, in the order asked. */
+function answer(
+  metrics: Metrics,
+  devices: readonly DeviceKey[],
+  resolved: readonly Outcome[],
+  at: number,
+) {
+  const result: TokenResult = { tokens: [], failures: [] };
+  resolved.forEach((found, i) => {
+    const { productKey, deviceName } = devices[i] as DeviceKey;
+    // Checked again here, so that no value can make toISOString throw.
+    const outcome =
+      'token' in found && !canServe(found.token, { now: at, minValidityMs: 0 })
+        ? UNSERVABLE
+        : found;
+    if ('token' in outcome) {
+      result.tokens.push({
+        productKey,
+        deviceName,
+        visualToken: outcome.token.visualToken,
+        expiresAt: new Date(outcome.token.expiresAt).toISOString(),
+        expiresIn: Math.max(0, Math.floor((outcome.token.expiresAt - at) / 1000)),
+      });
+    } else {
+      result.failures.push({ productKey, deviceName, ...outcome.failure });
+    }
+  });
+  if (result.tokens.length > 0) metrics.add(METRICS.tokensIssued, result.tokens.length);
+  return result;
 }

@@ -4,8 +4,6 @@
  * payload versions onto one request shape with the verified claims and the
  * `Origin`, so the rest of the handler is shared. Pure; knows no middy.
  */
-import { UnauthenticatedError } from './errors.ts';
-import { DIRECT_INVOKE_GRANTS, type Grants, parseGrants } from './scope.ts';
 
 /** The kinds of event the handler serves. */
 export const EVENT_KINDS = {
@@ -21,6 +19,8 @@ export type EventKind = (typeof EVENT_KINDS)[keyof typeof EVENT_KINDS];
 export interface HttpRequest {
   /** Upper-case method, or '' when the event names none. */
   readonly method: string;
+  /** The request path, as the client sent it (a stage prefix included), or ''. */
+  readonly path: string;
   /** Headers, names lower-cased. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** The body as API Gateway delivers it. */
@@ -114,27 +114,16 @@ function verifiedClaims(
 /** Maps both payload versions onto one request shape, so the rest is shared. */
 export function toHttpRequest(kind: EventKind, event: Record<string, unknown>): HttpRequest {
   const ctx = event.requestContext as Record<string, unknown>;
-  const method =
-    kind === EVENT_KINDS.httpApi ? (ctx.http as Record<string, unknown>).method : event.httpMethod;
+  const v2 = kind === EVENT_KINDS.httpApi;
+  const method = v2 ? (ctx.http as Record<string, unknown>).method : event.httpMethod;
+  const path = v2 ? event.rawPath : event.path;
   return {
     method: typeof method === 'string' ? method.toUpperCase() : '',
+    path: typeof path === 'string' ? path : '',
     headers: lowerCaseKeys(event.headers),
     body: typeof event.body === 'string' ? event.body : undefined,
     isBase64Encoded: event.isBase64Encoded === true,
     requestId: typeof ctx.requestId === 'string' ? ctx.requestId : undefined,
     claims: verifiedClaims(kind, ctx),
   };
-}
-
-/**
- * The grants a request carries. An HTTP request without verified claims comes
- * from a route that lacks an authorizer: it is refused as unauthenticated
- * rather than trusted. A direct invocation is authorised by IAM.
- */
-export function grantsOf(http: HttpRequest | undefined, claimName: string): Grants {
-  if (http === undefined) return DIRECT_INVOKE_GRANTS;
-  if (http.claims === undefined) {
-    throw new UnauthenticatedError('The request carries no verified identity');
-  }
-  return parseGrants(http.claims[claimName]);
 }

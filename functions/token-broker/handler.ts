@@ -1,28 +1,28 @@
 /**
- * The Lambda handler: composes the event mapping, the CORS middleware, the
- * token-request protocol and the problem responses around the broker. The
- * only file, with cors-middleware.ts, that knows middy.
+ * The Lambda handler: the protocol's middlewares, one job each, around the
+ * broker. With cors-middleware.ts and protocol/, the only code that knows
+ * middy. The middlewares replace the event with a {@link BrokerRequest},
+ * which is what the handler itself reads.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Broker } from './broker.ts';
 import { DEFAULTS } from './config.ts';
-import type { DeviceKey, TokenResult } from './contract.ts';
 import { corsMiddleware } from './cors-middleware.ts';
-import { MethodNotAllowedError, UpstreamTimeoutError } from './errors.ts';
-import {
-  EVENT_KINDS,
-  type EventKind,
-  eventKindOf,
-  grantsOf,
-  toHttpRequest,
-} from './event-mapping.ts';
-import { describeError, type Logger, withRequestId } from './log.ts';
+import { UpstreamTimeoutError } from './errors.ts';
+import { createClaimGrantSource, type GrantSource } from './grants/grant-source.ts';
+import { type Logger, withRequestId } from './log.ts';
 import { type Metrics, NO_METRICS } from './metrics.ts';
-import { jsonResponse, problemResponse, toInvokeError, toProblem } from './problem.ts';
-import { parseJsonBody, parseTokenRequest } from './request.ts';
-import { enforceScope } from './scope.ts';
-import { type BrokerStats, emptyStats } from './token-source.ts';
+import { type BrokerRequest, ROUTES } from './protocol/broker-request.ts';
+import { eventMiddleware } from './protocol/event-middleware.ts';
+import { grantsMiddleware } from './protocol/grants-middleware.ts';
+import { identityMiddleware } from './protocol/identity-middleware.ts';
+import { jsonBodyMiddleware } from './protocol/json-body-middleware.ts';
+import { methodMiddleware } from './protocol/method-middleware.ts';
+import { payloadMiddleware } from './protocol/payload-middleware.ts';
+import { requestLogMiddleware } from './protocol/request-log-middleware.ts';
+import { responseMiddleware } from './protocol/response-middleware.ts';
+import { listedGrants } from './scope.ts';
 
 export { EVENT_KINDS } from './event-mapping.ts';
 export type { HttpResponse } from './problem.ts';
@@ -36,10 +36,20 @@ export interface HandlerDependencies {
   /** Most devices one request may name. */
   readonly maxDevicesPerRequest: number;
   /**
-   * JWT claim that carries the caller's device grants.
+   * Where callers' grants come from.
+   * @default the grant claim named by `deviceScopeClaim`
+   */
+  readonly grantSource?: GrantSource;
+  /**
+   * JWT claim that carries the caller's device grants, for the default grant source.
    * @default DEFAULTS.deviceScopeClaim ('devices')
    */
   readonly deviceScopeClaim?: string;
+  /**
+   * JWT claim that carries the caller's groups.
+   * @default DEFAULTS.groupsClaim ('cognito:groups')
+   */
+  readonly groupsClaim?: string;
   /**
    * Products every caller, direct invokers included, is limited to.
    * @default no deployment-wide limit
@@ -62,128 +72,21 @@ export interface HandlerDependencies {
   readonly now?: () => number;
 }
 
-/** One request as the protocol middleware understood it. */
-interface Invocation {
-  readonly kind: EventKind;
-  readonly requestId: string;
-  readonly started: number;
-  devices: readonly DeviceKey[];
-  refresh: boolean;
-  /** The caller's JWT `sub`, for per-caller limits; absent for a direct invocation. */
-  principal?: string;
-  readonly stats: BrokerStats;
-}
-
-/** What the protocol middleware keeps in `request.internal`. */
-interface ProtocolInternal extends Record<string, unknown> {
-  inv?: Invocation;
-}
-
-/** Builds the middy-wrapped handler around a broker. */
+/**
+ * Builds the middy-wrapped handler around a broker.
+ * @example
+ * export const handler = createHandler({ broker, logger, maxDevicesPerRequest: 50 });
+ */
 export function createHandler(deps: HandlerDependencies) {
-  const { broker, logger, maxDevicesPerRequest } = deps;
-  const claimName = deps.deviceScopeClaim ?? DEFAULTS.deviceScopeClaim;
+  const { broker, logger, allowedProductKeys } = deps;
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? NO_METRICS;
-  // middy hands its handler the event, the context and a signal, but not
-  // `request.internal`; the context object is the key from the middleware's
-  // state to the handler. Lambda gives every invocation its own context, and
-  // the middlewares' `before` and the handler's start run in one synchronous
-  // stretch, so even a context shared by concurrent calls cannot mix them up.
-  const invocations = new WeakMap<object, Invocation>();
-
-  const newInvocation = (kind: EventKind, requestId: string): Invocation => ({
-    kind,
-    requestId,
-    started: now(),
-    devices: [],
-    refresh: false,
-    stats: emptyStats(),
-  });
-
-  const logLine = (inv: Invocation, outcome: string, status: number, extra: object) => {
-    logger.info('token request', {
-      requestId: inv.requestId,
-      kind: inv.kind,
-      deviceCount: inv.devices.length,
-      ...(inv.refresh ? { refresh: true } : {}),
-      ...inv.stats,
-      outcome,
-      status,
-      durationMs: now() - inv.started,
-      ...extra,
+  const grantSource =
+    deps.grantSource ??
+    createClaimGrantSource({
+      claimName: deps.deviceScopeClaim ?? DEFAULTS.deviceScopeClaim,
+      logger,
     });
-  };
-
-  const protocol: middy.MiddlewareObj<unknown, unknown, Error, Context, ProtocolInternal> = {
-    before(request) {
-      const kind = eventKindOf(request);
-      const http =
-        kind === EVENT_KINDS.direct
-          ? undefined
-          : toHttpRequest(kind, request.event as Record<string, unknown>);
-      const inv = newInvocation(kind, http?.requestId ?? request.context.awsRequestId ?? 'unknown');
-      request.internal.inv = inv;
-      if (http !== undefined && http.method !== 'POST') {
-        throw new MethodNotAllowedError(
-          `Method ${http.method || '(none)'} is not allowed; use POST`,
-        );
-      }
-      const payload =
-        http === undefined
-          ? request.event
-          : parseJsonBody({
-              contentType: http.headers['content-type'],
-              body: http.body,
-              isBase64Encoded: http.isBase64Encoded,
-            });
-      const tokenRequest = parseTokenRequest(payload, maxDevicesPerRequest);
-      inv.devices = tokenRequest.devices;
-      inv.refresh = tokenRequest.refresh === true;
-      // Before the broker, and so before its cache: a token cached for one
-      // caller must never reach a caller not entitled to that device. A
-      // refresh is checked the same way.
-      const grants = grantsOf(http, claimName);
-      if (grants.ignored > 0) {
-        // The count only: a misconfigured identity provider shows up here,
-        // and the claim itself stays out of the log.
-        logger.warn('grant claim has malformed entries, which grant nothing', {
-          requestId: inv.requestId,
-          claim: claimName,
-          ignored: grants.ignored,
-        });
-      }
-      enforceScope(inv.devices, grants, deps.allowedProductKeys);
-      const sub = http?.claims?.sub;
-      if (typeof sub === 'string' && sub !== '') inv.principal = sub;
-      invocations.set(request.context, inv);
-    },
-    after(request) {
-      const inv = request.internal.inv as Invocation;
-      const result = request.response as TokenResult;
-      logLine(inv, 'OK', 200, { tokens: result.tokens.length, failures: result.failures.length });
-      metrics.flush(request.context.functionName);
-      if (inv.kind !== EVENT_KINDS.direct) request.response = jsonResponse(200, result);
-    },
-    onError(request) {
-      const inv =
-        request.internal.inv ??
-        newInvocation(EVENT_KINDS.direct, request.context.awsRequestId ?? 'unknown');
-      const problem = toProblem(request.error, inv.requestId);
-      logLine(inv, problem.code, problem.status, { error: describeError(request.error) });
-      metrics.flush(request.context.functionName);
-      if (inv.kind === EVENT_KINDS.direct) {
-        // Left for middy to throw after the onError chain: an error thrown
-        // from onError itself gets the internal error attached as `cause`
-        // and `originalError`, which a serialiser could then expose.
-        request.response = undefined;
-        request.error = toInvokeError(request.error, inv.requestId);
-        return;
-      }
-      request.response = problemResponse(request.error, inv.requestId, {}, problem);
-    },
-  };
-
   return middy<unknown, unknown, Error, Context>({
     timeoutEarlyInMillis: 50,
     timeoutEarlyResponse: () => {
@@ -191,12 +94,21 @@ export function createHandler(deps: HandlerDependencies) {
     },
   })
     .use(corsMiddleware(deps.corsAllowedOrigins ?? []))
-    .use(protocol)
-    .handler((_event, context, { signal }) => {
-      const { devices, stats, refresh, principal, requestId } = invocations.get(
-        context,
-      ) as Invocation;
-      invocations.delete(context);
+    .use(responseMiddleware())
+    .use(requestLogMiddleware({ logger, metrics, now }))
+    .use(eventMiddleware(now))
+    .use(methodMiddleware())
+    .use(jsonBodyMiddleware())
+    .use(payloadMiddleware(deps.maxDevicesPerRequest))
+    .use(identityMiddleware(deps.groupsClaim ?? DEFAULTS.groupsClaim))
+    .use(grantsMiddleware(grantSource, allowedProductKeys))
+    .handler(async (event, context, { signal }) => {
+      const req = event as BrokerRequest;
+      if (req.route === ROUTES.devices) {
+        return listedGrants(await (req.grants as BrokerRequest['grants'] & {}), allowedProductKeys);
+      }
+      const { devices, stats, refresh, requestId, authorized } = req;
+      const principal = req.identity?.sub;
       // The Lambda's own deadline bounds every upstream attempt.
       const deadline = now() + context.getRemainingTimeInMillis();
       return withRequestId(requestId, () =>
@@ -205,6 +117,7 @@ export function createHandler(deps: HandlerDependencies) {
           stats,
           deadline,
           refresh,
+          ...(authorized === undefined ? {} : { authorized }),
           ...(principal === undefined ? {} : { principal }),
         }),
       );

@@ -14,17 +14,27 @@ import { createDynamoDbClient } from './store/dynamodb-client.ts';
 
 const config = loadConfig(process.env);
 const secrets = createSecretsManagerReader(createSecretsManagerClient());
+// One client for the token store and the grants directory: their reads share a BatchGetItem.
+const dynamoDb =
+  config.tokenTable === undefined && config.grantsTable === undefined
+    ? undefined
+    : createDynamoDbClient();
 
 const runtime = createRuntime(config, {
   secretSource: secrets.source(config.secretId),
-  ...(config.tokenTable === undefined || config.tokenStoreKeySecretId === undefined
+  ...(dynamoDb === undefined ||
+  config.tokenTable === undefined ||
+  config.tokenStoreKeySecretId === undefined
     ? {}
     : {
         tokenStore: {
-          client: createDynamoDbClient(),
+          client: dynamoDb,
           keySource: secrets.source(config.tokenStoreKeySecretId),
         },
       }),
+  ...(dynamoDb === undefined || config.grantsTable === undefined
+    ? {}
+    : { grantsDirectory: { client: dynamoDb } }),
 });
 
 /** The Lambda handler: `index.handler`. */

@@ -72,6 +72,8 @@ export const METRICS = {
   budgetExceeded: { name: 'LoginBudgetExceeded', unit: COUNT },
   /** Requests refused at once because another container opened the shared circuit. */
   sharedCircuitRefusals: { name: 'SharedCircuitRefusals', unit: COUNT },
+  /** Requests whose grants directory lookup failed (only claim grants applied). */
+  grantsUnavailable: { name: 'GrantsUnavailable', unit: COUNT },
 } as const;
 
 /** One of {@link METRICS}. */

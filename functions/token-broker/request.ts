@@ -108,6 +108,43 @@ export function parseTokenRequest(payload: unknown, maxDevices: number): TokenRe
   return { devices: [...seen.values()], ...refreshField(payload) };
 }
 
+/** The user a direct invoker lists the grants of (`{"grantsFor": …}`). */
+export interface GrantsForRequest {
+  /** The user, as its JWT `sub` would name it. */
+  readonly sub: string;
+  /** The user's groups. */
+  readonly groups: readonly string[];
+}
+
+/** A `sub` or group name: what a directory principal holds after its prefix. */
+const NAME_PATTERN = /^\S{1,256}$/;
+
+/**
+ * Validates a direct invocation's `{"grantsFor": {"sub": …, "groups"?: […]}}`.
+ * @throws InvalidRequestError naming the field at fault.
+ */
+export function parseGrantsFor(payload: unknown): GrantsForRequest {
+  const at = 'grantsFor';
+  const body = isPlainObject(payload) ? payload : {};
+  rejectUnknownKeys(body, [at], '');
+  const value = body.grantsFor;
+  if (!isPlainObject(value)) {
+    throw new InvalidRequestError(at, `must be an object, got ${describe(value)}`);
+  }
+  rejectUnknownKeys(value, ['sub', 'groups'], at);
+  const sub = stringField(value, 'sub', NAME_PATTERN, at);
+  const groups = value.groups ?? [];
+  if (!Array.isArray(groups)) {
+    throw new InvalidRequestError(`${at}.groups`, `must be an array, got ${describe(groups)}`);
+  }
+  groups.forEach((group: unknown, i) => {
+    if (typeof group !== 'string' || !NAME_PATTERN.test(group)) {
+      throw new InvalidRequestError(`${at}.groups[${i}]`, 'must be a group name without spaces');
+    }
+  });
+  return { sub, groups };
+}
+
 /** What the HTTP layer knows about a request body before it is parsed. */
 export interface RawBody {
   /** The `Content-Type` header, if any. */

@@ -13,6 +13,7 @@ import { createFleetTier } from './fleet/fleet-tier.ts';
 import { createHandler } from './handler.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createEmfMetrics, METRICS, type Metrics } from './metrics.ts';
+import { batchGetOf, grantSource } from './runtime-grants.ts';
 import { createDynamoDbTokenStore } from './store/dynamodb-token-store.ts';
 import { deriveStoreKeys, type StoreKeys } from './store/token-crypto.ts';
 import { createTokenCache, type TokenCache } from './token-cache.ts';
@@ -69,6 +70,12 @@ export interface RuntimeOverrides {
     readonly client: DynamoDBClient;
     readonly keySource: SecretSource;
   };
+  /**
+   * The grants directory's DynamoDB client. Required when `config.grantsTable`
+   * is set; ignored otherwise. Pass the token store's client, so that both
+   * read in one BatchGetItem.
+   */
+  readonly grantsDirectory?: { readonly client: DynamoDBClient };
 }
 
 /** Once a token is in hand, the most its store write and release may take, ms (issue 20). */
@@ -97,6 +104,7 @@ function fleetTier(
         tableName: parts.tableName,
         encryptionKey: keys.encryptionKey,
         timeoutMs: config.tokenStoreTimeoutMs,
+        batchGet: batchGetOf(parts.client),
       }),
     settings: {
       minValidityMs: config.minTokenValiditySeconds * 1000,
@@ -134,6 +142,33 @@ export interface Runtime {
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   delay(ms, undefined, signal ? { signal } : {}).then(() => undefined);
 
+/** The fleet store's client, table and key cache, or undefined without `config.tokenTable`. */
+function tokenStoreOf(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides,
+  secretCache: Omit<Parameters<typeof createSecretCache>[0], 'source' | 'parse' | 'label'>,
+) {
+  const { tokenTable } = config;
+  const { tokenStore } = overrides;
+  if (tokenTable === undefined) return undefined;
+  if (tokenStore === undefined) {
+    throw new ConfigurationError(
+      'TOKEN_TABLE is set, but this runtime was given no token store client and key source',
+    );
+  }
+  return {
+    client: tokenStore.client,
+    tableName: tokenTable,
+    // Read with the credentials, in one Secrets Manager round trip at cold start.
+    keys: createSecretCache({
+      ...secretCache,
+      source: tokenStore.keySource,
+      parse: deriveStoreKeys,
+      label: 'the token store key',
+    }),
+  };
+}
+
 /**
  * Wires the broker and handler for `config`. Performs no I/O.
  * @throws ConfigurationError when `config.tokenTable` is set and `overrides.tokenStore` is not.
@@ -155,27 +190,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     parse: parseCredentials,
     label: 'the developer credentials',
   });
-  // Read with the credentials, in one Secrets Manager round trip at cold start.
-  const { tokenTable } = config;
-  const { tokenStore } = overrides;
-  if (tokenTable !== undefined && tokenStore === undefined) {
-    throw new ConfigurationError(
-      'TOKEN_TABLE is set, but this runtime was given no token store client and key source',
-    );
-  }
-  const store =
-    tokenTable === undefined || tokenStore === undefined
-      ? undefined
-      : {
-          client: tokenStore.client,
-          tableName: tokenTable,
-          keys: createSecretCache({
-            ...secretCache,
-            source: tokenStore.keySource,
-            parse: deriveStoreKeys,
-            label: 'the token store key',
-          }),
-        };
+  const store = tokenStoreOf(config, overrides, secretCache);
   const breaker = createCircuitBreaker({
     threshold: config.circuitBreakerThreshold,
     cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
@@ -243,7 +258,8 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     broker,
     logger,
     maxDevicesPerRequest: config.maxDevicesPerRequest,
-    deviceScopeClaim: config.deviceScopeClaim,
+    grantSource: grantSource(config, overrides, { now, logger, metrics }),
+    groupsClaim: config.groupsClaim,
     allowedProductKeys: config.allowedProductKeys,
     corsAllowedOrigins: config.corsAllowedOrigins,
     metrics,

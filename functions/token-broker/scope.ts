@@ -5,8 +5,9 @@
  * Deny by default: a missing claim, an empty claim and entries that are not
  * well formed grant nothing.
  */
+import type { DeviceGrantsResult } from './contract.ts';
 import { type DeviceKey, deviceId } from './device.ts';
-import { ForbiddenDeviceError } from './errors.ts';
+import { ForbiddenDeviceError, type GrantsUnavailableError } from './errors.ts';
 import { DEVICE_NAME_PATTERN, PRODUCT_KEY_PATTERN } from './request.ts';
 
 /** What a caller may have. */
@@ -19,6 +20,13 @@ export interface Grants {
   readonly devices: ReadonlySet<string>;
   /** Entries that were not well formed and so grant nothing (kept for the log). */
   readonly ignored: number;
+  /**
+   * Set when a source could not be read: these grants may lack some, so a
+   * device they do not cover is answered with this error (503), not a 403.
+   */
+  readonly unavailable?: GrantsUnavailableError;
+  /** Where these grants came from, when from more than one place: for the audit line. */
+  readonly sources?: { readonly claim: Grants; readonly directory: Grants };
 }
 
 /** Grants of a caller with none: nothing at all. */
@@ -46,7 +54,7 @@ export const DIRECT_INVOKE_GRANTS: Grants = Object.freeze({
  * JSON array serialised into a string, and the `[a b]` form API Gateway's
  * HTTP API JWT authorizer flattens an array claim into.
  */
-function claimEntries(claim: unknown): unknown[] {
+export function claimEntries(claim: unknown): unknown[] {
   if (Array.isArray(claim)) return claim;
   if (typeof claim !== 'string') return [];
   const text = claim.trim();
@@ -125,5 +133,30 @@ export function enforceScope(
   allowedProductKeys: readonly string[] | undefined,
 ): void {
   const refused = refusedDevices(devices, grants, allowedProductKeys);
-  if (refused.length > 0) throw new ForbiddenDeviceError(refused);
+  if (refused.length > 0) throw grants.unavailable ?? new ForbiddenDeviceError(refused);
+}
+
+/**
+ * What `grants` let the caller ask for, within `allowedProductKeys`: the
+ * answer of `GET /tokens/devices`, sorted.
+ * @throws GrantsUnavailableError when a source of the grants could not be read.
+ */
+export function listedGrants(
+  grants: Grants,
+  allowedProductKeys: readonly string[] | undefined,
+): DeviceGrantsResult {
+  if (grants.unavailable !== undefined) throw grants.unavailable;
+  const allowed = (productKey: string) =>
+    allowedProductKeys === undefined || allowedProductKeys.includes(productKey);
+  // `*` under an allowlist is exactly the allowed products.
+  const limitedAll = grants.all && allowedProductKeys !== undefined;
+  const products = limitedAll ? allowedProductKeys : [...grants.products].filter(allowed);
+  const devices = [...grants.devices]
+    .sort()
+    .map((id) => {
+      const slash = id.indexOf('/');
+      return { productKey: id.slice(0, slash), deviceName: id.slice(slash + 1) };
+    })
+    .filter((d) => allowed(d.productKey) && !products.includes(d.productKey));
+  return { all: grants.all && !limitedAll, products: [...products].sort(), devices };
 }

@@ -83,4 +83,11 @@ export interface TokenSource {
    * time the last promise settles.
    */
   resolve(devices: readonly DeviceKey[], request: SourceRequest): Map<string, Promise<Outcome>>;
+  /**
+   * Starts reading now what `resolve(devices, request)` will need, while the
+   * caller's grants are still being checked: read only, no lease, no login.
+   * A later `resolve` with the same `request` object uses what was read.
+   * Settles, never rejects, once the read has ended.
+   */
+  prefetch?(devices: readonly DeviceKey[], request: SourceRequest): Promise<void>;
 }

@@ -14,11 +14,12 @@ import { captureLogger } from '../support/fakes.ts';
 
 const A = { productKey: 'pkA', deviceName: 'cam-1' };
 
-/** A broker that records what it was asked. */
+/** A broker that records what it was asked, once the caller is authorised, as the port requires. */
 function recordingBroker() {
   const calls: Array<{ devices: readonly DeviceKey[]; options: GetTokensOptions | undefined }> = [];
   const broker: Broker = {
     async getTokens(devices, options) {
+      await options?.authorized;
       calls.push({ devices, options });
       return { tokens: [], failures: [] };
     },
@@ -69,7 +70,7 @@ describe('handler: refresh', () => {
     expect(calls).toEqual([]);
   });
 
-  it('fails when a refresh names an ungranted device, before the broker runs', async () => {
+  it('fails when a refresh names an ungranted device, before the broker serves anything', async () => {
     // Prepare
     const { broker, calls } = recordingBroker();
     const handler = createHandler({ broker, logger: captureLogger(), maxDevicesPerRequest: 10 });

@@ -8,7 +8,7 @@ import type { DeviceKey } from '../device.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
 import type { StoreKeys } from '../store/token-crypto.ts';
-import type { StoreCallOptions, TokenStore } from '../store/token-store.ts';
+import type { StoreCallOptions, StoreSnapshot, TokenStore } from '../store/token-store.ts';
 import type { BrokerStats, Outcome, SourceRequest, TokenSource } from '../token-source.ts';
 import type { BudgetSettings } from './fleet-guards.ts';
 import type { GuardedStore } from './guarded-store.ts';
@@ -59,6 +59,8 @@ export interface FleetRun {
   readonly byId: ReadonlyMap<string, DeviceKey>;
   /** Who waits for each device's outcome. */
   readonly waiters: ReadonlyMap<string, PromiseWithResolvers<Outcome>>;
+  /** The read started while the request's grants were checked, if any: it replaces the run's own. */
+  readonly prefetched?: Promise<StoreSnapshot | undefined>;
   /** The store, under the fault policy. */
   readonly store: GuardedStore;
   /** The store's keys (the account hash and the caller's hash come from them). */
@@ -80,7 +82,11 @@ export interface FleetRun {
 }
 
 /** Store call options of a run: its request's signal, and with `budgetMs` a deadline of its own. */
-export function callOptions(ctx: FleetContext, run: FleetRun, budgetMs?: number): StoreCallOptions {
+export function callOptions(
+  ctx: FleetContext,
+  run: Pick<FleetRun, 'request'>,
+  budgetMs?: number,
+): StoreCallOptions {
   const own = budgetMs === undefined ? undefined : AbortSignal.timeout(budgetMs);
   const given = run.request.signal;
   const signal = own && given ? AbortSignal.any([own, given]) : (own ?? given);

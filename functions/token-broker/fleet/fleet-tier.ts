@@ -8,11 +8,11 @@
  * leaves undecided are logged in without the store's help.
  */
 import { randomBytes } from 'node:crypto';
-import { deviceId } from '../device.ts';
+import { type DeviceKey, deviceId } from '../device.ts';
 import type { Logger } from '../log.ts';
 import { METRICS, type Metrics } from '../metrics.ts';
 import { keyedId, type StoreKeys } from '../store/token-crypto.ts';
-import type { TokenStore } from '../store/token-store.ts';
+import type { StoreSnapshot, TokenStore } from '../store/token-store.ts';
 import { NO_TOKEN, type Outcome, type SourceRequest, type TokenSource } from '../token-source.ts';
 import type { UpstreamAccount } from '../upstream/upstream-account.ts';
 import { checkBudgetSpent, checkSharedCircuit } from './fleet-guards.ts';
@@ -69,95 +69,132 @@ export function createFleetTier(deps: FleetDependencies): TokenSource {
     },
     newHolder: () => `${processId}.${++holders}`,
   };
+  const tier: Tier = { ctx, deps, active: new Set(), prefetched: new WeakMap() };
   // The breaker opens inside a run's login; the marker write joins a running
   // run's work, so it has ended before that run answers.
-  const active = new Set<FleetRun>();
   deps.account.breaker.onOpen((until) => {
-    const [run] = active;
+    const [run] = tier.active;
     if (!deps.settings.sharedCircuit || run === undefined) return;
     const opts = afterLogin(ctx, run);
     run.flights.push(run.store.openCircuit(run.account, until, opts));
   });
-
-  /** The run of `request`, or `undefined` when the store key cannot be read. */
-  const open = async (
-    request: SourceRequest,
-    byId: FleetRun['byId'],
-    waiters: FleetRun['waiters'],
-  ): Promise<FleetRun | undefined> => {
-    let keys: StoreKeys;
-    try {
-      keys = await deps.keys.get();
-    } catch (error) {
-      reportStoreFault(deps, request.stats, 'key', error);
-      return undefined;
-    }
-    const { principal } = request;
-    return {
-      request,
-      stats: request.stats,
-      byId,
-      waiters,
-      store: guardStore(ctx.storeFor(keys), deps, request.stats),
-      keys,
-      account: keyedId(keys.hashKey, request.account.identity),
-      ...(principal === undefined
-        ? {}
-        : { principalKey: keyedId(keys.hashKey, `principal:${principal}`) }),
-      started: deps.now(),
-      holders: new Set(),
-      forced: new Set(),
-      flights: [],
-      stop: new AbortController(),
-    };
-  };
-
-  /** Runs the steps of `run`, and waits for everything it started. */
-  const complete = async (run: FleetRun) => {
-    active.add(run);
-    try {
-      await runSteps(ctx, run);
-    } finally {
-      // Nothing this request started may outlive its answer; a flight may start another.
-      while (run.flights.length > 0) await Promise.allSettled(run.flights.splice(0));
-      active.delete(run);
-    }
-  };
-
   return {
-    resolve(devices, request) {
-      const byId = new Map(devices.map((d) => [deviceId(d), d]));
-      const waiters = new Map(devices.map((d) => [deviceId(d), Promise.withResolvers<Outcome>()]));
-      const done = (async () => {
-        const run = await open(request, byId, waiters);
-        if (run !== undefined) return complete(run);
-        // No store key: the store cannot be used at all. A waiter resolved
-        // with a pending outcome follows it, whatever settles it later.
-        for (const [id, outcome] of deps.inner.resolve(devices, request)) {
-          waiters.get(id)?.resolve(outcome);
-        }
-      })();
-      // Settled waiters ignore this; the rest fail as a failed login would.
-      const ended = done.then(
-        () => {
-          // A device no step settled (a bug) fails as "no token", never hangs.
-          for (const waiter of waiters.values()) waiter.resolve(NO_TOKEN);
-        },
-        (error: unknown) => {
-          for (const waiter of waiters.values()) waiter.reject(error);
-        },
-      );
-      // Each outcome is handed over once the run has ended, so that no store
-      // call it started is still in flight when the broker answers.
-      return new Map([...waiters].map(([id, waiter]) => [id, waiter.promise.finally(() => ended)]));
-    },
+    prefetch: (devices, request) => prefetch(tier, devices, request),
+    resolve: (devices, request) => resolve(tier, devices, request),
   };
+}
+
+/** What the runs of one tier share. */
+interface Tier {
+  readonly ctx: FleetContext;
+  readonly deps: FleetDependencies;
+  /** The runs under way. */
+  readonly active: Set<FleetRun>;
+  /** Reads started while a request's grants were checked, taken by its run. */
+  readonly prefetched: WeakMap<SourceRequest, Promise<StoreSnapshot | undefined>>;
+}
+
+/** Reads what `request` misses while its grants are checked; the run takes the read over. */
+function prefetch(tier: Tier, devices: readonly DeviceKey[], request: SourceRequest) {
+  const { ctx, deps } = tier;
+  return deps.keys.get().then(
+    (keys) => {
+      const read = guardStore(ctx.storeFor(keys), deps, request.stats).read(
+        keyedId(keys.hashKey, request.account.identity),
+        devices.map(deviceId),
+        callOptions(ctx, { request }),
+      );
+      tier.prefetched.set(request, read);
+      return read.then(() => {});
+    },
+    // The run reads the key again, and reports it.
+    () => {},
+  );
+}
+
+/** Starts the run of `request`; each device's outcome settles once the run has ended. */
+function resolve(tier: Tier, devices: readonly DeviceKey[], request: SourceRequest) {
+  const byId = new Map(devices.map((d) => [deviceId(d), d]));
+  const waiters = new Map(devices.map((d) => [deviceId(d), Promise.withResolvers<Outcome>()]));
+  const done = (async () => {
+    const run = await open(tier, request, byId, waiters);
+    if (run !== undefined) return complete(tier, run);
+    // No store key: the store cannot be used at all. A waiter resolved
+    // with a pending outcome follows it, whatever settles it later.
+    for (const [id, outcome] of tier.deps.inner.resolve(devices, request)) {
+      waiters.get(id)?.resolve(outcome);
+    }
+  })();
+  // Settled waiters ignore this; the rest fail as a failed login would.
+  const ended = done.then(
+    () => {
+      // A device no step settled (a bug) fails as "no token", never hangs.
+      for (const waiter of waiters.values()) waiter.resolve(NO_TOKEN);
+    },
+    (error: unknown) => {
+      for (const waiter of waiters.values()) waiter.reject(error);
+    },
+  );
+  // Each outcome is handed over once the run has ended, so that no store
+  // call it started is still in flight when the broker answers.
+  return new Map([...waiters].map(([id, waiter]) => [id, waiter.promise.finally(() => ended)]));
+}
+
+/** The run of `request`, or `undefined` when the store key cannot be read. */
+async function open(
+  tier: Tier,
+  request: SourceRequest,
+  byId: FleetRun['byId'],
+  waiters: FleetRun['waiters'],
+): Promise<FleetRun | undefined> {
+  const { ctx, deps } = tier;
+  let keys: StoreKeys;
+  try {
+    keys = await deps.keys.get();
+  } catch (error) {
+    reportStoreFault(deps, request.stats, 'key', error);
+    return undefined;
+  }
+  const { principal } = request;
+  const early = tier.prefetched.get(request);
+  tier.prefetched.delete(request);
+  return {
+    request,
+    ...(early === undefined ? {} : { prefetched: early }),
+    stats: request.stats,
+    byId,
+    waiters,
+    store: guardStore(ctx.storeFor(keys), deps, request.stats),
+    keys,
+    account: keyedId(keys.hashKey, request.account.identity),
+    ...(principal === undefined
+      ? {}
+      : { principalKey: keyedId(keys.hashKey, `principal:${principal}`) }),
+    started: deps.now(),
+    holders: new Set(),
+    forced: new Set(),
+    flights: [],
+    stop: new AbortController(),
+  };
+}
+
+/** Runs the steps of `run`, and waits for everything it started. */
+async function complete(tier: Tier, run: FleetRun) {
+  tier.active.add(run);
+  try {
+    await runSteps(tier.ctx, run);
+  } finally {
+    // Nothing this request started may outlive its answer; a flight may start another.
+    while (run.flights.length > 0) await Promise.allSettled(run.flights.splice(0));
+    tier.active.delete(run);
+  }
 }
 
 /** The steps of one run: read, serve, guards, lease, then log in what we hold and wait for the rest. */
 async function runSteps(ctx: FleetContext, run: FleetRun): Promise<void> {
   const ids = [...run.byId.keys()];
-  const snapshot = await run.store.read(run.account, ids, callOptions(ctx, run));
+  const snapshot = await (run.prefetched ??
+    run.store.read(run.account, ids, callOptions(ctx, run)));
   if (snapshot === undefined) {
     await direct(ctx, run, ids);
     return;

@@ -1,21 +1,18 @@
 /**
  * How the DynamoDB token store runs its calls: each under a deadline that
  * grows with its items, every foreign failure wrapped in a TokenStoreError,
- * per-item outcomes for the parallel conditional writes, and BatchGetItem's
- * unprocessed keys retried with backoff until the deadline.
+ * per-item outcomes for the parallel conditional writes, and reads through
+ * the coalescing BatchGetItem (batch-get.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
   type DynamoDBClient,
-  type KeysAndAttributes,
   UpdateItemCommand,
   type UpdateItemCommandInput,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { A, BATCH_GET_MAX_KEYS, isConditionFailure, reasonOf, str } from './dynamodb-items.ts';
+import { type BatchGet, createBatchGet } from './batch-get.ts';
+import { A, isConditionFailure, reasonOf } from './dynamodb-items.ts';
 import type { StoreCallOptions } from './token-store.ts';
 import { TokenStoreError } from './token-store-errors.ts';
 
@@ -30,9 +27,6 @@ export const STORE_MS_PER_ITEM = 20;
 
 /** The deadline of one call for `items` items: the base (`TOKEN_STORE_TIMEOUT_MS`) plus {@link STORE_MS_PER_ITEM} each. */
 export const callBudgetMs = (baseMs: number, items: number) => baseMs + STORE_MS_PER_ITEM * items;
-
-/** First pause before BatchGetItem's unprocessed keys are asked for again, ms; doubles. */
-const UNPROCESSED_FIRST_DELAY_MS = 20;
 
 /** Runs store calls for one table. */
 export interface StoreCalls {
@@ -69,6 +63,7 @@ export function createStoreCalls(
   client: DynamoDBClient,
   table: string,
   baseMs: number,
+  batchGet: BatchGet = createBatchGet(client),
 ): StoreCalls {
   const run: StoreCalls['run'] = async (what, options, items, body) => {
     const deadline = AbortSignal.timeout(callBudgetMs(baseMs, items));
@@ -93,44 +88,11 @@ export function createStoreCalls(
     }
   };
 
-  const getChunk = async (chunk: readonly string[], signal: AbortSignal) => {
-    const items: Record<string, AttributeValue>[] = [];
-    let left: KeysAndAttributes | undefined = {
-      Keys: chunk.map((pk) => ({ [A.pk]: str(pk) })),
-      ConsistentRead: true,
-    };
-    for (let delay = UNPROCESSED_FIRST_DELAY_MS; left !== undefined; delay *= 2) {
-      const out: BatchGetItemCommandOutput = await client.send(
-        new BatchGetItemCommand({ RequestItems: { [table]: left } }),
-        {
-          abortSignal: signal,
-        },
-      );
-      items.push(...(out.Responses?.[table] ?? []));
-      const unprocessed: KeysAndAttributes | undefined = out.UnprocessedKeys?.[table];
-      left =
-        unprocessed?.Keys !== undefined && unprocessed.Keys.length > 0 ? unprocessed : undefined;
-      if (left === undefined) break;
-      // DynamoDB asks for backoff; keys still unprocessed at the deadline are a fault, not misses.
-      await sleep(delay, undefined, { signal }).catch((cause: unknown) => {
-        throw new TokenStoreError('Token store read left keys unprocessed', 'UNPROCESSED_KEYS', {
-          cause,
-        });
-      });
-    }
-    return items;
-  };
-
   return {
     run,
     update,
-    async getAll(keys, signal) {
-      const chunks: string[][] = [];
-      for (let i = 0; i < keys.length; i += BATCH_GET_MAX_KEYS) {
-        chunks.push(keys.slice(i, i + BATCH_GET_MAX_KEYS));
-      }
-      return (await Promise.all(chunks.map((chunk) => getChunk(chunk, signal)))).flat();
-    },
+    getAll: (keys, signal) =>
+      batchGet.get({ table, keyName: A.pk, keys, consistent: true, signal }),
   };
 }
 

@@ -7,6 +7,7 @@
  * mistyped item is taken over once and rewritten, not retried forever.
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { BatchGet } from './batch-get.ts';
 import { createStoreCalls, eachItem } from './dynamodb-calls.ts';
 import { A, COUNTER_GRACE_SECONDS, num, seconds, str, tokenAad, update } from './dynamodb-items.ts';
 import { readSnapshot } from './dynamodb-snapshot.ts';
@@ -29,6 +30,12 @@ export interface DynamoDbTokenStoreOptions {
    * @default STORE_CALL_TIMEOUT_MS
    */
   readonly timeoutMs?: number;
+  /**
+   * The reader its reads go through, shared with the grants directory so
+   * that both read in one BatchGetItem.
+   * @default one of its own
+   */
+  readonly batchGet?: BatchGet;
 }
 
 /** `#x` is absent or not a number: a mistyped field never holds a condition shut. */
@@ -44,8 +51,8 @@ const LEASE_OURS_OR_FREE = `(attribute_not_exists(#lh) OR #lh = :h OR ${loose('#
  * const store = createDynamoDbTokenStore({ client, tableName: 'tokens', encryptionKey });
  */
 export function createDynamoDbTokenStore(options: DynamoDbTokenStoreOptions): TokenStore {
-  const { client, tableName: table, encryptionKey } = options;
-  const calls = createStoreCalls(client, table, options.timeoutMs ?? STORE_CALL_TIMEOUT_MS);
+  const { client, tableName: table, encryptionKey, timeoutMs, batchGet } = options;
+  const calls = createStoreCalls(client, table, timeoutMs ?? STORE_CALL_TIMEOUT_MS, batchGet);
   /** Adds `n` to an hour's counter; with `max`, only while the total stays at or under it. */
   const add = (pk: string, n: number, now: number, signal: AbortSignal, max?: number) => {
     const ttl = num(seconds(Math.floor(now / 3_600_000 + 1) * 3_600_000) + COUNTER_GRACE_SECONDS);
