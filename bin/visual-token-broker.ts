@@ -1,13 +1,16 @@
 /**
  * `visual-token-broker tokens [--url URL] [--token JWT] [--json] [--refresh] pkA/dev1 pkB/dev2 …`
+ * `visual-token-broker devices [--url URL] [--token JWT] [--json]`
  *
- * Asks the broker for visual tokens through the browser client and prints a
- * table, or the JSON result. Against a loopback URL and without a token it
+ * Asks the broker for visual tokens, or for the caller's grants
+ * (`GET /tokens/devices`), through the browser client and prints a table or
+ * a list, or the JSON result. Against a loopback URL and without a token it
  * signs a dev token with the local dev issuer, as `npm start` accepts.
  */
 import { parseArgs } from 'node:util';
 import {
   BrowserTokenClient,
+  type DeviceGrantsResult,
   type DeviceKey,
   TokenBrokerError,
   TokenBrokerHttpError,
@@ -29,17 +32,23 @@ export const DEFAULT_URL = 'http://127.0.0.1:3000';
 export const TOKEN_ENV = 'VISUAL_TOKEN_BROKER_TOKEN';
 
 const USAGE = `Usage: visual-token-broker tokens [options] <productKey/deviceName>...
+       visual-token-broker devices [options]
+
+Commands:
+  tokens           visual tokens for the devices named
+  devices          the caller's grants, one a line: *, productKey/* or
+                   productKey/deviceName (claim and grants directory together)
 
 Options:
   --url <url>      broker base URL (default ${DEFAULT_URL})
   --token <jwt>    bearer token (default $${TOKEN_ENV}; against a loopback URL,
                    a fresh dev token from the local dev issuer)
   --json           print the JSON result instead of a table
-  --refresh        have the broker log in again for these devices rather than
-                   serve cached tokens (for a token the player rejected)
+  --refresh        tokens: have the broker log in again for these devices rather
+                   than serve cached tokens (for a token the player rejected)
   -h, --help       show this help
 
-Exit codes: 0 all tokens, 1 error, 2 usage, 3 some devices got no token.
+Exit codes: 0 ok (all tokens), 1 error, 2 usage, 3 some devices got no token.
 `;
 
 class UsageError extends Error {
@@ -82,6 +91,14 @@ function table(result: TokenResult): string {
     .join('\n');
 }
 
+/** The grants as entries, one a line, in the grant claim's own spelling. */
+const grantLines = (grants: DeviceGrantsResult): string =>
+  [
+    ...(grants.all ? ['*'] : []),
+    ...grants.products.map((productKey) => `${productKey}/*`),
+    ...grants.devices.map((d) => `${d.productKey}/${d.deviceName}`),
+  ].join('\n');
+
 function describeError(error: unknown): string {
   if (error instanceof TokenBrokerHttpError) {
     const extra = [
@@ -121,8 +138,16 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     const [command, ...specs] = positionals;
-    if (command !== 'tokens') throw new UsageError(`unknown command "${command ?? ''}"`);
-    if (specs.length === 0) throw new UsageError('name at least one productKey/deviceName');
+    if (command !== 'tokens' && command !== 'devices') {
+      throw new UsageError(`unknown command "${command ?? ''}": use tokens or devices`);
+    }
+    if (command === 'devices' && specs.length > 0) {
+      throw new UsageError(`devices: takes no device, got "${specs[0]}"`);
+    }
+    if (command === 'devices' && values.refresh) throw new UsageError('--refresh: tokens only');
+    if (command === 'tokens' && specs.length === 0) {
+      throw new UsageError('name at least one productKey/deviceName');
+    }
     const devices = specs.map(parseDevice);
     let url: URL;
     try {
@@ -131,7 +156,13 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--url "${values.url}" is not a URL`);
     }
     const token = await accessToken(url, values.token);
-    const client = new BrowserTokenClient({ baseUrl: url.href, getAccessToken: () => token });
+    const client = new BrowserTokenClient({ baseUrl: url.href, getBearerToken: () => token });
+    if (command === 'devices') {
+      const grants = await client.listDevices();
+      const text = values.json ? JSON.stringify(grants, null, 2) : grantLines(grants);
+      process.stdout.write(text === '' ? '' : `${text}\n`);
+      return EXIT.ok;
+    }
     const result = await client.getTokens(devices, { refresh: values.refresh });
     process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : table(result)}\n`);
     return result.failures.length > 0 ? EXIT.someDevicesFailed : EXIT.ok;

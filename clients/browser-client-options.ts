@@ -81,15 +81,8 @@ export interface BrowserTokenClientOptions {
   readonly onRenewalError?: (error: unknown, devices: readonly DeviceKey[]) => void;
 }
 
-/** Options of one {@link BrowserTokenClient.getTokens} call. */
-export interface GetTokensOptions {
-  /**
-   * The player found its token rejected: ask the broker to log in again for
-   * these devices. Skips this client's cache and any request in flight, and
-   * goes in a request of its own; the new tokens replace the cached ones.
-   * @default false
-   */
-  readonly refresh?: boolean;
+/** Options of any one call of {@link BrowserTokenClient}. */
+export interface BrokerCallOptions {
   /**
    * Aborts this call, which then rejects with the signal's reason. A request
    * shared with other calls goes on for them; it is aborted once no call
@@ -101,4 +94,18 @@ export interface GetTokensOptions {
    * @default the client's timeoutMs
    */
   readonly timeoutMs?: number;
+}
+
+/** Options of one {@link BrowserTokenClient.listDevices} call. */
+export type ListDevicesOptions = BrokerCallOptions;
+
+/** Options of one {@link BrowserTokenClient.getTokens} call. */
+export interface GetTokensOptions extends BrokerCallOptions {
+  /**
+   * The player found its token rejected: ask the broker to log in again for
+   * these devices. Skips this client's cache and any request in flight, and
+   * goes in a request of its own; the new tokens replace the cached ones.
+   * @default false
+   */
+  readonly refresh?: boolean;
 }

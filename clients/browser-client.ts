@@ -1,51 +1,43 @@
 /**
- * Client of the broker's `POST /tokens` for browsers and Node, on `fetch`
- * only. It caches tokens until shortly before expiry, shares one request
- * among concurrent asks for a device, gathers the devices asked for in the
- * same task into one request, retries a 503 or 429 within the caller's
- * deadline, and can renew held tokens before they expire. It imports only
+ * Client of the broker's `POST /tokens` and `GET /tokens/devices` for
+ * browsers and Node, on `fetch` only. It caches tokens until shortly before
+ * expiry, shares one request among concurrent asks for a device, gathers
+ * the devices asked for in the same task into one request, retries a 503
+ * or 429 within the caller's deadline, and can renew held tokens before
+ * they expire. It imports only
  * its own files in clients/ and the wire contract, which imports nothing, so
  * it bundles on its own (`npm run build:client` → `dist/browser-client.js`
  * and `.d.ts`).
  */
 
-import { type DeviceKey, deviceId, type TokenResult } from '../functions/token-broker/contract.ts';
-import { Batch, Call } from './browser-call.ts';
-import { httpError, type TokenBrokerHttpError } from './browser-client-errors.ts';
-import type { BrowserTokenClientOptions, GetTokensOptions } from './browser-client-options.ts';
-import { checkDevices, type Outcome, outcomeOf, postTokens, resultOf } from './browser-request.ts';
-import { type HeldToken, HeldTokens } from './held-tokens.ts';
-import { retryAfterMs, retryDelayMs, sleep } from './retry-after.ts';
-
-export {
-  CLIENT_FAILURE_CODES,
-  type ClientFailureCode,
-  DEVICE_FAILURE_CODES,
-  DEVICE_PATTERNS,
-  type DeviceFailure,
-  type DeviceFailureCode,
+import {
+  DEVICES_PATH,
+  type DeviceGrantsResult,
   type DeviceKey,
-  ERROR_CODE,
-  type ErrorCode,
-  type IssuedToken,
-  type Problem,
-  RETRY_LATER_CODES,
-  type TokenRequest,
+  deviceId,
+  TOKENS_PATH,
   type TokenResult,
 } from '../functions/token-broker/contract.ts';
-export { TokenBrokerError, TokenBrokerHttpError } from './browser-client-errors.ts';
-export type { BrowserTokenClientOptions, GetTokensOptions } from './browser-client-options.ts';
+import { Batch, Call } from './browser-call.ts';
+import type { TokenBrokerHttpError } from './browser-client-errors.ts';
+import type {
+  BrowserTokenClientOptions,
+  GetTokensOptions,
+  ListDevicesOptions,
+} from './browser-client-options.ts';
+import {
+  checkDevices,
+  type Outcome,
+  outcomeOf,
+  type Pending,
+  request,
+  resultOf,
+  type Sender,
+  type Waiter,
+} from './browser-request.ts';
+import { type HeldToken, HeldTokens } from './held-tokens.ts';
 
-interface Waiter {
-  readonly device: DeviceKey;
-  resolve(outcome: Outcome): void;
-  reject(error: unknown): void;
-}
-
-interface Pending {
-  readonly promise: Promise<Outcome>;
-  readonly batch: Batch;
-}
+export * from './browser-client-exports.ts';
 
 const idOf = deviceId;
 const keyOf = ({ productKey, deviceName }: DeviceKey): DeviceKey => ({ productKey, deviceName });
@@ -63,8 +55,8 @@ const keyOf = ({ productKey, deviceName }: DeviceKey): DeviceKey => ({ productKe
  */
 export class BrowserTokenClient {
   readonly #options: BrowserTokenClientOptions;
-  readonly #url: string;
-  readonly #bearer: () => string | Promise<string>;
+  readonly #base: string;
+  readonly #sender: Sender;
   readonly #held = new HeldTokens();
   readonly #inFlight = new Map<string, Pending>();
   #queue: Waiter[] = [];
@@ -86,8 +78,8 @@ export class BrowserTokenClient {
       );
     }
     this.#options = options;
-    this.#bearer = bearer;
-    this.#url = `${options.baseUrl.replace(/\/+$/, '')}/tokens`;
+    this.#sender = { options, bearer, now: () => this.#now() };
+    this.#base = options.baseUrl.replace(/\/+$/, '');
   }
 
   /**
@@ -104,9 +96,7 @@ export class BrowserTokenClient {
     options: GetTokensOptions = {},
   ): Promise<TokenResult> {
     checkDevices(devices);
-    options.signal?.throwIfAborted();
-    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? 20_000;
-    const call = new Call(this.#now(), timeoutMs, options.signal);
+    const call = this.#call(options);
     const unique = [...new Map(devices.map((d) => [idOf(d), d])).values()];
     const outcomes = await call.run(
       options.refresh
@@ -114,6 +104,19 @@ export class BrowserTokenClient {
         : Promise.all(unique.map((device) => this.#outcome(device, call))),
     );
     return resultOf(outcomes, this.#now());
+  }
+
+  /**
+   * What the caller may ask tokens for (`GET /tokens/devices`), claim and
+   * directory grants together; never cached, so a revoked grant is gone from
+   * the next answer. Bearer token, timeout and retries as {@link getTokens}.
+   * @throws as {@link getTokens}.
+   * @example const { all, products, devices } = await client.listDevices();
+   */
+  async listDevices(options: ListDevicesOptions = {}): Promise<DeviceGrantsResult> {
+    const call = this.#call(options);
+    const answer = request(this.#sender, this.#base + DEVICES_PATH, 'devices', this.#sent(call));
+    return call.run(answer as Promise<DeviceGrantsResult>);
   }
 
   /** Forgets every cached token and stops renewing, e.g. when the user signs out. */
@@ -125,6 +128,20 @@ export class BrowserTokenClient {
 
   #now(): number {
     return (this.#options.now ?? Date.now)();
+  }
+
+  #call(options: ListDevicesOptions): Call {
+    options.signal?.throwIfAborted();
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? 20_000;
+    return new Call(this.#now(), timeoutMs, options.signal);
+  }
+
+  /** A batch of its own for `call`, sent at once. */
+  #sent(call: Call): Batch {
+    const batch = new Batch();
+    call.wait(batch);
+    batch.send();
+    return batch;
   }
 
   #minMs(options = this.#options): number {
@@ -158,9 +175,7 @@ export class BrowserTokenClient {
   /** A refresh, sent at once in requests of its own, bypassing cache and sharing. */
   async #refresh(devices: DeviceKey[], call: Call): Promise<Outcome[]> {
     const size = this.#options.maxBatchSize ?? 50;
-    const batch = new Batch();
-    call.wait(batch);
-    batch.send();
+    const batch = this.#sent(call);
     const chunks: DeviceKey[][] = [];
     for (let i = 0; i < devices.length; i += size) chunks.push(devices.slice(i, i + size));
     const answers = await Promise.all(chunks.map((c) => this.#request(c, batch, true)));
@@ -263,22 +278,11 @@ export class BrowserTokenClient {
     );
   }
 
-  /** One request, tried again after a 503 or 429 while attempts and the batch's deadline allow. */
+  /** One `POST /tokens`, its tokens held. */
   async #request(devices: DeviceKey[], batch: Batch, refresh = false) {
     const body = JSON.stringify(refresh ? { devices, refresh } : { devices });
-    const post = () => postTokens(this.#url, body, batch.signal, this.#bearer, this.#options.fetch);
-    for (let attempt = 1; ; attempt++) {
-      const response = await post();
-      const answer = await response.json().catch(() => undefined);
-      if (response.ok && answer && Array.isArray(answer.tokens)) return this.#hold(answer);
-      const now = this.#now();
-      const wait = retryAfterMs(response.headers.get('retry-after'), now);
-      const error = httpError(response, answer, wait);
-      const delay = retryDelayMs(response, attempt, wait);
-      const attempts = this.#options.maxAttempts ?? 3;
-      if (delay === undefined || attempt >= attempts || now + delay > batch.deadlineMs) throw error;
-      await sleep(delay, batch.signal);
-    }
+    const answer = await request(this.#sender, this.#base + TOKENS_PATH, 'tokens', batch, body);
+    return this.#hold(answer as TokenResult);
   }
 
   /** Holds the answer's tokens, expiring on this clock from `expiresIn`: immune to clock skew. */

@@ -8,6 +8,7 @@ import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws
 import {
   CLIENT_FAILURE_CODES,
   type ClientFailureCode,
+  type DeviceGrantsResult,
   type DeviceKey,
   type ErrorCode,
   errorCodeOfType,
@@ -26,6 +27,14 @@ export interface InvokeOptions {
    * @default false
    */
   readonly refresh?: boolean;
+}
+
+/** Whose grants a direct `listDevices` asks for: a user, and the groups it is in. */
+export interface GrantsPrincipal {
+  /** The user's `sub`: the directory's `user:<sub>`. */
+  readonly sub: string;
+  /** The user's groups: the directory's `group:<name>` of each. */
+  readonly groups?: readonly string[];
 }
 
 /** Codes of failures of the invocation itself, rather than of the broker. */
@@ -116,23 +125,69 @@ function toError(payload: unknown, functionError: string): TokenBrokerInvokeErro
 const isTokenResult = (v: unknown): v is TokenResult =>
   isRecord(v) && Array.isArray(v.tokens) && Array.isArray(v.failures);
 
+const isDeviceGrantsResult = (v: unknown): v is DeviceGrantsResult =>
+  isRecord(v) &&
+  typeof v.all === 'boolean' &&
+  Array.isArray(v.products) &&
+  Array.isArray(v.devices);
+
+/** What one invocation sends, and the answer it expects. */
+interface Exchange<T> {
+  readonly event: unknown;
+  readonly isResult: (payload: unknown) => payload is T;
+  /** The expected answer, for the error when another comes back. */
+  readonly shape: string;
+}
+
 /**
  * Invokes the broker function once for `devices`.
  * @throws {@link TokenBrokerInvokeError} with the broker's code and its error's name,
  *   `TokenBrokerInvokeError` with code `INVOKE_FAILED` when Lambda refused the call
  *   (the SDK error is the `cause`), or the SDK's `AbortError` when `signal` aborted.
  */
-export async function invokeTokenBroker(
+export function invokeTokenBroker(
   client: LambdaClient,
   functionName: string,
   devices: readonly DeviceKey[],
   options: InvokeOptions & { readonly qualifier?: string } = {},
 ): Promise<TokenResult> {
   const request: TokenRequest = options.refresh ? { devices, refresh: true } : { devices };
+  const exchange = { event: request, isResult: isTokenResult, shape: '{tokens, failures}' };
+  return invoke(client, functionName, exchange, options);
+}
+
+/**
+ * Invokes the broker function once for the directory grants of `principal`
+ * (event `{grantsFor: {sub, groups}}`): a direct invoker has no JWT, so the
+ * answer is the directory's alone, and empty without GRANTS_TABLE.
+ * @throws as {@link invokeTokenBroker}; `GRANTS_UNAVAILABLE` when the directory cannot be read.
+ */
+export function invokeListDevices(
+  client: LambdaClient,
+  functionName: string,
+  principal: GrantsPrincipal,
+  options: Pick<InvokeOptions, 'signal'> & { readonly qualifier?: string } = {},
+): Promise<DeviceGrantsResult> {
+  const { sub, groups } = principal;
+  const exchange = {
+    event: { grantsFor: groups === undefined ? { sub } : { sub, groups } },
+    isResult: isDeviceGrantsResult,
+    shape: '{all, products, devices}',
+  };
+  return invoke(client, functionName, exchange, options);
+}
+
+/** One invocation with `exchange.event`, its answer checked and its errors mapped. */
+async function invoke<T>(
+  client: LambdaClient,
+  functionName: string,
+  exchange: Exchange<T>,
+  options: { readonly signal?: AbortSignal; readonly qualifier?: string },
+): Promise<T> {
   const command = new InvokeCommand({
     FunctionName: functionName,
     ...(options.qualifier === undefined ? {} : { Qualifier: options.qualifier }),
-    Payload: JSON.stringify(request),
+    Payload: JSON.stringify(exchange.event),
   });
   let output: InvokeCommandOutput;
   try {
@@ -168,10 +223,10 @@ export async function invokeTokenBroker(
     }
   }
   if (output.FunctionError !== undefined) throw toError(payload, output.FunctionError);
-  if (!isTokenResult(payload)) {
+  if (!exchange.isResult(payload)) {
     throw new TokenBrokerInvokeError(
       CLIENT_FAILURE_CODES.unexpectedResponse,
-      'The function returned something other than {tokens, failures}',
+      `The function returned something other than ${exchange.shape}`,
     );
   }
   return payload;

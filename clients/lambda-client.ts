@@ -13,6 +13,7 @@ import {
   DEVICE_FAILURE_CODES,
   DEVICE_PATTERNS,
   type DeviceFailure,
+  type DeviceGrantsResult,
   type DeviceKey,
   deviceId,
   ERROR_CODE,
@@ -21,7 +22,9 @@ import {
 } from '../functions/token-broker/contract.ts';
 import { HeldTokens } from './held-tokens.ts';
 import {
+  type GrantsPrincipal,
   type InvokeOptions,
+  invokeListDevices,
   invokeTokenBroker,
   TokenBrokerInvokeError,
 } from './invoke-token-broker.ts';
@@ -32,6 +35,7 @@ export {
   DEVICE_FAILURE_CODES,
   type DeviceFailure,
   type DeviceFailureCode,
+  type DeviceGrantsResult,
   type DeviceKey,
   ERROR_CODE,
   type ErrorCode,
@@ -41,8 +45,10 @@ export {
   type TokenResult,
 } from '../functions/token-broker/contract.ts';
 export {
+  type GrantsPrincipal,
   type InvokeFailureCode,
   type InvokeOptions,
+  invokeListDevices,
   invokeTokenBroker,
   TokenBrokerInvokeError,
 } from './invoke-token-broker.ts';
@@ -185,6 +191,27 @@ export class LambdaTokenClient {
       outcomes.set(idOf(d), retried[i] as Outcome);
     });
     return this.#result(unique.map((d) => outcomes.get(idOf(d)) as Outcome));
+  }
+
+  /**
+   * The directory grants of a user and its groups, invoking with
+   * `{grantsFor: {sub, groups}}`: what a backend would let that user ask
+   * tokens for. A direct invocation has no JWT, so claim grants are not in
+   * it; without GRANTS_TABLE the answer is empty. Never cached.
+   * @throws as {@link invokeTokenBroker}; `GRANTS_UNAVAILABLE` (retryable) when
+   *   the directory cannot be read.
+   * @example
+   * const { all, products, devices } = await broker.listDevices({ sub: 'alice', groups: ['ops'] });
+   */
+  listDevices(
+    principal: GrantsPrincipal,
+    options: Pick<InvokeOptions, 'signal'> = {},
+  ): Promise<DeviceGrantsResult> {
+    const { qualifier } = this.#options;
+    return invokeListDevices(this.#client, this.#options.functionName, principal, {
+      ...options,
+      ...(qualifier === undefined ? {} : { qualifier }),
+    });
   }
 
   #now(): number {

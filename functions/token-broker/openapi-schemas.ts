@@ -1,7 +1,8 @@
 /**
  * The schemas of the OpenAPI document (functions/token-broker/openapi.ts):
- * the request, the tokens, the per-device failures, the problem details,
- * and API Gateway's own answers, which come before the function runs.
+ * the request, the tokens, the per-device failures, the caller's grants,
+ * the problem details, and API Gateway's own answers, which come before the
+ * function runs; and the examples of the two 200 answers.
  */
 import { DEFAULTS, ENV } from './config.ts';
 import {
@@ -20,6 +21,33 @@ export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** The device of the document's examples. */
 export const EXAMPLE_DEVICE = { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' };
+
+/** The example answer of `POST /tokens`: one token, one device that got none. */
+export const EXAMPLE_TOKEN_RESULT = {
+  tokens: [
+    {
+      ...EXAMPLE_DEVICE,
+      visualToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3a05DQX…',
+      expiresAt: '2026-11-22T00:45:55.000Z',
+      expiresIn: 3599,
+    },
+  ],
+  failures: [
+    {
+      productKey: 'pk1',
+      deviceName: 'unknown-device',
+      code: DEVICE_FAILURE_CODES.noToken,
+      message: 'The upstream returned no token for this device',
+    },
+  ],
+};
+
+/** The example answer of `GET /tokens/devices`: one product whole, and two devices of another. */
+export const EXAMPLE_DEVICE_GRANTS = {
+  all: false,
+  products: ['pk2'],
+  devices: [EXAMPLE_DEVICE, { productKey: EXAMPLE_DEVICE.productKey, deviceName: 'cam-7' }],
+};
 
 const PROBLEM_CODES = ERROR_CODES;
 
@@ -41,6 +69,37 @@ const onlyWith = (code: ErrorCode, member: string) => ({
     { properties: { code: { not: { const: code } } }, not: { required: [member] } },
   ],
 });
+
+/**
+ * What API Gateway itself answers, deployed, before the function runs: the
+ * message of its `application/json` body, and why it answers.
+ */
+export const GATEWAY_ANSWERS: Readonly<Record<number, { message: string; when: string }>> = {
+  401: { message: 'Unauthorized', when: 'its JWT authorizer refuses the bearer token' },
+  404: { message: 'Not Found', when: 'the API has no route for the method and path' },
+  429: { message: 'Too Many Requests', when: 'the stage’s throttling refuses the request' },
+};
+
+/** The `application/json` answer of API Gateway for `status`, if it has one. */
+export function gatewayContent(status: number) {
+  const answer = GATEWAY_ANSWERS[status];
+  if (answer === undefined) return {};
+  return {
+    'application/json': {
+      schema: ref('GatewayMessage'),
+      examples: { apiGateway: { value: { message: answer.message } } },
+    },
+  };
+}
+
+/** An answer only API Gateway gives, deployed: `{"message":…}`, never problem details. */
+export function gatewayResponse(status: number) {
+  const answer = GATEWAY_ANSWERS[status];
+  return {
+    description: `Deployed only: API Gateway answers this itself when ${answer?.when}, as \`application/json\` \`{"message":"${answer?.message}"}\`.`,
+    content: gatewayContent(status),
+  };
+}
 
 /** The document's `components.schemas`. */
 export const OPENAPI_SCHEMAS = {
@@ -96,6 +155,28 @@ export const OPENAPI_SCHEMAS = {
       tokens: { type: 'array', items: ref('IssuedToken') },
       failures: { type: 'array', items: ref('DeviceFailure') },
     },
+  },
+  DeviceGrantsResult: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['all', 'products', 'devices'],
+    description:
+      'What the caller may ask tokens for: its claim grants and its directory grants (`user:<sub>` and each `group:<name>`) together, within the deployment’s product allowlist. A pattern names no device: with `all` or `products`, the app lists those devices itself.',
+    properties: {
+      all: { type: 'boolean', description: '`*` is granted: any device of any allowed product.' },
+      products: {
+        type: 'array',
+        description: 'Products granted whole (`productKey/*`), sorted.',
+        uniqueItems: true,
+        items: { type: 'string', pattern: PRODUCT_KEY_PATTERN.source },
+      },
+      devices: {
+        type: 'array',
+        description: 'Devices granted one by one, sorted by `productKey/deviceName`.',
+        items: ref('DeviceKey'),
+      },
+    },
+    examples: [EXAMPLE_DEVICE_GRANTS],
   },
   GatewayMessage: {
     type: 'object',

@@ -5,18 +5,31 @@
  * against real responses of the local server. Not part of the Lambda bundle:
  * only the local server and the tests import it.
  */
+import { ENV } from './config.ts';
 import {
-  DEVICE_FAILURE_CODES,
   DEVICE_NAME_PATTERN,
+  DEVICES_PATH,
   ERROR_CODE,
   ERROR_CODES,
   type ErrorCode,
   problemType,
+  TOKENS_PATH,
 } from './contract.ts';
 import { ERROR_CATALOGUE, type ProblemEntry } from './error-catalogue.ts';
 import { ERROR_DOCS, type ErrorDoc } from './error-docs.ts';
-import { EXAMPLE_DEVICE, OPENAPI_SCHEMAS, ref } from './openapi-schemas.ts';
+import {
+  EXAMPLE_DEVICE,
+  EXAMPLE_DEVICE_GRANTS,
+  EXAMPLE_TOKEN_RESULT,
+  GATEWAY_ANSWERS,
+  gatewayContent,
+  gatewayResponse,
+  OPENAPI_SCHEMAS,
+  ref,
+} from './openapi-schemas.ts';
 import { MAX_BODY_BYTES } from './request.ts';
+
+export { GATEWAY_ANSWERS } from './openapi-schemas.ts';
 
 /** How one problem code appears in the document: its catalogue entry and its prose. */
 export type ProblemDescription = ProblemEntry & ErrorDoc;
@@ -91,8 +104,8 @@ const NO_STORE = {
   schema: { type: 'string', const: 'no-store' },
 };
 
-function problemResponse(status: number) {
-  const codes = codesWithStatus(status);
+/** The answer of `status`, with the problem `codes` a path answers it with (by default, all). */
+function problemResponse(status: number, codes: readonly ProblemCode[] = codesWithStatus(status)) {
   const headers: Record<string, object> = { 'Cache-Control': NO_STORE };
   if (status === 401) {
     headers['WWW-Authenticate'] = {
@@ -140,27 +153,9 @@ function problemResponse(status: number) {
   };
 }
 
-/**
- * What API Gateway itself answers, deployed, before the function runs: the
- * message of its `application/json` body, and why it answers.
- */
-export const GATEWAY_ANSWERS: Readonly<Record<number, { message: string; when: string }>> = {
-  401: { message: 'Unauthorized', when: 'its JWT authorizer refuses the bearer token' },
-  404: { message: 'Not Found', when: 'the API has no route for the method and path' },
-  429: { message: 'Too Many Requests', when: 'the stage’s throttling refuses the request' },
-};
-
-/** The `application/json` answer of API Gateway for `status`, if it has one. */
-function gatewayContent(status: number) {
-  const answer = GATEWAY_ANSWERS[status];
-  if (answer === undefined) return {};
-  return {
-    'application/json': {
-      schema: ref('GatewayMessage'),
-      examples: { apiGateway: { value: { message: answer.message } } },
-    },
-  };
-}
+const component = (status: number) => ({
+  $ref: `#/components/responses/${responseNameOf(status)}`,
+});
 
 /** The response component name for a problem status, e.g. 502 → `BadGateway`. */
 export function responseNameOf(status: number): string {
@@ -185,12 +180,13 @@ export const OPENAPI_DOCUMENT = {
       'function directly with the same request body; errors then carry the class name as',
       '`errorType` and a message starting with `CODE: `.',
       '',
-      `Every path other than \`/tokens\` answers \`404\` (\`${ERROR_CODE.NOT_FOUND}\`), and every method other than`,
-      `\`POST\` on \`/tokens\` answers \`405\` (\`${ERROR_CODE.METHOD_NOT_ALLOWED}\`); see those response components.`,
+      `Every path other than \`${TOKENS_PATH}\` and \`${DEVICES_PATH}\` answers \`404\` (\`${ERROR_CODE.NOT_FOUND}\`), and a method`,
+      `other than \`POST\` on \`${TOKENS_PATH}\` or \`GET\` on \`${DEVICES_PATH}\` answers \`405\` (\`${ERROR_CODE.METHOD_NOT_ALLOWED}\`,`,
+      'with `Allow`); see those response components.',
       '',
       'Deployed, API Gateway answers some requests itself, before the function runs, with',
       '`application/json` `{"message":…}` instead of problem details: `401` (the JWT authorizer),',
-      '`429` (the stage’s throttling) and `404` (an unknown route, or a method other than `POST`).',
+      '`429` (the stage’s throttling) and `404` (an unknown route, or a method the route lacks).',
       'Those response components declare both shapes.',
     ].join('\n'),
     license: { name: 'MIT', identifier: 'MIT' },
@@ -198,7 +194,7 @@ export const OPENAPI_DOCUMENT = {
   servers: [{ url: 'http://127.0.0.1:3000', description: 'Local server (`npm start`)' }],
   security: [{ bearerAuth: [] }],
   paths: {
-    '/tokens': {
+    [TOKENS_PATH]: {
       post: {
         operationId: 'getTokens',
         summary: 'Tokens for a list of devices',
@@ -222,37 +218,41 @@ export const OPENAPI_DOCUMENT = {
             content: {
               'application/json': {
                 schema: ref('TokenResult'),
-                examples: {
-                  oneTokenOneFailure: {
-                    value: {
-                      tokens: [
-                        {
-                          ...EXAMPLE_DEVICE,
-                          visualToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3a05DQX…',
-                          expiresAt: '2026-11-22T00:45:55.000Z',
-                          expiresIn: 3599,
-                        },
-                      ],
-                      failures: [
-                        {
-                          productKey: 'pk1',
-                          deviceName: 'unknown-device',
-                          code: DEVICE_FAILURE_CODES.noToken,
-                          message: 'The upstream returned no token for this device',
-                        },
-                      ],
-                    },
-                  },
-                },
+                examples: { oneTokenOneFailure: { value: EXAMPLE_TOKEN_RESULT } },
               },
             },
           },
           ...Object.fromEntries(
-            STATUSES.filter((s) => s !== 404 && s !== 405).map((status) => [
-              String(status),
-              { $ref: `#/components/responses/${responseNameOf(status)}` },
-            ]),
+            STATUSES.filter((s) => s !== 404 && s !== 405).map((s) => [String(s), component(s)]),
           ),
+        },
+      },
+    },
+    [DEVICES_PATH]: {
+      get: {
+        operationId: 'listDevices',
+        summary: 'The devices the caller may ask tokens for',
+        description: `The caller's effective grants, so a frontend can build its camera list and then \`POST ${TOKENS_PATH}\` for the ones on screen. With the grants directory on (\`${ENV.grantsTable}\`), the claim's grants and the directory's for \`user:<sub>\` and each \`group:<name>\` of the groups claim, read on every call unless \`${ENV.grantsCacheSeconds}\` is set; without it, the claim's alone. Always within the deployment's \`${ENV.allowedProductKeys}\`. A method other than \`GET\` answers \`405\` with \`Allow: GET\`.`,
+        responses: {
+          '200': {
+            description: 'The grants: `*`, whole products, and devices one by one.',
+            headers: { 'Cache-Control': NO_STORE },
+            content: {
+              'application/json': {
+                schema: ref('DeviceGrantsResult'),
+                examples: { productAndDevices: { value: EXAMPLE_DEVICE_GRANTS } },
+              },
+            },
+          },
+          '401': component(401),
+          '404': {
+            ...component(404),
+            description:
+              'A broker deployed before this path existed: its route table (or the function) has none.',
+          },
+          '429': gatewayResponse(429),
+          '500': component(500),
+          '503': problemResponse(503, [ERROR_CODE.GRANTS_UNAVAILABLE]),
         },
       },
     },

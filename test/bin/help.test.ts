@@ -28,6 +28,7 @@ const TOOLS = [
     ['--containers', '--port', '--no-store', '--upstream-latency-ms'],
   ],
   ['tokens', 'bin/visual-token-broker.ts', ['tokens'], ['--url', '--token', '--json', '--refresh']],
+  ['grants', 'bin/grants.ts', [], ['--table', '--json', 'add', 'remove', 'list']],
 ] as const;
 
 describe.each(TOOLS)('npm run %s', (_name, script, command, options) => {

@@ -23,7 +23,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const CONSUMER = `
 import {
-  BrowserTokenClient, ERROR_CODE, TokenBrokerHttpError, type TokenResult,
+  BrowserTokenClient, type DeviceGrantsResult, ERROR_CODE, TokenBrokerHttpError, type TokenResult,
 } from './browser-client.js';
 const client = new BrowserTokenClient({
   baseUrl: 'https://api.example.com',
@@ -35,6 +35,7 @@ export const result: Promise<TokenResult> = client.getTokens(
   [{ productKey: 'pk', deviceName: 'cam' }],
   { signal: AbortSignal.timeout(5000), refresh: false },
 );
+export const grants: Promise<DeviceGrantsResult> = client.listDevices({ timeoutMs: 5000 });
 export const code: 'INVALID_REQUEST' = ERROR_CODE.INVALID_REQUEST;
 export const isHttp = (e: unknown): number | undefined =>
   e instanceof TokenBrokerHttpError ? e.retryAfterSeconds : undefined;
