@@ -554,6 +554,7 @@ describe('cdk-nag', () => {
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
     ['token store off', { tokenStore: 'false' }],
     ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
+    ['grants table', { grantsTable: 'true' }],
   ])('AwsSolutions and Serverless report nothing unresolved with the %s', (_, context) => {
     // Prepare
     const { app, stack } = synthStack(context);
@@ -619,6 +620,7 @@ describe('cdk-nag acknowledgements', () => {
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
     ['token store off', { tokenStore: 'false' }],
     ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
+    ['grants table', { grantsTable: 'true' }],
   ])('each one silences a finding that exists, with the %s', (_, context) => {
     // Prepare
     const expected = acknowledgedIds(context);
