@@ -1,6 +1,7 @@
 /**
- * The broker's HTTP API: one route, `POST /tokens`, behind the JWT
- * authorizer, a throttled `$default` stage and JSON access logs that carry
+ * The broker's HTTP API: `POST /tokens` and `GET /tokens/devices` (the
+ * caller's effective grants), both behind the JWT authorizer and on the
+ * `live` alias, a throttled `$default` stage and JSON access logs that carry
  * no header and no body.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -21,6 +22,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEVICES_PATH, TOKENS_PATH } from '../functions/token-broker/contract.ts';
 import type { BrokerUserPool } from './user-pool.ts';
 
 /** Who may call: a given issuer and audiences, or the created pool. */
@@ -71,23 +73,34 @@ export interface BrokerApi {
 /** Creates the API in `scope` (the broker, so logical ids are unchanged). */
 export function createBrokerApi(scope: Construct, o: BrokerApiOptions): BrokerApi {
   const api = new HttpApi(scope, 'Api', {
-    description: 'visual-token-broker: POST /tokens',
+    description: `visual-token-broker: POST ${TOKENS_PATH}, GET ${DEVICES_PATH}`,
     createDefaultStage: false,
     corsPreflight:
       o.corsOrigins.length === 0
         ? undefined
         : {
             allowOrigins: [...o.corsOrigins],
-            allowMethods: [CorsHttpMethod.POST],
+            // GET for a frontend's camera list, POST for its tokens.
+            allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
             allowHeaders: ['Authorization', 'Content-Type'],
             // As the local server's preflight (functions/token-broker/cors.ts).
             maxAge: Duration.seconds(600),
           },
   });
+  // One integration for both routes: the same alias, and the logical ids of
+  // the POST route's integration and permission stay those of earlier releases.
+  const integration = new HttpLambdaIntegration('Integration', o.function);
   api.addRoutes({
-    path: '/tokens',
+    path: TOKENS_PATH,
     methods: [HttpMethod.POST],
-    integration: new HttpLambdaIntegration('Integration', o.function),
+    integration,
+    authorizer: o.authorizer,
+  });
+  // Always: without a grants directory it answers from the claim alone.
+  api.addRoutes({
+    path: DEVICES_PATH,
+    methods: [HttpMethod.GET],
+    integration,
     authorizer: o.authorizer,
   });
   const accessLogGroup = new LogGroup(scope, 'AccessLogs', { retention: o.retention });

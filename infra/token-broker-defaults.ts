@@ -104,6 +104,14 @@ export const DEPLOYMENT_SETTINGS = {
     description:
       'Customer-managed KMS key of the token table (of the created one, or of yours); the function may use it only through DynamoDB.',
   },
+  grantsTable: {
+    kind: 'boolean',
+    default: false,
+    // `true` from context; a construct may give its own table instead.
+    propType: 'boolean | ITable',
+    description:
+      'The grants directory: true creates a table of device grants (key `principal`, retained, PITR, deletion protection), or give your own ITable instead of true. The function only reads it.',
+  },
   latencyAlarmThresholdMs: {
     kind: 'duration',
     unit: 'ms',

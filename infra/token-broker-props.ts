@@ -200,6 +200,17 @@ export interface TokenBrokerProps extends AllSettingProps {
    */
   readonly tokenTableEncryptionKey?: IKey;
   /**
+   * The grants directory (docs/deploy.md "Grants directory"): device grants
+   * per principal (`user:<sub>`, `group:<name>`) in DynamoDB, read on every
+   * request, so a revoked grant stops working on the next one. `true` creates
+   * a table: partition key `principal` (String), on demand, retained when the
+   * stack goes, point-in-time recovery, deletion protection. Or give your own
+   * table with that key. The function may only read it (GetItem,
+   * BatchGetItem); `grantGrantsWrite` lets the app's backend write it.
+   * @default false
+   */
+  readonly grantsTable?: boolean | ITable;
+  /**
    * Least severe level the function logs.
    * @default 'info'
    */

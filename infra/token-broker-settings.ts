@@ -37,20 +37,25 @@ type PropName<K extends string, R> = R extends { setByConstruct: true }
         : never
       : K;
 
-/** The prop type of a row; CDK-typed rows are declared by hand in the props. */
-type PropType<R> = R extends { kind: 'duration' }
-  ? Duration
-  : R extends { kind: 'integer' }
-    ? number
-    : R extends { kind: 'boolean' }
-      ? boolean
-      : R extends { kind: 'list' }
-        ? readonly string[]
-        : R extends { kind: 'enum'; values: readonly (infer V)[] }
-          ? V
-          : R extends { kind: 'cdk' | 'arn' }
-            ? unknown
-            : string;
+/**
+ * The prop type of a row; CDK-typed rows, and rows whose prop takes a CDK
+ * type as well (`propType`, e.g. `boolean | ITable`), are declared by hand in the props.
+ */
+type PropType<R> = R extends { propType: string }
+  ? unknown
+  : R extends { kind: 'duration' }
+    ? Duration
+    : R extends { kind: 'integer' }
+      ? number
+      : R extends { kind: 'boolean' }
+        ? boolean
+        : R extends { kind: 'list' }
+          ? readonly string[]
+          : R extends { kind: 'enum'; values: readonly (infer V)[] }
+            ? V
+            : R extends { kind: 'cdk' | 'arn' }
+              ? unknown
+              : string;
 
 /** The optional props a table names: a new row is a prop with no further edit. */
 export type SettingProps<T extends SettingsTable> = {
@@ -92,7 +97,14 @@ export function checkSettingProps(
   for (const [field, row] of Object.entries(table)) {
     const prop = propNameOf(field, row);
     if (prop === undefined || row.kind === 'cdk' || row.kind === 'arn') continue;
-    const raw = inRowUnit(row, (props as Record<string, unknown>)[prop]);
+    const given = (props as Record<string, unknown>)[prop];
+    if (row.propType !== undefined && typeof given === 'object' && given !== null) {
+      // A CDK object where the row also takes a plain value (your own table
+      // for `grantsTable: true`): on, and the construct's to check.
+      values[field] = true;
+      continue;
+    }
+    const raw = inRowUnit(row, given);
     if (raw === undefined) {
       values[field] = defaults[field] ?? row.default;
     } else if (Token.isUnresolved(raw)) {

@@ -66,6 +66,10 @@ export class TokenBrokerStack extends Stack {
     if (b.tokenTable !== undefined) {
       new CfnOutput(this, 'TokenTableName', { value: b.tokenTable.tableName });
     }
+    if (b.grantsTable !== undefined) {
+      // What the app's backend and `npm run grants` write to (GRANTS_TABLE).
+      new CfnOutput(this, 'GrantsTableName', { value: b.grantsTable.tableName });
+    }
     if (b.userPool !== undefined && b.userPoolClient !== undefined) {
       new CfnOutput(this, 'UserPoolId', { value: b.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: b.userPoolClient.userPoolClientId });

@@ -25,17 +25,19 @@ import {
   type TokenBrokerAlarmOptions,
 } from './broker-alarms.ts';
 import { type CallerIdentity, createAuthorizer, createBrokerApi } from './broker-api.ts';
+import { type AuditQueries, createAuditQueries } from './broker-audit-queries.ts';
 import { createBrokerDashboard, tokenStoreAlarms } from './broker-dashboard.ts';
+import { brokerEnvironment } from './broker-environment.ts';
 import { createBrokerFunction } from './broker-function.ts';
+import { type GrantsTableResources, grantsTableFor } from './broker-grants-table.ts';
 import { TokenStoreResources } from './broker-token-store.ts';
 import {
   checkIdentityProps,
   checkTimeoutCoversRetries,
   checkTokenStoreProps,
 } from './token-broker-checks.ts';
-import { COGNITO_DEVICE_CLAIM } from './token-broker-defaults.ts';
 import type { TokenBrokerProps } from './token-broker-props.ts';
-import { deploymentSettings, functionEnvironment } from './token-broker-settings.ts';
+import { deploymentSettings, TokenBrokerPropsError } from './token-broker-settings.ts';
 import { type BrokerUserPool, createUserPool } from './user-pool.ts';
 
 export {
@@ -84,14 +86,18 @@ export class TokenBroker extends Construct {
   readonly userPool?: UserPool;
   /** The Cognito app client, when the construct created one. */
   readonly userPoolClient?: UserPoolClient;
-  /** The fleet token store's table (created, or given as `tokenTable`); none with `tokenStore: false`. */
-  readonly tokenTable?: ITable;
-  /** The secret holding the token store's encryption key; none with `tokenStore: false`. */
-  readonly tokenStoreKeySecret?: Secret;
   /** The policy granting the token store (table items, key secret, `BatchGetSecretValue`). */
   readonly tokenStorePolicy?: Policy;
   /** The token store's resources, as one construct. */
   readonly tokenStoreResources?: TokenStoreResources;
+  /** The grants directory's resources, as one construct; none with `grantsTable` off. */
+  readonly grantsTableResources?: GrantsTableResources;
+  /**
+   * The saved Logs Insights queries of the audit trail, on the function's log
+   * group: who was given a device, what a principal was given, refusals by
+   * principal (docs/operations.md "Audit trail").
+   */
+  readonly auditQueries: AuditQueries;
   /** The operator's dashboard: tokens, hit ratios, logins against the budget, store, circuit, latency. */
   readonly dashboard: Dashboard;
   /** The alarm on token store errors (in {@link alarms} too); none with `tokenStore: false`. */
@@ -103,6 +109,21 @@ export class TokenBroker extends Construct {
 
   private readonly alarmTopic: ITopic | undefined;
 
+  /** The fleet token store's table (created, or given as `tokenTable`); none with `tokenStore: false`. */
+  get tokenTable(): ITable | undefined {
+    return this.tokenStoreResources?.table;
+  }
+
+  /** The secret holding the token store's encryption key; none with `tokenStore: false`. */
+  get tokenStoreKeySecret(): Secret | undefined {
+    return this.tokenStoreResources?.keySecret;
+  }
+
+  /** The grants directory's table (created with `grantsTable: true`, or yours); none when off. */
+  get grantsTable(): ITable | undefined {
+    return this.grantsTableResources?.table;
+  }
+
   constructor(scope: Construct, id: string, props: TokenBrokerProps) {
     super(scope, id);
     const settings = deploymentSettings(props);
@@ -113,27 +134,12 @@ export class TokenBroker extends Construct {
     const identity = this.callerIdentity(props);
     this.alarmTopic = props.alarmTopic;
     this.secret = props.secret ?? this.createSecret();
-    if (storeOn) {
-      this.tokenStoreResources = new TokenStoreResources(this, 'TokenStore', {
-        table: props.tokenTable,
-        encryptionKey: props.tokenTableEncryptionKey,
-      });
-      this.tokenTable = this.tokenStoreResources.table;
-      this.tokenStoreKeySecret = this.tokenStoreResources.keySecret;
-    }
-    const environment = functionEnvironment(props, {
-      provided: {
-        secretId: this.secret.secretArn,
-        tokenTable: this.tokenTable?.tableName ?? '',
-        tokenStoreKeySecretId: this.tokenStoreKeySecret?.secretArn ?? '',
-      },
-      defaults: 'pool' in identity ? { deviceScopeClaim: COGNITO_DEVICE_CLAIM } : {},
+    [this.tokenStoreResources, this.grantsTableResources] = this.createTables(props, storeOn);
+    const environment = brokerEnvironment(props, identity, {
+      secret: this.secret,
+      tokenStore: this.tokenStoreResources,
+      grantsTable: this.grantsTable,
     });
-    if (!storeOn) {
-      // Unset rather than empty: with no store the function never sees it.
-      delete environment[SETTINGS.tokenTable.env];
-      delete environment[SETTINGS.tokenStoreKeySecretId.env];
-    }
     const timeout = Duration.seconds(deploy.timeoutSeconds as number);
     checkTimeoutCoversRetries(environment, timeout);
 
@@ -151,6 +157,8 @@ export class TokenBroker extends Construct {
     this.functionLogGroup = fn.logGroup;
     this.secret.grantRead(this.function);
     this.tokenStorePolicy = this.tokenStoreResources?.grantTo(this.role, this.function);
+    this.grantsTableResources?.grantRead(this.role);
+    this.auditQueries = createAuditQueries(this, this.functionLogGroup);
 
     this.authorizer = createAuthorizer(identity);
     const api = createBrokerApi(this, {
@@ -204,6 +212,36 @@ export class TokenBroker extends Construct {
     return this.alias.grantInvoke(grantee);
   }
 
+  /**
+   * Lets `grantee` (the app's backend role, which runs `GrantsClient`) add,
+   * remove and list grants: `dynamodb:UpdateItem` and `dynamodb:GetItem` on
+   * the grants table, nothing else.
+   * @throws TokenBrokerPropsError when the broker has no grants table.
+   */
+  grantGrantsWrite(grantee: IGrantable): Grant {
+    if (this.grantsTableResources === undefined) {
+      throw new TokenBrokerPropsError(
+        'grantsTable',
+        'is off, so there is no grants table to grant write access to: set grantsTable to true or to your table',
+      );
+    }
+    return this.grantsTableResources.grantWrite(grantee);
+  }
+
+  /** The token store's table and key secret, and the grants table, each when it is on. */
+  private createTables(
+    props: TokenBrokerProps,
+    storeOn: boolean,
+  ): [TokenStoreResources | undefined, GrantsTableResources | undefined] {
+    const store = storeOn
+      ? new TokenStoreResources(this, 'TokenStore', {
+          table: props.tokenTable,
+          encryptionKey: props.tokenTableEncryptionKey,
+        })
+      : undefined;
+    return [store, grantsTableFor(this, props.grantsTable)];
+  }
+
   /** Caller authentication: a given issuer, or a Cognito pool made here. */
   private callerIdentity(props: TokenBrokerProps): CallerIdentity {
     if (props.jwtIssuer !== undefined && props.jwtAudience !== undefined) {
@@ -234,7 +272,7 @@ export class TokenBroker extends Construct {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement of this policy (logs, the credentials and store key secrets) is scoped to one resource.',
+          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement of this policy (logs, the credentials and store key secrets, the grants table) is scoped to one resource.',
       });
     }
     Validations.of(this.function).acknowledge({

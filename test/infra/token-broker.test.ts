@@ -298,7 +298,7 @@ describe('IAM', () => {
 });
 
 describe('HTTP API', () => {
-  test('POST /tokens is the only route, and it has the JWT authorizer', () => {
+  test('POST /tokens and GET /tokens/devices are the only routes, each with the JWT authorizer', () => {
     // Prepare
     const { template } = synthStack();
 
@@ -306,12 +306,14 @@ describe('HTTP API', () => {
     const authorizerId = onlyLogicalId(template, 'AWS::ApiGatewayV2::Authorizer');
 
     // Assess
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'POST /tokens',
-      AuthorizationType: 'JWT',
-      AuthorizerId: { Ref: authorizerId },
-    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    for (const routeKey of ['POST /tokens', 'GET /tokens/devices']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: 'JWT',
+        AuthorizerId: { Ref: authorizerId },
+      });
+    }
   });
 
   test('throttles the stage and writes JSON access logs without headers', () => {
@@ -356,7 +358,7 @@ describe('HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: {
         AllowOrigins: ['https://app.example.com', 'https://admin.example.com'],
-        AllowMethods: ['POST'],
+        AllowMethods: ['GET', 'POST'],
         AllowHeaders: ['Authorization', 'Content-Type'],
         MaxAge: 600,
       },
@@ -552,6 +554,7 @@ describe('cdk-nag', () => {
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
     ['token store off', { tokenStore: 'false' }],
     ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
+    ['grants table', { grantsTable: 'true' }],
   ])('AwsSolutions and Serverless report nothing unresolved with the %s', (_, context) => {
     // Prepare
     const { app, stack } = synthStack(context);
@@ -617,6 +620,7 @@ describe('cdk-nag acknowledgements', () => {
     ['given issuer', { jwtIssuer: GIVEN_IDP.jwtIssuer, jwtAudience: 'aud' }],
     ['token store off', { tokenStore: 'false' }],
     ['login budget', { loginBudgetPerHour: '100', sharedCircuit: 'true' }],
+    ['grants table', { grantsTable: 'true' }],
   ])('each one silences a finding that exists, with the %s', (_, context) => {
     // Prepare
     const expected = acknowledgedIds(context);
