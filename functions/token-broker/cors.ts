@@ -7,8 +7,8 @@
  * matching can let `https://wwwxexample.com` pass for `https://www.example.com`.
  */
 
-/** Methods a browser may use on `/tokens`. */
-export const CORS_ALLOWED_METHODS = ['POST'] as const;
+/** Methods a browser may use: `POST /tokens`, `GET /tokens/devices`. */
+export const CORS_ALLOWED_METHODS = ['GET', 'POST'] as const;
 
 /** Request headers a browser may send to `/tokens`. */
 export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type'] as const;

@@ -62,7 +62,7 @@ export interface SettingRow {
   readonly setByConstruct?: boolean;
   /** When this setting is on (set, true, above 0), that setting must be on too. */
   readonly requires?: string;
-  /** CDK type of a `cdk` or `arn` prop, for the docs (`ISecret`, `ITopic`). */
+  /** The construct prop's type for the docs, where the kind alone does not give it (`ISecret`, `boolean | ITable`). */
   readonly propType?: string;
   /** Default as the docs state it, where the value alone would mislead. */
   readonly defaultText?: string;

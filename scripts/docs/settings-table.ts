@@ -62,6 +62,7 @@ function range(row: SettingRow): string {
 
 /** The TypeScript type of a row's construct prop. */
 function propType(row: SettingRow): string {
+  if (row.propType !== undefined) return row.propType;
   switch (row.kind) {
     case 'duration':
       return 'Duration';
@@ -75,7 +76,7 @@ function propType(row: SettingRow): string {
       return (row.values ?? []).map((v) => `'${v}'`).join(' | ');
     case 'cdk':
     case 'arn':
-      return row.propType ?? 'unknown';
+      return 'unknown';
     default:
       return 'string';
   }
