@@ -13,6 +13,7 @@ import { UpstreamTimeoutError } from './errors.ts';
 import { createClaimGrantSource, type GrantSource } from './grants/grant-source.ts';
 import { type Logger, withRequestId } from './log.ts';
 import { type Metrics, NO_METRICS } from './metrics.ts';
+import { auditMiddleware } from './protocol/audit-middleware.ts';
 import { type BrokerRequest, ROUTES } from './protocol/broker-request.ts';
 import { eventMiddleware } from './protocol/event-middleware.ts';
 import { grantsMiddleware } from './protocol/grants-middleware.ts';
@@ -61,6 +62,11 @@ export interface HandlerDependencies {
    */
   readonly corsAllowedOrigins?: readonly string[];
   /**
+   * The key of the audit line's token fingerprints (audit.ts `auditKeyOf`).
+   * @default none: audit lines carry no fingerprints
+   */
+  readonly fingerprintKey?: () => Promise<Buffer>;
+  /**
    * Metrics, flushed once at the end of every request.
    * @default NO_METRICS
    */
@@ -96,6 +102,12 @@ export function createHandler(deps: HandlerDependencies) {
     .use(corsMiddleware(deps.corsAllowedOrigins ?? []))
     .use(responseMiddleware())
     .use(requestLogMiddleware({ logger, metrics, now }))
+    .use(
+      auditMiddleware({
+        logger,
+        ...(deps.fingerprintKey === undefined ? {} : { fingerprintKey: deps.fingerprintKey }),
+      }),
+    )
     .use(eventMiddleware(now))
     .use(methodMiddleware())
     .use(jsonBodyMiddleware())

@@ -115,13 +115,13 @@ describe('handler CORS', () => {
 });
 
 describe('preflight headers', () => {
-  it('allow POST with Authorization and Content-Type, with a max age, for an allowed origin', () => {
+  it('allow GET and POST with Authorization and Content-Type, with a max age, for an allowed origin', () => {
     // Act
     const headers = corsPreflightHeaders(ALLOWED, [ALLOWED]);
     // Assess
     expect(headers).toEqual({
       'access-control-allow-origin': ALLOWED,
-      'access-control-allow-methods': 'POST',
+      'access-control-allow-methods': 'GET, POST',
       'access-control-allow-headers': CORS_ALLOWED_HEADERS.join(', '),
       'access-control-max-age': '600',
       vary: 'Origin',

@@ -1,0 +1,62 @@
+/**
+ * The audit trail: one line per token request naming who asked for which
+ * devices, what each was granted by, what was served or refused, and a
+ * short keyed fingerprint of each token served, by which an operator can
+ * match a leaked token to the request that issued it without the token ever
+ * being logged (docs/operations.md#audit-trail). Pure.
+ */
+import { createHmac } from 'node:crypto';
+import type { Credentials } from './credentials.ts';
+import { type DeviceKey, deviceId } from './device.ts';
+import { type Grants, isGranted } from './scope.ts';
+
+/** Characters of a fingerprint: 96 bits of an HMAC-SHA256, base64url. */
+const FINGERPRINT_CHARS = 16;
+
+const KEYS = new WeakMap<Credentials, Buffer>();
+
+/**
+ * The fingerprint key of `credentials`: derived from the account's secret
+ * parts, so it is as secret as they are, never leaves the function, and
+ * changes when the secret is rotated (fingerprints of older lines need the
+ * secret's previous version, which Secrets Manager keeps).
+ */
+export function auditKeyOf(credentials: Credentials): Buffer {
+  let key = KEYS.get(credentials);
+  if (key === undefined) {
+    const { gateway } = credentials;
+    const secret =
+      gateway.mode === 'signature'
+        ? gateway.appSecret
+        : gateway.mode === 'appCode'
+          ? gateway.appCode
+          : '';
+    key = createHmac('sha256', 'visual-token-broker/audit-fingerprint/v1')
+      .update(JSON.stringify([credentials.userName, credentials.password, secret]))
+      .digest();
+    KEYS.set(credentials, key);
+  }
+  return key;
+}
+
+/**
+ * The fingerprint of `visualToken` under `key`.
+ * @example
+ * fingerprintOf(auditKeyOf(credentials), leakedToken); // 'q3V0…', as in the audit line
+ */
+export const fingerprintOf = (key: Buffer, visualToken: string): string =>
+  createHmac('sha256', key).update(visualToken).digest('base64url').slice(0, FINGERPRINT_CHARS);
+
+/** Device ids joined by commas, the form the saved queries match with a regex. */
+export const idList = (devices: readonly DeviceKey[]): string => devices.map(deviceId).join(',');
+
+/** The requested devices each source covers: `viaClaim`, `viaDirectory`. */
+export function grantedVia(grants: Grants | undefined, devices: readonly DeviceKey[]) {
+  const claim = grants?.sources?.claim ?? grants;
+  const directory = grants?.sources?.directory;
+  return {
+    viaClaim: claim === undefined ? '' : idList(devices.filter((d) => isGranted(claim, d))),
+    viaDirectory:
+      directory === undefined ? '' : idList(devices.filter((d) => isGranted(directory, d))),
+  };
+}
