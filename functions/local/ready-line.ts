@@ -20,6 +20,8 @@ export interface ReadyFacts {
   readonly corsAllowedOrigins: readonly string[];
   /** The fleet token store, when TOKEN_TABLE is set. */
   readonly storeDescription: string | undefined;
+  /** The grants directory, when GRANTS_TABLE is set. */
+  readonly grantsDescription: string | undefined;
 }
 
 /** The start-up banner: what runs where, and a request that works as printed. */
@@ -34,6 +36,7 @@ export async function banner(server: ReadyFacts): Promise<string> {
     `  secret:   ${server.secretDescription}`,
     `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
     ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
+    ...(server.grantsDescription ? [`  grants:   ${server.grantsDescription}`] : []),
     invokeReadyLine(server.url),
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',

@@ -16,6 +16,7 @@ import { createEmfMetrics, type Metrics } from '../token-broker/metrics.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
 import { countingMetrics } from './counting-metrics.ts';
 import { createDevVerifier } from './dev-issuer.ts';
+import { type LocalGrantsTable, openLocalGrantsTable } from './local-grants.ts';
 import { createRequestListener } from './local-routes.ts';
 import { checkSecret, localSecretSource, simulatorAccount } from './local-secret.ts';
 import {
@@ -148,17 +149,28 @@ interface Serving {
   readonly simulator: UpstreamSimulator | undefined;
   readonly secretSource: SecretSource;
   readonly store: LocalTokenStore | undefined;
+  readonly grants: LocalGrantsTable | undefined;
 }
+
+/**
+ * The runtime's collaborators of the local engine: the token store's client
+ * and key, and the grants directory's client (named as the Lambda entry
+ * passes it), each only when its table is set.
+ */
+const localTables = ({ store, grants }: Serving) => ({
+  ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
+  ...(grants ? { grantsDirectory: { client: grants.client } } : {}),
+});
 
 /** Wires the handler and listens: the last step of {@link startLocalServer}. */
 async function serve(options: LocalServerOptions, serving: Serving): Promise<LocalServer> {
-  const { config, simulator, secretSource, store } = serving;
+  const { config, simulator, secretSource, store, grants } = serving;
   const metrics = countingMetrics(options.metrics ?? createEmfMetrics());
   const { handler, logger } = createRuntime(config, {
     secretSource,
     metrics,
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
+    ...localTables(serving),
   });
   const verify = await createDevVerifier(options.keyFile);
   const origins = config.corsAllowedOrigins;
@@ -185,9 +197,11 @@ async function serve(options: LocalServerOptions, serving: Serving): Promise<Loc
     secretDescription: secretSource.name,
     corsAllowedOrigins: origins,
     storeDescription: store?.description,
+    grantsDescription: grants?.description,
     close: async () => {
       await stopListening(server);
       store?.close();
+      grants?.close();
       await simulator?.close();
     },
   };
@@ -200,15 +214,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const account = simulatorAccount(env[LOCAL_ENV.simulatorGatewayAuth]);
   const simulator = await startSimulatorUnlessUpstream(env, account);
   let store: LocalTokenStore | undefined;
+  let grants: LocalGrantsTable | undefined;
   try {
     const config = localConfig(env, port, simulator);
     const secretSource = await localSecretSource(env, config.secretId, account);
     // Before the ready line: a secret that cannot work fails the start, not the first request.
     await checkSecret(secretSource);
     store = await openLocalTokenStore(env, config);
-    return await serve(options, { config, port, simulator, secretSource, store });
+    grants = await openLocalGrantsTable(env, config);
+    return await serve(options, { config, port, simulator, secretSource, store, grants });
   } catch (error) {
     store?.close();
+    grants?.close();
     await simulator?.close();
     throw error;
   }
