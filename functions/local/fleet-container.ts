@@ -26,6 +26,8 @@ export interface FleetContainer {
   readonly pid: number;
   /** Process start to ready line, ms. */
   readonly startMs: number;
+  /** What it printed so far, its ready line included (the last 16 KiB). */
+  output(): string;
   /** Its counters (GET /__local/stats), or the last ones read once it is gone. */
   stats(): Promise<Record<string, number>>;
   /** Stops the process and waits for it. */
@@ -84,6 +86,7 @@ export async function spawnContainer(
     url,
     pid: child.pid ?? 0,
     startMs,
+    output: () => output,
     stats: async () => {
       if (exited) return last;
       try {

@@ -17,12 +17,16 @@ export { FLEET_STATS_PATH };
 /** Table of the fleet's store. */
 export const FLEET_TABLE = 'visual-token-broker-tokens';
 
+/** Table of the fleet's grants directory, one for every container, on the same dynalite. */
+export const FLEET_GRANTS_TABLE = 'visual-token-broker-grants';
+
 /** Settings the containers must not inherit: the fleet decides where they point. */
 const NOT_INHERITED = [
   ENV.secretId,
   ENV.upstreamUrl,
   ENV.tokenTable,
   ENV.tokenStoreKeySecretId,
+  ENV.grantsTable,
   DYNAMODB_ENDPOINT_ENV,
   LOCAL_ENV.port,
   LOCAL_ENV.secretFile,
@@ -39,6 +43,8 @@ export interface FleetOptions {
   readonly port?: number;
   /** With the fleet token store (TOKEN_TABLE on dynalite); false shows today's behaviour. @default true */
   readonly store?: boolean;
+  /** With the grants directory (GRANTS_TABLE on the same dynalite), shared by every container. @default false */
+  readonly grants?: boolean;
   /** Latency the simulator adds to every login, ms. @default 0 */
   readonly upstreamLatencyMs?: number;
   /** Extra environment of every container (settings such as TOKEN_STORE_TIMEOUT_MS). */
@@ -61,8 +67,10 @@ export interface Fleet {
   readonly containers: readonly FleetContainer[];
   /** The shared upstream. */
   readonly simulator: UpstreamSimulator;
-  /** The store's engine, when the store is on. */
+  /** The engine of the store and the grants directory, when either is on. */
   readonly dynalite: LocalDynalite | undefined;
+  /** The grants directory's table, when it is on. */
+  readonly grantsTable: string | undefined;
   /** Starts one more container and adds it to the front's pool. */
   addContainer(): Promise<FleetContainer>;
   /** Every container's counters and the simulator's logins. */
@@ -109,6 +117,8 @@ function closeFleet(parts: FleetParts): Promise<void> {
   return parts.closed;
 }
 
+const storeOn = (options: FleetOptions) => options.store ?? true;
+
 /** This process's environment, less what the fleet decides for its containers. */
 const inheritedEnv = (): Record<string, string> =>
   Object.fromEntries(
@@ -130,11 +140,12 @@ function containerEnv(parts: FleetParts) {
     [ENV.upstreamUrl]: options.upstreamUrl ?? simulator?.url ?? '',
     ...(dynalite
       ? {
-          [ENV.tokenTable]: FLEET_TABLE,
           [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint,
           [LOCAL_ENV.storeEngine]: 'the fleet’s embedded dynalite',
         }
       : {}),
+    ...(dynalite && storeOn(options) ? { [ENV.tokenTable]: FLEET_TABLE } : {}),
+    ...(dynalite && options.grants ? { [ENV.grantsTable]: FLEET_GRANTS_TABLE } : {}),
   };
 }
 
@@ -177,8 +188,8 @@ async function startParts(
     latency > 0 ? { fault: { kind: 'delay', delayMs: latency } } : {},
   );
   parts.simulator = simulator;
-  if (options.store ?? true) parts.dynalite = await startLocalDynalite();
-  // Started together, as a scaling fleet's are: they race to create the table and the key.
+  if (storeOn(options) || options.grants) parts.dynalite = await startLocalDynalite();
+  // Started together, as a scaling fleet's are: they race to create the tables and the key.
   const starts = await Promise.allSettled(
     Array.from({ length: count }, () => startContainer(parts)),
   );
@@ -219,6 +230,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     containers: parts.containers,
     simulator,
     dynalite: parts.dynalite,
+    grantsTable: options.grants ? FLEET_GRANTS_TABLE : undefined,
     addContainer: async () => {
       const container = await startContainer(parts);
       front.add(frontTarget(container));

@@ -11,6 +11,7 @@ import { ENV } from '../token-broker/config.ts';
 import { GRANTS_TABLE_LAYOUT } from '../token-broker/contract.ts';
 import { createDynamoDbClient, DYNAMODB_TIMEOUTS } from '../token-broker/store/dynamodb-client.ts';
 import { ensureTable, TABLE_CREATION_BUDGET } from '../token-broker/store/ensure-table.ts';
+import { DYNAMODB_ENDPOINT_ENV } from './local-settings.ts';
 import { engineName, loopbackSdkConfig, withSetupClient } from './local-store.ts';
 
 /** The local grants directory, ready for `createRuntime`. */
@@ -21,8 +22,19 @@ export interface LocalGrantsTable {
   readonly client: DynamoDBClient;
   /** Where the directory is, for the start-up banner. */
   readonly description: string;
+  /** What a terminal exports so that `npm run grants` writes to this table ({@link grantsCliExports}). */
+  readonly cliExports: string;
   /** Releases the client's sockets. */
   close(): void;
+}
+
+/**
+ * The `export` line that points `npm run grants` at a local table: the
+ * table, the loopback endpoint, and a region and dummy credentials, since
+ * the SDK signs every request and a loopback engine checks no signature.
+ */
+export function grantsCliExports(table: string, endpoint: string): string {
+  return `export ${ENV.grantsTable}=${table} ${DYNAMODB_ENDPOINT_ENV}=${endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
 }
 
 /** The key of the grants table, from the one layout the broker and `GrantsClient` share. */
@@ -79,6 +91,7 @@ export async function openLocalGrantsTable(
     table,
     client,
     description: `directory on: table ${table} on ${engineName(env)} at ${sdkConfig.endpoint}`,
+    cliExports: grantsCliExports(table, sdkConfig.endpoint),
     close: () => client.destroy(),
   };
 }

@@ -22,6 +22,8 @@ export interface ReadyFacts {
   readonly storeDescription: string | undefined;
   /** The grants directory, when GRANTS_TABLE is set. */
   readonly grantsDescription: string | undefined;
+  /** The `export` line that points `npm run grants` at it, when GRANTS_TABLE is set. */
+  readonly grantsCliExports: string | undefined;
 }
 
 /** The start-up banner: what runs where, and a request that works as printed. */
@@ -37,6 +39,9 @@ export async function banner(server: ReadyFacts): Promise<string> {
     `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
     ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
     ...(server.grantsDescription ? [`  grants:   ${server.grantsDescription}`] : []),
+    ...(server.grantsCliExports
+      ? [`            for npm run grants: ${server.grantsCliExports}`]
+      : []),
     invokeReadyLine(server.url),
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',

@@ -198,6 +198,7 @@ async function serve(options: LocalServerOptions, serving: Serving): Promise<Loc
     corsAllowedOrigins: origins,
     storeDescription: store?.description,
     grantsDescription: grants?.description,
+    grantsCliExports: grants?.cliExports,
     close: async () => {
       await stopListening(server);
       store?.close();
