@@ -38,7 +38,7 @@ describe('npm run fleet with the grants directory', () => {
     'gives every container the one grants table, store $store',
     async ({ store, storeLine }) => {
       // Act
-      fleet = await startFleet({ containers: 3, port: 0, store, grants: true });
+      fleet = await startFleet({ containers: 2, port: 0, store, grants: true });
 
       // Assess
       const endpoint = fleet.dynalite?.endpoint ?? '';
