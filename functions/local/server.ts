@@ -154,8 +154,11 @@ interface Serving {
 
 /**
  * The runtime's collaborators of the local engine: the token store's client
- * and key, and the grants directory's client (named as the Lambda entry
- * passes it), each only when its table is set.
+ * and key, and the grants directory's client, each only when its table is
+ * set. RuntimeOverrides does not declare the grants client yet (the
+ * runtime's side of issue 17 is being written): `grantsDirectory` is the
+ * name assumed here, and a spread is not checked for unknown keys, so match
+ * it when that lands.
  */
 const localTables = ({ store, grants }: Serving) => ({
   ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
