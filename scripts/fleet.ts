@@ -1,12 +1,14 @@
 /**
- * `npm run fleet [-- --containers 3 --port 3000 --no-store --upstream-latency-ms 0]`:
- * a local stand-in for a fleet of Lambda containers sharing one upstream
- * and one token store (see functions/local/fleet.ts). Prints each
+ * `npm run fleet [-- --containers 3 --port 3000 --no-store --grants --upstream-latency-ms 0]`:
+ * a local stand-in for a fleet of Lambda containers sharing one upstream,
+ * one token store and, with `--grants`, one grants directory (see
+ * functions/local/fleet.ts). Prints each
  * container's counters on `s` (interactive terminal) and on exit.
  */
 import { parseArgs } from 'node:util';
 import { issueDevToken } from '../functions/local/dev-issuer.ts';
 import { type Fleet, type FleetSummary, startFleet } from '../functions/local/fleet.ts';
+import { grantsCliExports } from '../functions/local/local-grants.ts';
 
 /** The columns of the summary: heading and metric key. */
 const COLUMNS = [
@@ -48,12 +50,23 @@ Options:
   --containers <n>           containers, 1 to 64 (default 3)
   --port <port>              the front port on 127.0.0.1, 0 for a free one (default 3000)
   --no-store                 TOKEN_TABLE unset: each container logs in on its own
+  --grants                   GRANTS_TABLE set: one grants directory on the same dynalite,
+                             read by every container (npm run grants manages it)
   --upstream-latency-ms <ms> latency the simulator adds to every login (default 0)
   -h, --help                 show this help
 
 Press s for each container's counters; Ctrl-C stops everything it started.
 Exit codes: 0 stopped, 1 could not start or a container exited, 2 usage.
 `;
+
+/** The ready line's grants lines: where the directory is, and how `npm run grants` reaches it. */
+export function grantsLines(fleet: Pick<Fleet, 'dynalite' | 'grantsTable'>): string[] {
+  if (fleet.grantsTable === undefined || fleet.dynalite === undefined) return [];
+  return [
+    `  grants:   directory on: table ${fleet.grantsTable} on the embedded dynalite`,
+    `            for npm run grants: ${grantsCliExports(fleet.grantsTable, fleet.dynalite.endpoint)}`,
+  ];
+}
 
 const fail = (message: string): never => {
   process.stderr.write(`fleet: ${message}\n\n${USAGE}`);
@@ -65,6 +78,7 @@ if (import.meta.main) {
     containers?: string;
     port?: string;
     'no-store'?: boolean;
+    grants?: boolean;
     'upstream-latency-ms'?: string;
     help?: boolean;
   };
@@ -74,6 +88,7 @@ if (import.meta.main) {
         containers: { type: 'string' },
         port: { type: 'string' },
         'no-store': { type: 'boolean' },
+        grants: { type: 'boolean' },
         'upstream-latency-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -121,6 +136,7 @@ if (import.meta.main) {
       containers,
       port,
       store: !values['no-store'],
+      grants: values.grants === true,
       upstreamLatencyMs: latency,
       onContainerExit: (c, code) => {
         process.stderr.write(`fleet: container ${c.name} exited (${code}); stopping\n`);
@@ -149,7 +165,8 @@ if (import.meta.main) {
           (c) => `  ${c.name}: ${c.url} (pid ${c.pid}, ready in ${c.startMs.toFixed(0)} ms)`,
         ),
         `  upstream: shared simulator at ${fleet.simulator.url}${latency ? `, ${latency} ms per login` : ''}`,
-        `  store:    ${fleet.dynalite ? `embedded dynalite at ${fleet.dynalite.endpoint}` : 'off (TOKEN_TABLE unset: each container logs in on its own)'}`,
+        `  store:    ${fleet.dynalite && !values['no-store'] ? `embedded dynalite at ${fleet.dynalite.endpoint}` : 'off (TOKEN_TABLE unset: each container logs in on its own)'}`,
+        ...grantsLines(fleet),
         '',
         'Try it (a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
         '',

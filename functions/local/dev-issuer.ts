@@ -65,10 +65,11 @@ export interface DevTokenOptions {
    */
   readonly sub?: string;
   /**
-   * Device grants, as the `devices` claim.
+   * Device grants, as the `devices` claim; `null` leaves the claim out, so
+   * only the grants directory grants anything.
    * @default '*'
    */
-  readonly devices?: string;
+  readonly devices?: string | null;
   /**
    * Lifetime in seconds; negative for an already expired token (tests).
    * @default 3600
@@ -85,7 +86,8 @@ export async function issueDevToken(options: DevTokenOptions = {}): Promise<stri
   const { privateJwk } = await loadOrCreateKey(options.keyFile ?? DEFAULT_KEY_FILE);
   const key = await importJWK(privateJwk, ALG);
   const nowSeconds = Math.floor(Date.now() / 1000);
-  return new SignJWT({ devices: options.devices ?? '*', ...options.claims })
+  const devices = options.devices === undefined ? '*' : options.devices;
+  return new SignJWT({ ...(devices === null ? {} : { devices }), ...options.claims })
     .setProtectedHeader({ alg: ALG, kid: privateJwk.kid as string, typ: 'JWT' })
     .setIssuer(DEV_ISSUER)
     .setAudience(DEV_AUDIENCE)

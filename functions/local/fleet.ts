@@ -4,28 +4,21 @@
  * functions/local/server.ts` process) and one front port that gives each
  * container one request at a time. Every process it starts, it stops.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { ENV } from '../token-broker/config.ts';
+import { type FleetContainer, spawnContainer } from './fleet-container.ts';
 import { FLEET_STATS_PATH, type Front, startFront } from './fleet-front.ts';
 import { type LocalDynalite, startLocalDynalite } from './local-dynalite.ts';
 import { DYNAMODB_ENDPOINT_ENV, LOCAL_ENV } from './local-settings.ts';
-import { STATS_PATH } from './local-stats.ts';
-import { readyUrl } from './ready-line.ts';
 import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
 
+export type { FleetContainer };
 export { FLEET_STATS_PATH };
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Table of the fleet's store. */
 export const FLEET_TABLE = 'visual-token-broker-tokens';
 
-/** How long a container may take to print its ready line. */
-const START_TIMEOUT_MS = 20_000;
-
-/** Output kept per container, for an error message. */
-const OUTPUT_TAIL = 16 * 1024;
+/** Table of the fleet's grants directory, one for every container, on the same dynalite. */
+export const FLEET_GRANTS_TABLE = 'visual-token-broker-grants';
 
 /** Settings the containers must not inherit: the fleet decides where they point. */
 const NOT_INHERITED = [
@@ -33,6 +26,7 @@ const NOT_INHERITED = [
   ENV.upstreamUrl,
   ENV.tokenTable,
   ENV.tokenStoreKeySecretId,
+  ENV.grantsTable,
   DYNAMODB_ENDPOINT_ENV,
   LOCAL_ENV.port,
   LOCAL_ENV.secretFile,
@@ -49,6 +43,8 @@ export interface FleetOptions {
   readonly port?: number;
   /** With the fleet token store (TOKEN_TABLE on dynalite); false shows today's behaviour. @default true */
   readonly store?: boolean;
+  /** With the grants directory (GRANTS_TABLE on the same dynalite), shared by every container. @default false */
+  readonly grants?: boolean;
   /** Latency the simulator adds to every login, ms. @default 0 */
   readonly upstreamLatencyMs?: number;
   /** Extra environment of every container (settings such as TOKEN_STORE_TIMEOUT_MS). */
@@ -63,22 +59,6 @@ export interface FleetOptions {
   readonly onContainerExit?: (container: FleetContainer, code: number | null) => void;
 }
 
-/** One local "container". */
-export interface FleetContainer {
-  /** `c1`, `c2`, … */
-  readonly name: string;
-  /** Its own URL, bypassing the front. */
-  readonly url: string;
-  /** Its process id. */
-  readonly pid: number;
-  /** Process start to ready line, ms. */
-  readonly startMs: number;
-  /** Its counters (GET /__local/stats), or the last ones read once it is gone. */
-  stats(): Promise<Record<string, number>>;
-  /** Stops the process and waits for it. */
-  stop(): Promise<void>;
-}
-
 /** A running fleet. */
 export interface Fleet {
   /** The front URL. */
@@ -87,8 +67,10 @@ export interface Fleet {
   readonly containers: readonly FleetContainer[];
   /** The shared upstream. */
   readonly simulator: UpstreamSimulator;
-  /** The store's engine, when the store is on. */
+  /** The engine of the store and the grants directory, when either is on. */
   readonly dynalite: LocalDynalite | undefined;
+  /** The grants directory's table, when it is on. */
+  readonly grantsTable: string | undefined;
   /** Starts one more container and adds it to the front's pool. */
   addContainer(): Promise<FleetContainer>;
   /** Every container's counters and the simulator's logins. */
@@ -107,65 +89,119 @@ export interface FleetSummary {
   readonly upstreamDevices: number;
 }
 
-async function spawnContainer(
-  name: string,
-  env: Record<string, string>,
-  onExit: (code: number | null) => void,
-): Promise<FleetContainer> {
-  const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['functions/local/server.ts'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', (code) => {
-      exited = true;
-      onExit(code);
-      resolve();
-    });
-  });
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exit;
-      clearTimeout(timer);
-    }
-  };
-  let url: string;
-  try {
-    url = await readyUrl(child, () => output, name, START_TIMEOUT_MS);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const startMs = performance.now() - t0;
-  let last: Record<string, number> = {};
+/** The fleet's parts, as far as they have started: {@link closeFleet} stops whichever have. */
+interface FleetParts {
+  readonly options: FleetOptions;
+  /** This process's environment when the fleet started, less what the fleet decides. */
+  readonly inherited: Record<string, string>;
+  readonly containers: FleetContainer[];
+  simulator?: UpstreamSimulator;
+  dynalite?: LocalDynalite;
+  front?: Front;
+  /** Containers started so far, for the next one's name. */
+  started: number;
+  /** Set once closing began: a container exiting then is no news. */
+  stopping: boolean;
+  closed?: Promise<void>;
+}
+
+/** Stops the front, every container, the simulator and dynalite, once. */
+function closeFleet(parts: FleetParts): Promise<void> {
+  parts.stopping = true;
+  parts.closed ??= (async () => {
+    await parts.front?.close();
+    await Promise.all(parts.containers.map((c) => c.stop()));
+    await parts.simulator?.close();
+    await parts.dynalite?.close();
+  })();
+  return parts.closed;
+}
+
+const storeOn = (options: FleetOptions) => options.store ?? true;
+
+/** This process's environment, less what the fleet decides for its containers. */
+const inheritedEnv = (): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && !NOT_INHERITED.includes(e[0]),
+    ),
+  );
+
+/** A container's environment: the inherited one, the options' settings, and where the fleet's parts are. */
+function containerEnv(parts: FleetParts) {
+  const { options, simulator, dynalite, inherited } = parts;
   return {
-    name,
-    url,
-    pid: child.pid ?? 0,
-    startMs,
-    stats: async () => {
-      if (exited) return last;
-      try {
-        const response = await fetch(`${url}${STATS_PATH}`, { signal: AbortSignal.timeout(2000) });
-        if (response.ok) last = (await response.json()) as Record<string, number>;
-      } catch {
-        // Gone or busy: the last counters read stand.
-      }
-      return last;
-    },
-    stop,
+    ...inherited,
+    // As in Lambda: one request at a time leaves nothing to gather.
+    [ENV.loginGatherMs]: inherited[ENV.loginGatherMs] ?? '0',
+    [ENV.logLevel]: inherited[ENV.logLevel] ?? 'warn',
+    ...options.env,
+    [LOCAL_ENV.port]: '0',
+    [ENV.upstreamUrl]: options.upstreamUrl ?? simulator?.url ?? '',
+    ...(dynalite
+      ? {
+          [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint,
+          [LOCAL_ENV.storeEngine]: 'the fleet’s embedded dynalite',
+        }
+      : {}),
+    ...(dynalite && storeOn(options) ? { [ENV.tokenTable]: FLEET_TABLE } : {}),
+    ...(dynalite && options.grants ? { [ENV.grantsTable]: FLEET_GRANTS_TABLE } : {}),
   };
+}
+
+/** Starts the next container (`c1`, `c2`, …) and adds it to `parts.containers`. */
+async function startContainer(parts: FleetParts): Promise<FleetContainer> {
+  parts.started += 1;
+  const env = containerEnv(parts);
+  const container = await spawnContainer(`c${parts.started}`, env, (code) => {
+    if (!parts.stopping) parts.options.onContainerExit?.(container, code);
+  });
+  parts.containers.push(container);
+  return container;
+}
+
+/** Every container's counters and the simulator's logins. */
+const summarise = async (parts: FleetParts): Promise<FleetSummary> => ({
+  containers: await Promise.all(
+    parts.containers.map(async (c) => ({ name: c.name, counts: await c.stats() })),
+  ),
+  upstreamLogins: parts.simulator?.logins.length ?? 0,
+  upstreamDevices: parts.simulator?.logins.reduce((n, l) => n + l.devices.length, 0) ?? 0,
+});
+
+/** The front's view of a container: its port, and a counter refresh after each request it served. */
+const frontTarget = (container: FleetContainer) => ({
+  port: Number(new URL(container.url).port),
+  served: () => {
+    container.stats().catch(() => {});
+  },
+});
+
+/** Starts the simulator, dynalite, every container at once, and the front, in that order. */
+async function startParts(
+  parts: FleetParts,
+  count: number,
+): Promise<{ front: Front; simulator: UpstreamSimulator }> {
+  const { options } = parts;
+  const latency = options.upstreamLatencyMs ?? 0;
+  const simulator = await startUpstreamSimulator(
+    latency > 0 ? { fault: { kind: 'delay', delayMs: latency } } : {},
+  );
+  parts.simulator = simulator;
+  if (storeOn(options) || options.grants) parts.dynalite = await startLocalDynalite();
+  // Started together, as a scaling fleet's are: they race to create the tables and the key.
+  const starts = await Promise.allSettled(
+    Array.from({ length: count }, () => startContainer(parts)),
+  );
+  const failed = starts.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  parts.containers.sort((a, b) => Number(a.name.slice(1)) - Number(b.name.slice(1)));
+  parts.front = await startFront({
+    port: options.port ?? 3000,
+    targets: parts.containers.map(frontTarget),
+    stats: () => summarise(parts),
+  });
+  return { front: parts.front, simulator };
 }
 
 /** Starts the fleet. On any failure, stops what it had started and throws. */
@@ -174,98 +210,33 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   if (!Number.isInteger(count) || count < 1 || count > 64) {
     throw new Error(`containers must be a whole number from 1 to 64, got ${count}`);
   }
-  const latency = options.upstreamLatencyMs ?? 0;
-  const containers: FleetContainer[] = [];
-  let simulator: UpstreamSimulator | undefined;
-  let dynalite: LocalDynalite | undefined;
-  let front: Front | undefined;
-  let stopping = false;
-  let closed: Promise<void> | undefined;
-  const close = () => {
-    stopping = true;
-    closed ??= (async () => {
-      await front?.close();
-      await Promise.all(containers.map((c) => c.stop()));
-      await simulator?.close();
-      await dynalite?.close();
-    })();
-    return closed;
+  const parts: FleetParts = {
+    options,
+    inherited: inheritedEnv(),
+    containers: [],
+    started: 0,
+    stopping: false,
   };
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      (e): e is [string, string] => e[1] !== undefined && !NOT_INHERITED.includes(e[0]),
-    ),
-  );
-  let started = 0;
-  const start = async () => {
-    started += 1;
-    const name = `c${started}`;
-    const env = {
-      ...inherited,
-      // As in Lambda: one request at a time leaves nothing to gather.
-      [ENV.loginGatherMs]: inherited[ENV.loginGatherMs] ?? '0',
-      [ENV.logLevel]: inherited[ENV.logLevel] ?? 'warn',
-      ...options.env,
-      [LOCAL_ENV.port]: '0',
-      [ENV.upstreamUrl]: options.upstreamUrl ?? simulator?.url ?? '',
-      ...(dynalite
-        ? {
-            [ENV.tokenTable]: FLEET_TABLE,
-            [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint,
-            [LOCAL_ENV.storeEngine]: 'the fleet’s embedded dynalite',
-          }
-        : {}),
-    };
-    const container = await spawnContainer(name, env, (code) => {
-      if (!stopping) options.onContainerExit?.(container, code);
-    });
-    containers.push(container);
-    return container;
-  };
-  const refreshAfter = (container: FleetContainer) => () => {
-    container.stats().catch(() => {});
-  };
-  const summary = async (): Promise<FleetSummary> => ({
-    containers: await Promise.all(
-      containers.map(async (c) => ({ name: c.name, counts: await c.stats() })),
-    ),
-    upstreamLogins: simulator?.logins.length ?? 0,
-    upstreamDevices: simulator?.logins.reduce((n, l) => n + l.devices.length, 0) ?? 0,
-  });
+  let started: { front: Front; simulator: UpstreamSimulator };
   try {
-    simulator = await startUpstreamSimulator(
-      latency > 0 ? { fault: { kind: 'delay', delayMs: latency } } : {},
-    );
-    if (options.store ?? true) dynalite = await startLocalDynalite();
-    // Started together, as a scaling fleet's are: they race to create the table and the key.
-    const starts = await Promise.allSettled(Array.from({ length: count }, start));
-    const failed = starts.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    containers.sort((a, b) => Number(a.name.slice(1)) - Number(b.name.slice(1)));
-    front = await startFront({
-      port: options.port ?? 3000,
-      targets: containers.map((c) => ({
-        port: Number(new URL(c.url).port),
-        served: refreshAfter(c),
-      })),
-      stats: summary,
-    });
+    started = await startParts(parts, count);
   } catch (error) {
-    await close();
+    await closeFleet(parts);
     throw error;
   }
-  const ready = front;
+  const { front, simulator } = started;
   return {
-    url: ready.url,
-    containers,
+    url: front.url,
+    containers: parts.containers,
     simulator,
-    dynalite,
+    dynalite: parts.dynalite,
+    grantsTable: options.grants ? FLEET_GRANTS_TABLE : undefined,
     addContainer: async () => {
-      const container = await start();
-      ready.add({ port: Number(new URL(container.url).port), served: refreshAfter(container) });
+      const container = await startContainer(parts);
+      front.add(frontTarget(container));
       return container;
     },
-    summary,
-    close,
+    summary: () => summarise(parts),
+    close: () => closeFleet(parts),
   };
 }

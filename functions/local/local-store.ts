@@ -58,10 +58,14 @@ export interface LocalTokenStore {
 
 /**
  * Checks that `raw` is an http(s) URL on loopback.
+ * @param setting - the variable that asks for a table (TOKEN_TABLE, GRANTS_TABLE), for the message
  * @throws ConfigurationError naming {@link DYNAMODB_ENDPOINT_ENV} otherwise.
  */
-export function loopbackEndpoint(raw: string | undefined): string {
-  const hint = `${DYNAMODB_ENDPOINT_ENV} must point at a DynamoDB engine on loopback (for example http://127.0.0.1:8000) when ${ENV.tokenTable} is set: the local server never sends traffic off this machine`;
+export function loopbackEndpoint(
+  raw: string | undefined,
+  setting: string = ENV.tokenTable,
+): string {
+  const hint = `${DYNAMODB_ENDPOINT_ENV} must point at a DynamoDB engine on loopback (for example http://127.0.0.1:8000) when ${setting} is set: the local server never sends traffic off this machine`;
   if (raw === undefined || raw.trim() === '') {
     throw new ConfigurationError(`${hint}; it is not set`);
   }
@@ -76,6 +80,51 @@ export function loopbackEndpoint(raw: string | undefined): string {
   }
   return url.origin;
 }
+
+/** The SDK configuration of a client of the loopback engine. */
+export interface LoopbackSdkConfig {
+  /** The engine's origin, checked to be on loopback. */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: typeof LOOPBACK_CREDENTIALS;
+}
+
+/**
+ * The SDK configuration for the engine at AWS_ENDPOINT_URL_DYNAMODB.
+ * @param setting - the variable that asks for a table, for the message
+ * @throws ConfigurationError for an endpoint unset or off loopback.
+ */
+export function loopbackSdkConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  setting: string,
+): LoopbackSdkConfig {
+  return {
+    endpoint: loopbackEndpoint(env[DYNAMODB_ENDPOINT_ENV], setting),
+    region: env.AWS_REGION || 'us-east-1',
+    credentials: LOOPBACK_CREDENTIALS,
+  };
+}
+
+/**
+ * Runs `setup` with table creation's own client, then releases it: its
+ * budget, not a store request's (see ensure-table.ts), and one SDK attempt,
+ * since ensureTable retries.
+ */
+export async function withSetupClient(
+  sdkConfig: LoopbackSdkConfig,
+  setup: (client: DynamoDBClient) => Promise<void>,
+): Promise<void> {
+  const client = createDynamoDbClient(TABLE_CREATION_BUDGET, { ...sdkConfig, maxAttempts: 1 });
+  try {
+    await setup(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The ready line's name of the engine: `npm run fleet` names its own. */
+export const engineName = (env: Readonly<Record<string, string | undefined>>): string =>
+  env[LOCAL_ENV.storeEngine]?.trim() || 'the DynamoDB engine';
 
 /**
  * Opens the local store when TOKEN_TABLE is set: checks the endpoint,
@@ -92,22 +141,13 @@ export async function openLocalTokenStore(
 ): Promise<LocalTokenStore | undefined> {
   const table = config.tokenTable;
   if (table === undefined || table === '') return undefined;
-  const endpoint = loopbackEndpoint(env[DYNAMODB_ENDPOINT_ENV]);
-  const sdkConfig = {
-    endpoint,
-    region: env.AWS_REGION || 'us-east-1',
-    credentials: LOOPBACK_CREDENTIALS,
-  };
-  // Table creation's own client: its budget, not a store request's (see ensure-table.ts);
-  // ensureTable retries, so the SDK does not.
-  const setup = createDynamoDbClient(TABLE_CREATION_BUDGET, { ...sdkConfig, maxAttempts: 1 });
-  try {
+  const sdkConfig = loopbackSdkConfig(env, ENV.tokenTable);
+  const { endpoint } = sdkConfig;
+  await withSetupClient(sdkConfig, async (setup) => {
     await ensureTable(setup, table, TABLE_CREATION_BUDGET.total);
     // Created now, not on the first miss, so processes started together agree on one key.
     await loadOrCreateDevStoreKey(keyFile);
-  } finally {
-    setup.destroy();
-  }
+  });
   const client = createDynamoDbClient(
     {
       connectionTimeout: DYNAMODB_TIMEOUTS.connectionTimeout,
@@ -117,11 +157,10 @@ export async function openLocalTokenStore(
     sdkConfig,
   );
   const relative = path.relative(process.cwd(), keyFile) || keyFile;
-  const engine = env[LOCAL_ENV.storeEngine]?.trim() || 'the DynamoDB engine';
   return {
     client,
     keySource: { name: `local key file ${relative}`, read: () => loadOrCreateDevStoreKey(keyFile) },
-    description: `table ${table} on ${engine} at ${endpoint}, key in ${relative}`,
+    description: `table ${table} on ${engineName(env)} at ${endpoint}, key in ${relative}`,
     close: () => client.destroy(),
   };
 }

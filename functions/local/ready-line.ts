@@ -20,6 +20,10 @@ export interface ReadyFacts {
   readonly corsAllowedOrigins: readonly string[];
   /** The fleet token store, when TOKEN_TABLE is set. */
   readonly storeDescription: string | undefined;
+  /** The grants directory, when GRANTS_TABLE is set. */
+  readonly grantsDescription: string | undefined;
+  /** The `export` line that points `npm run grants` at it, when GRANTS_TABLE is set. */
+  readonly grantsCliExports: string | undefined;
 }
 
 /** The start-up banner: what runs where, and a request that works as printed. */
@@ -34,6 +38,10 @@ export async function banner(server: ReadyFacts): Promise<string> {
     `  secret:   ${server.secretDescription}`,
     `  CORS:     ${server.corsAllowedOrigins.join(', ') || 'no origin allowed'}`,
     ...(server.storeDescription ? [`  store:    ${server.storeDescription}`] : []),
+    ...(server.grantsDescription ? [`  grants:   ${server.grantsDescription}`] : []),
+    ...(server.grantsCliExports
+      ? [`            for npm run grants: ${server.grantsCliExports}`]
+      : []),
     invokeReadyLine(server.url),
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',

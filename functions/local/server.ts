@@ -6,22 +6,18 @@
  * With no settings it starts the built-in upstream simulator and uses a dev
  * secret that matches it. See docs/local.md for overrides.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ENV, loadConfig, lookalikeWarning } from '../token-broker/config.ts';
-import { corsPreflightHeaders, corsResponseHeaders } from '../token-broker/cors.ts';
-import { ConfigurationError, NotFoundError } from '../token-broker/errors.ts';
+import { type BrokerConfig, ENV, loadConfig, lookalikeWarning } from '../token-broker/config.ts';
+import type { SecretSource } from '../token-broker/credentials.ts';
+import { ConfigurationError } from '../token-broker/errors.ts';
 import type { Logger } from '../token-broker/log.ts';
 import { createEmfMetrics, type Metrics } from '../token-broker/metrics.ts';
-import { OPENAPI_DOCUMENT } from '../token-broker/openapi.ts';
-import { type HttpResponse, problemResponse } from '../token-broker/problem.ts';
 import { createRuntime } from '../token-broker/runtime.ts';
-import { readBody, toContext, toEvent } from './api-gateway-event.ts';
-import { authenticate } from './bearer-auth.ts';
 import { countingMetrics } from './counting-metrics.ts';
 import { createDevVerifier } from './dev-issuer.ts';
-import { INVOKE_PATH, invokeLocally, refuseInvoke } from './lambda-invoke.ts';
+import { type LocalGrantsTable, openLocalGrantsTable } from './local-grants.ts';
+import { createRequestListener } from './local-routes.ts';
 import { checkSecret, localSecretSource, simulatorAccount } from './local-secret.ts';
 import {
   DEFAULT_PORT,
@@ -30,17 +26,22 @@ import {
   localLookalikes,
   parsePort,
 } from './local-settings.ts';
-import { refuseStats, STATS_PATH, STATUS_TEXT } from './local-stats.ts';
 import {
   LOCAL_STORE_KEY_SECRET_ID,
   type LocalTokenStore,
   openLocalTokenStore,
 } from './local-store.ts';
-import { fromLoopbackHost, loopbackHosts, refuse, refuseMisdirected } from './loopback-guard.ts';
+import { loopbackHosts } from './loopback-guard.ts';
 import { banner, type ReadyFacts } from './ready-line.ts';
 import { parseSimulatorFault } from './simulator-faults.ts';
 import { parseTokenLifetime } from './simulator-tokens.ts';
-import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
+import {
+  type SimulatorAccount,
+  startUpstreamSimulator,
+  type UpstreamSimulator,
+} from './upstream-simulator.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * LOGIN_GATHER_MS of `npm start` when unset: unlike a Lambda container, the
@@ -83,18 +84,6 @@ export interface LocalServer extends ReadyFacts {
   close(): Promise<void>;
 }
 
-const TEXT = { 'content-type': 'text/plain' };
-
-function write(res: ServerResponse, response: HttpResponse) {
-  // A known length, as API Gateway sends it, instead of chunked encoding:
-  // one write per response rather than three.
-  res.writeHead(response.statusCode, {
-    ...response.headers,
-    'content-length': Buffer.byteLength(response.body),
-  });
-  res.end(response.body);
-}
-
 /**
  * Listens on 127.0.0.1:`port`; a port in use is a configuration error
  * that says how to pick another.
@@ -114,153 +103,133 @@ async function listen(server: Server, port: number): Promise<void> {
   }
 }
 
+/** The built-in simulator, unless UPSTREAM_URL names another upstream. */
+async function startSimulatorUnlessUpstream(
+  env: Env,
+  account: SimulatorAccount,
+): Promise<UpstreamSimulator | undefined> {
+  if (env[ENV.upstreamUrl] !== undefined) return undefined;
+  const faultSetting = env[LOCAL_ENV.simulatorFault];
+  return startUpstreamSimulator({
+    account,
+    tokenLifetimeSeconds: parseTokenLifetime(
+      env[LOCAL_ENV.simulatorTokenLifetime],
+      LOCAL_ENV.simulatorTokenLifetime,
+    ),
+    ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
+  });
+}
+
+/** The function's settings as the Lambda reads them, with the local server's fallbacks. */
+function localConfig(env: Env, port: number, simulator: UpstreamSimulator | undefined) {
+  return loadConfig(env, {
+    allowLoopbackHttp: true,
+    fallback: {
+      secretId: 'local-dev-secret',
+      upstreamUrl: simulator?.url,
+      loginGatherMs: String(LOCAL_LOGIN_GATHER_MS),
+      // The dev key file stands in for the key secret; see local-store.ts.
+      tokenStoreKeySecretId: LOCAL_STORE_KEY_SECRET_ID,
+      ...(port === 0 ? {} : { corsAllowedOrigins: demoOrigins(port).join(',') }),
+    },
+  });
+}
+
+/** Stops listening, dropping open connections. */
+const stopListening = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+/** What {@link serve} starts the listener with. */
+interface Serving {
+  readonly config: BrokerConfig;
+  readonly port: number;
+  readonly simulator: UpstreamSimulator | undefined;
+  readonly secretSource: SecretSource;
+  readonly store: LocalTokenStore | undefined;
+  readonly grants: LocalGrantsTable | undefined;
+}
+
+/**
+ * The runtime's collaborators of the local engine: the token store's client
+ * and key, and the grants directory's client, each only when its table is
+ * set. RuntimeOverrides does not declare the grants client yet (the
+ * runtime's side of issue 17 is being written): `grantsDirectory` is the
+ * name assumed here, and a spread is not checked for unknown keys, so match
+ * it when that lands.
+ */
+const localTables = ({ store, grants }: Serving) => ({
+  ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
+  ...(grants ? { grantsDirectory: { client: grants.client } } : {}),
+});
+
+/** Wires the handler and listens: the last step of {@link startLocalServer}. */
+async function serve(options: LocalServerOptions, serving: Serving): Promise<LocalServer> {
+  const { config, simulator, secretSource, store, grants } = serving;
+  const metrics = countingMetrics(options.metrics ?? createEmfMetrics());
+  const { handler, logger } = createRuntime(config, {
+    secretSource,
+    metrics,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...localTables(serving),
+  });
+  const verify = await createDevVerifier(options.keyFile);
+  const origins = config.corsAllowedOrigins;
+  // Set once the port is known.
+  let hosts: ReadonlySet<string> = new Set();
+  const listener = createRequestListener({
+    handler,
+    logger,
+    metrics,
+    verify,
+    origins,
+    hosts: () => hosts,
+  });
+  const server = createServer(listener);
+  await listen(server, serving.port);
+  const address = server.address() as AddressInfo;
+  hosts = loopbackHosts(address.port);
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    upstream: simulator
+      ? `built-in simulator at ${simulator.url}`
+      : new URL(config.upstreamUrl).origin,
+    simulator,
+    secretDescription: secretSource.name,
+    corsAllowedOrigins: origins,
+    storeDescription: store?.description,
+    grantsDescription: grants?.description,
+    grantsCliExports: grants?.cliExports,
+    close: async () => {
+      await stopListening(server);
+      store?.close();
+      grants?.close();
+      await simulator?.close();
+    },
+  };
+}
+
 /** Starts the local broker (and the simulator when no upstream is configured). */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const env = options.env ?? process.env;
   const port = options.port ?? parsePort(env[LOCAL_ENV.port], LOCAL_ENV.port, DEFAULT_PORT);
-  const faultSetting = env[LOCAL_ENV.simulatorFault];
   const account = simulatorAccount(env[LOCAL_ENV.simulatorGatewayAuth]);
-  const simulator =
-    env[ENV.upstreamUrl] === undefined
-      ? await startUpstreamSimulator({
-          account,
-          tokenLifetimeSeconds: parseTokenLifetime(
-            env[LOCAL_ENV.simulatorTokenLifetime],
-            LOCAL_ENV.simulatorTokenLifetime,
-          ),
-          ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
-        })
-      : undefined;
+  const simulator = await startSimulatorUnlessUpstream(env, account);
   let store: LocalTokenStore | undefined;
+  let grants: LocalGrantsTable | undefined;
   try {
-    const config = loadConfig(env, {
-      allowLoopbackHttp: true,
-      fallback: {
-        secretId: 'local-dev-secret',
-        upstreamUrl: simulator?.url,
-        loginGatherMs: String(LOCAL_LOGIN_GATHER_MS),
-        // The dev key file stands in for the key secret; see local-store.ts.
-        tokenStoreKeySecretId: LOCAL_STORE_KEY_SECRET_ID,
-        ...(port === 0 ? {} : { corsAllowedOrigins: demoOrigins(port).join(',') }),
-      },
-    });
-    const origins = config.corsAllowedOrigins;
+    const config = localConfig(env, port, simulator);
     const secretSource = await localSecretSource(env, config.secretId, account);
     // Before the ready line: a secret that cannot work fails the start, not the first request.
     await checkSecret(secretSource);
     store = await openLocalTokenStore(env, config);
-    const metrics = countingMetrics(options.metrics ?? createEmfMetrics());
-    const { handler, logger } = createRuntime(config, {
-      secretSource,
-      metrics,
-      ...(options.logger ? { logger: options.logger } : {}),
-      ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
-    });
-    const verify = await createDevVerifier(options.keyFile);
-
-    // Set once the port is known. With a real secret configured, answering
-    // a rebound host would hand real tokens to a web page.
-    let hosts: ReadonlySet<string> = new Set();
-    const server = createServer(async (req, res) => {
-      if (!fromLoopbackHost(req, hosts)) {
-        return refuseMisdirected(res);
-      }
-      const requestId = randomUUID();
-      // The server's own answers carry the same CORS headers as the handler's,
-      // so a browser can read a 401 or 404 from an allowed origin.
-      const cors = corsResponseHeaders(req.headers.origin, origins);
-      try {
-        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-        if (path === STATS_PATH) {
-          const refusal = refuseStats(req);
-          if (refusal !== undefined) return refuse(res, refusal, TEXT, `${STATUS_TEXT[refusal]}\n`);
-          return write(res, {
-            statusCode: 200,
-            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-            body: JSON.stringify(metrics.counts()),
-          });
-        }
-        if (path === '/openapi.json') {
-          const body = JSON.stringify(OPENAPI_DOCUMENT);
-          return write(res, {
-            statusCode: 200,
-            headers: { 'content-type': 'application/json' },
-            body,
-          });
-        }
-        if (INVOKE_PATH.test(path) && req.method === 'POST') {
-          const refusal = refuseInvoke(req.headers, req.url);
-          if (refusal !== undefined) {
-            return refuse(res, refusal.statusCode, refusal.headers, refusal.body);
-          }
-          return write(
-            res,
-            await invokeLocally(handler, await readBody(req), toContext(requestId)),
-          );
-        }
-        if (path !== '/tokens') {
-          return write(
-            res,
-            problemResponse(new NotFoundError(`No route for ${path}`), requestId, cors),
-          );
-        }
-        // Preflight, answered here as API Gateway's CORS configuration
-        // answers it when deployed: before authentication, since a browser
-        // sends no Authorization header with it.
-        if (
-          req.method === 'OPTIONS' &&
-          req.headers['access-control-request-method'] !== undefined
-        ) {
-          req.resume();
-          return write(res, {
-            statusCode: 204,
-            headers: corsPreflightHeaders(req.headers.origin, origins),
-            body: '',
-          });
-        }
-        const body = await readBody(req);
-        const auth = await authenticate(verify, req.headers.authorization);
-        if ('refusal' in auth) {
-          // The reason goes to the log only: the caller learns no more than API Gateway says.
-          logger.info('bearer token refused', { requestId, status: 401, reason: auth.reason });
-          return write(
-            res,
-            problemResponse(auth.refusal, requestId, { ...cors, 'www-authenticate': 'Bearer' }),
-          );
-        }
-        const response = (await handler(
-          toEvent(req, body, auth.claims, requestId),
-          toContext(requestId),
-        )) as HttpResponse;
-        write(res, response);
-      } catch (error) {
-        if (!res.headersSent) write(res, problemResponse(error, requestId, cors));
-        else res.destroy();
-      }
-    });
-    await listen(server, port);
-    const address = server.address() as AddressInfo;
-    hosts = loopbackHosts(address.port);
-    return {
-      url: `http://127.0.0.1:${address.port}`,
-      upstream: simulator
-        ? `built-in simulator at ${simulator.url}`
-        : new URL(config.upstreamUrl).origin,
-      simulator,
-      secretDescription: secretSource.name,
-      corsAllowedOrigins: origins,
-      storeDescription: store?.description,
-      close: async () => {
-        await new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        });
-        store?.close();
-        await simulator?.close();
-      },
-    };
+    grants = await openLocalGrantsTable(env, config);
+    return await serve(options, { config, port, simulator, secretSource, store, grants });
   } catch (error) {
     store?.close();
+    grants?.close();
     await simulator?.close();
     throw error;
   }
