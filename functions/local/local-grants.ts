@@ -5,7 +5,7 @@
  * budget and retries of the token table's creation. `npm run grants` then
  * writes to that table, and the next request reads it.
  */
-import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BrokerConfig } from '../token-broker/config.ts';
 import { ENV } from '../token-broker/config.ts';
 import { GRANTS_TABLE_LAYOUT } from '../token-broker/contract.ts';
@@ -37,31 +37,6 @@ export function grantsCliExports(table: string, endpoint: string): string {
   return `export ${ENV.grantsTable}=${table} ${DYNAMODB_ENDPOINT_ENV}=${endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`;
 }
 
-/** The key of the grants table, from the one layout the broker and `GrantsClient` share. */
-const GRANTS_KEY = {
-  AttributeDefinitions: [{ AttributeName: GRANTS_TABLE_LAYOUT.partitionKey, AttributeType: 'S' }],
-  KeySchema: [{ AttributeName: GRANTS_TABLE_LAYOUT.partitionKey, KeyType: 'HASH' }],
-} as const satisfies Partial<CreateTableCommandInput>;
-
-/**
- * Gives `client`'s CreateTable calls the grants table's key. ensureTable
- * knows the token table's layout only (partition key `pk`), while its budget,
- * retries and tolerance of processes racing to create are what the grants
- * table needs too: this keeps one copy of them rather than two.
- */
-export function keyedAsGrantsTable(client: DynamoDBClient): DynamoDBClient {
-  client.middlewareStack.add(
-    (next, context) => (args) =>
-      next(
-        context.commandName === 'CreateTableCommand'
-          ? { ...args, input: { ...(args.input as CreateTableCommandInput), ...GRANTS_KEY } }
-          : args,
-      ),
-    { step: 'initialize', name: 'grantsTableKey' },
-  );
-  return client;
-}
-
 /**
  * Opens the local grants directory when GRANTS_TABLE is set: checks the
  * endpoint, and creates the table (partition key `principal`, string) when
@@ -77,7 +52,7 @@ export async function openLocalGrantsTable(
   if (table === undefined || table === '') return undefined;
   const sdkConfig = loopbackSdkConfig(env, ENV.grantsTable);
   await withSetupClient(sdkConfig, (setup) =>
-    ensureTable(keyedAsGrantsTable(setup), table, TABLE_CREATION_BUDGET.total),
+    ensureTable(setup, table, TABLE_CREATION_BUDGET.total, GRANTS_TABLE_LAYOUT.partitionKey),
   );
   const client = createDynamoDbClient(
     {

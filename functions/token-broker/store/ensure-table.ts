@@ -47,7 +47,8 @@ const errorCode = (error: unknown) =>
   String((error as { code?: unknown }).code ?? (errorName(error) || typeof error));
 
 /**
- * Creates `tableName` (partition key `pk` of type S, on-demand) unless it
+ * Creates `tableName` (partition key `partitionKey`, default `pk`, of type S,
+ * on-demand) unless it
  * exists, and waits until it is ACTIVE. Several processes may call it at
  * once: the losers' `ResourceInUseException` is expected and they wait too.
  * A call that fails (a timeout, a throttle, a refused connection while the
@@ -61,6 +62,7 @@ export async function ensureTable(
   client: DynamoDBClient,
   tableName: string,
   timeoutMs: number = TABLE_CREATION_BUDGET.total,
+  partitionKey: string = PARTITION_KEY,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 20;
@@ -105,8 +107,8 @@ export async function ensureTable(
         await client.send(
           new CreateTableCommand({
             TableName: tableName,
-            AttributeDefinitions: [{ AttributeName: PARTITION_KEY, AttributeType: 'S' }],
-            KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
             BillingMode: 'PAY_PER_REQUEST',
           }),
         );
