@@ -13,7 +13,7 @@ import type { SecretSource } from '../token-broker/credentials.ts';
 import { ConfigurationError } from '../token-broker/errors.ts';
 import type { Logger } from '../token-broker/log.ts';
 import { createEmfMetrics, type Metrics } from '../token-broker/metrics.ts';
-import { createRuntime } from '../token-broker/runtime.ts';
+import { createRuntime, type RuntimeOverrides } from '../token-broker/runtime.ts';
 import { countingMetrics } from './counting-metrics.ts';
 import { createDevVerifier } from './dev-issuer.ts';
 import { type LocalGrantsTable, openLocalGrantsTable } from './local-grants.ts';
@@ -155,12 +155,10 @@ interface Serving {
 /**
  * The runtime's collaborators of the local engine: the token store's client
  * and key, and the grants directory's client, each only when its table is
- * set. RuntimeOverrides does not declare the grants client yet (the
- * runtime's side of issue 17 is being written): `grantsDirectory` is the
- * name assumed here, and a spread is not checked for unknown keys, so match
- * it when that lands.
+ * set. Locally each has a client of its own (the two tables may be on two
+ * engines), so their reads are not joined into one BatchGetItem as in Lambda.
  */
-const localTables = ({ store, grants }: Serving) => ({
+const localTables = ({ store, grants }: Serving): Partial<RuntimeOverrides> => ({
   ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
   ...(grants ? { grantsDirectory: { client: grants.client } } : {}),
 });

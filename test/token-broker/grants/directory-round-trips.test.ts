@@ -1,0 +1,129 @@
+/**
+ * What the grants directory costs the store: with the token store on, a
+ * request with directory grants makes no more DynamoDB round trips than
+ * one with claim grants, because the directory's read joins the store's
+ * BatchGetItem; on an L1 hit it is the request's one read. Counted on a
+ * real dynalite, wired as the Lambda entry wires it (one client for both).
+ * Also: the audit line's fingerprint is the one an operator computes with
+ * the account's secret (audit.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrantsClient } from '../../../clients/grants-client.ts';
+import {
+  DEV_ACCOUNT,
+  startUpstreamSimulator,
+} from '../../../functions/local/upstream-simulator.ts';
+import { auditKeyOf, fingerprintOf } from '../../../functions/token-broker/audit.ts';
+import { loadConfig } from '../../../functions/token-broker/config.ts';
+import { GRANTS_TABLE_LAYOUT } from '../../../functions/token-broker/contract.ts';
+import { parseCredentials } from '../../../functions/token-broker/credentials.ts';
+import type { HttpResponse } from '../../../functions/token-broker/handler.ts';
+import { NO_METRICS } from '../../../functions/token-broker/metrics.ts';
+import { createRuntime } from '../../../functions/token-broker/runtime.ts';
+import { ensureTable } from '../../../functions/token-broker/store/ensure-table.ts';
+import { type Dynalite, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
+import { httpApiEvent, lambdaContext } from '../../support/events.ts';
+import { captureLogger, fakeSecretSource } from '../../support/fakes.ts';
+
+const GRANTS = 'grants-round-trips';
+let engine: Dynalite;
+let closeSim: () => Promise<void>;
+let upstreamUrl: string;
+
+beforeAll(async () => {
+  engine = await startDynalite();
+  await ensureTable(engine.client, GRANTS, undefined, GRANTS_TABLE_LAYOUT.partitionKey);
+  const sim = await startUpstreamSimulator({ account: DEV_ACCOUNT });
+  upstreamUrl = sim.url;
+  closeSim = () => sim.close();
+});
+
+afterAll(async () => {
+  await closeSim?.();
+  await engine?.close();
+});
+
+/** A container wired as index.ts wires one: one DynamoDB client for the store and the directory. */
+function container(directory: boolean) {
+  const logger = captureLogger();
+  const config = loadConfig(
+    {
+      SECRET_ID: 'broker/dev',
+      UPSTREAM_URL: upstreamUrl,
+      TOKEN_TABLE: TEST_TABLE,
+      TOKEN_STORE_KEY_SECRET_ID: 'broker/store-key',
+      ...(directory ? { GRANTS_TABLE: GRANTS } : {}),
+    },
+    { allowLoopbackHttp: true },
+  );
+  const client = engine.newClient();
+  const { handler } = createRuntime(config, {
+    secretSource: fakeSecretSource(JSON.stringify(DEV_ACCOUNT)),
+    tokenStore: { client, keySource: fakeSecretSource('k'.repeat(43)) },
+    ...(directory ? { grantsDirectory: { client } } : {}),
+    logger,
+    metrics: NO_METRICS,
+  });
+  const ask = async (claims: Record<string, string | string[]>, deviceName: string) =>
+    (await handler(
+      httpApiEvent({ body: { devices: [{ productKey: 'pkR', deviceName }] }, claims }),
+      lambdaContext(),
+    )) as HttpResponse;
+  return { ask, logger };
+}
+
+/** DynamoDB requests `act` made, by operation. */
+async function requestsOf(act: () => Promise<unknown>) {
+  const before = new Map(engine.requests);
+  await act();
+  const delta: Record<string, number> = {};
+  for (const [op, n] of engine.requests) {
+    const d = n - (before.get(op) ?? 0);
+    if (d > 0) delta[op] = d;
+  }
+  return delta;
+}
+
+describe('grants directory round trips, with the token store on', () => {
+  it('adds no DynamoDB call to a miss: the directory read joins the store read', async () => {
+    // Prepare
+    const claimOnly = container(false);
+    const withDirectory = container(true);
+    await new GrantsClient({ tableName: GRANTS, client: engine.newClient() }).add('user:rita', [
+      'pkR/cam-directory',
+    ]);
+
+    // Act
+    const claimCalls = await requestsOf(() =>
+      claimOnly.ask({ sub: 'sam', devices: 'pkR/cam-claim' }, 'cam-claim'),
+    );
+    const directoryCalls = await requestsOf(() =>
+      withDirectory.ask({ sub: 'rita' }, 'cam-directory'),
+    );
+
+    // Assess
+    expect(claimCalls.BatchGetItem).toBeGreaterThan(0);
+    expect(directoryCalls).toEqual(claimCalls);
+  });
+
+  it('reads the directory once on an L1 hit, and the fingerprint matches the account key', async () => {
+    // Prepare
+    const { ask, logger } = container(true);
+    await new GrantsClient({ tableName: GRANTS, client: engine.newClient() }).add('user:tess', [
+      'pkR/cam-hit',
+    ]);
+    const first = await ask({ sub: 'tess' }, 'cam-hit');
+
+    // Act
+    const hitCalls = await requestsOf(() => ask({ sub: 'tess' }, 'cam-hit'));
+
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(hitCalls).toEqual({ BatchGetItem: 1 });
+    const token = JSON.parse(first.body).tokens[0].visualToken as string;
+    const key = auditKeyOf(parseCredentials(JSON.stringify(DEV_ACCOUNT), 'broker/dev'));
+    const audit = logger.lines.map((l) => JSON.parse(l)).find((l) => l.message === 'token audit');
+    expect(audit?.fingerprints).toBe(`pkR/cam-hit=${fingerprintOf(key, token)}`);
+    expect(logger.lines.join('\n')).not.toContain(token);
+  });
+});
