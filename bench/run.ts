@@ -3,7 +3,7 @@
  * naive broker, each against a reference built or started in the same run,
  * medians of interleaved runs, and cross-request batching over HTTP. Prints
  * a Markdown table (pasted into docs/performance.md) and writes
- * dist/bench/results.json. `BENCH_ONLY=batching`, `=cold`, `=fleet` or `=burst` runs that section
+ * dist/bench/results.json. `BENCH_ONLY=batching`, `=cold`, `=fleet`, `=burst` or `=grants` runs that section
  * alone and prints its table.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -32,6 +32,7 @@ import { sdkEnvFor, startFakeSecretsManager } from '../test/support/secrets-mana
 import { startColdStore } from './cold-store.ts';
 import { crossRequestTable, measureCrossRequestBatching } from './cross-request.ts';
 import { FLEET_D, FLEET_K, fleetTable, measureFleet } from './fleet.ts';
+import { grantsTable, measureGrants } from './grants.ts';
 import { NAIVE_LOGIN_PATH } from './naive-handler.ts';
 import { startChild } from './start-child.ts';
 import { median, quantile, shuffled } from './stats.ts';
@@ -55,6 +56,10 @@ if (process.env.BENCH_ONLY === 'fleet') {
 }
 if (process.env.BENCH_ONLY === 'burst') {
   process.stdout.write(`${wideBurstTable(await measureWideBursts(log)).join('\n')}\n`);
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'grants') {
+  process.stdout.write(`${grantsTable(await measureGrants(log)).join('\n')}\n`);
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'batching') {
@@ -360,6 +365,7 @@ const gatherLocal = gather.at(-1);
 const fleet = await measureFleet(log);
 const fleetOn = fleet.find((r) => r.store);
 const bursts = await measureWideBursts(log);
+const grants = await measureGrants(log);
 
 // -------------------------------------------------------------- report
 const cpu = os.cpus();
@@ -413,6 +419,7 @@ const lines = [
   ...fleetTable(fleet),
   '',
   ...wideBurstTable(bursts),
+  ...grantsTable(grants),
   '',
   '**Targets**',
   '',
@@ -444,6 +451,7 @@ await writeFile(
       crossRequestBatching: gather,
       fleet,
       wideBursts: bursts,
+      grants,
     },
     null,
     2,
