@@ -42,13 +42,19 @@ export interface DirectoryGrantSourceOptions {
   readonly metrics: Metrics;
 }
 
+/**
+ * Most principals read for one caller: the user and 99 groups, one
+ * BatchGetItem's worth. Groups past it are not read, so grant nothing.
+ */
+export const MAX_PRINCIPALS = 100;
+
 /** The principals of `identity`, well formed ones only: a malformed one names no item. */
 export function principalsOf(identity: CallerIdentity): string[] {
   const names = [
     ...(identity.sub === undefined ? [] : [PRINCIPAL_PREFIXES.user + identity.sub]),
     ...identity.groups.map((group) => PRINCIPAL_PREFIXES.group + group),
   ];
-  return [...new Set(names)].filter((p) => PRINCIPAL_PATTERN.test(p));
+  return [...new Set(names)].filter((p) => PRINCIPAL_PATTERN.test(p)).slice(0, MAX_PRINCIPALS);
 }
 
 /** `claim` and `directory` together, each kept for the audit line. */
