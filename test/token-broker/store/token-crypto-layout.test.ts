@@ -1,6 +1,10 @@
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deriveStoreKeys, seal, unseal } from '../../../functions/token-broker/store/token-crypto.ts';
+import {
+  deriveStoreKeys,
+  seal,
+  unseal,
+} from '../../../functions/token-broker/store/token-crypto.ts';
 
 const keys = deriveStoreKeys('L4y0ut-T3st-S3cr3t-0f-At-L3ast-32-Ch4rs!!');
 const AAD = 't#acct#p/d';
