@@ -183,7 +183,9 @@ describe('guardStore', () => {
     expect([...out.unknown]).toEqual(['p/a', 'p/b']);
     expect(out.granted.size).toBe(0);
     expect(out.refused.size).toBe(0);
-    expect(warnings()).toHaveLength(1);
+    expect(warnings()).toEqual([
+      expect.objectContaining({ operation: 'lease', reason: 'ECONNREFUSED' }),
+    ]);
   });
 
   it('fails when some leases fault, keeping the ones that went through and warning once', async () => {
