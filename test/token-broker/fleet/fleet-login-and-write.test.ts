@@ -101,6 +101,29 @@ describe('loginAndWrite', () => {
     expect(run.stop.signal.aborted).toBe(true);
   });
 
+  it('fails when the login fails for one device: nothing written, even the tokens that came', async () => {
+    // Prepare
+    const h = fleetHarness();
+    const run = h.runOf(devices(2));
+    const error = Object.assign(new Error('upstream down'), { code: 'UPSTREAM_UNAVAILABLE' });
+    const partly = {
+      resolve: (list: Parameters<typeof h.ctx.inner.resolve>[0], request: typeof run.request) => {
+        const all = h.ctx.inner.resolve(list, request);
+        all.set('pk/d1', Promise.reject(error));
+        return all;
+      },
+    };
+    // Act
+    await loginAndWrite({ ...h.ctx, inner: partly }, run, ['pk/d0', 'pk/d1'], 'holder-9');
+    // Assess
+    expect(h.callsOf('write')).toEqual([]);
+    expect(h.callsOf('release').map((c) => c[1])).toEqual([['pk/d0', 'pk/d1']]);
+    expect(await h.settled(run)).toEqual({
+      'pk/d0': 'error:UPSTREAM_UNAVAILABLE',
+      'pk/d1': 'error:UPSTREAM_UNAVAILABLE',
+    });
+  });
+
   it("writes a token of another account under that account's hash and a holder of its own", async () => {
     // Prepare
     const h = fleetHarness({ loginAccount: OTHER_ACCOUNT });
