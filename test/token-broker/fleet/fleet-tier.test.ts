@@ -193,4 +193,28 @@ describe('createFleetTier', () => {
     // Assess
     expect(out).toEqual({ 'pk/d0': 'token', 'pk/d1': 'failure:UPSTREAM_NO_TOKEN' });
   });
+  it('counts a takeover only of a device the first read saw under another lease', async () => {
+    // Prepare: d0 leased by another holder, d1's lease outcome unknown; then both are free.
+    let reads = 0;
+    let leases = 0;
+    const t = tier({
+      store: {
+        read: async () =>
+          ++reads === 1 ? snapshotOf({ leased: new Map([['pk/d0', 'other']]) }) : snapshotOf(),
+        lease: async (_a, ids) =>
+          ++leases === 1
+            ? { granted: new Set(), refused: new Set(['pk/d0']), unknown: new Set(['pk/d1']) }
+            : { granted: new Set(ids), refused: new Set(), unknown: new Set() },
+      },
+    });
+    // Act
+    const out = await t.ask([D0, D1]);
+    // Assess
+    expect(out).toEqual({ 'pk/d0': 'token', 'pk/d1': 'token' });
+    expect(t.callsOf('lease').map((c) => c[1])).toEqual([
+      ['pk/d0', 'pk/d1'],
+      ['pk/d0', 'pk/d1'],
+    ]);
+    expect(t.sum('LeaseTakeovers')).toBe(1);
+  });
 });
