@@ -134,4 +134,13 @@ describe('createFleetTier guards', () => {
     expect(t.callsOf('openCircuit')).toEqual([]);
     expect(shared.callsOf('openCircuit')).toEqual([]);
   });
+  it('writes no marker for a request that has already been answered', async () => {
+    // Prepare
+    const t = tier({ settings: { sharedCircuit: true } });
+    await t.ask([D0]);
+    // Act
+    t.opened(T0 + 9_000);
+    // Assess
+    expect(t.callsOf('openCircuit')).toEqual([]);
+  });
 });
