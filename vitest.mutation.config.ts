@@ -42,6 +42,7 @@ export default defineConfig({
       'test/token-broker/handler-cors.test.ts',
       'test/token-broker/request.test.ts',
       'test/token-broker/upstream/token-expiry.test.ts',
+      'test/token-broker/upstream/token-expiry-types.test.ts',
       'test/token-broker/upstream/gateway-auth.test.ts',
       'test/token-broker/store/*.test.ts',
       'test/token-broker/fleet/*.test.ts',
