@@ -19,7 +19,16 @@ export default {
     'functions/token-broker/upstream/gateway-auth.ts',
     'functions/token-broker/store/token-crypto.ts',
     'functions/token-broker/store/dynamodb-items.ts',
-    'functions/token-broker/fleet/*.ts',
+    // The fleet tier, by name: a glob would silently take in (or lose) files
+    // as the tier is reshaped, and the per-file scores in docs/performance.md
+    // are kept against this list.
+    'functions/token-broker/fleet/fleet-tier.ts',
+    'functions/token-broker/fleet/fleet-run.ts',
+    'functions/token-broker/fleet/fleet-steps.ts',
+    'functions/token-broker/fleet/fleet-wait.ts',
+    'functions/token-broker/fleet/fleet-guards.ts',
+    'functions/token-broker/fleet/guarded-store.ts',
+    'functions/token-broker/fleet/lease-wait.ts',
   ],
   // The machine has 2 cores shared with others: one test process.
   concurrency: 1,
