@@ -311,7 +311,7 @@ describe('local server CORS', () => {
     ];
     expect(Object.fromEntries(names.map((n) => [n, response.headers.get(n)]))).toEqual({
       'access-control-allow-origin': ORIGIN,
-      'access-control-allow-methods': 'POST',
+      'access-control-allow-methods': 'GET, POST',
       'access-control-allow-headers': 'Authorization, Content-Type',
       'access-control-max-age': '600',
       vary: 'Origin',
