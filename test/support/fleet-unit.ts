@@ -11,6 +11,7 @@ import type {
   FleetRun,
   FleetSettings,
 } from '../../functions/token-broker/fleet/fleet-run.ts';
+import { waitFor } from '../../functions/token-broker/fleet/fleet-wait.ts';
 import { guardStore } from '../../functions/token-broker/fleet/guarded-store.ts';
 import type { Metrics } from '../../functions/token-broker/metrics.ts';
 import { deriveStoreKeys, keyedId } from '../../functions/token-broker/store/token-crypto.ts';
@@ -24,7 +25,7 @@ import {
   type TokenSource,
 } from '../../functions/token-broker/token-source.ts';
 import type { AccountIdentity } from '../../functions/token-broker/upstream/upstream-account.ts';
-import { fakeTokenStore } from './fake-token-store.ts';
+import { fakeTokenStore, snapshotOf } from './fake-token-store.ts';
 import { captureLogger, fakeVisualToken } from './fakes.ts';
 
 /** The clock every harness starts at, epoch ms. */
@@ -214,4 +215,29 @@ export function fleetHarness(options: HarnessOptions = {}) {
     },
     now: () => clock,
   };
+}
+
+/** A store method that answers the listed values in turn (an Error rejects), then the last again. */
+export const inTurn = <T>(answers: Array<T | Error>) => {
+  let i = 0;
+  return async () => {
+    const answer = answers[Math.min(i++, answers.length - 1)];
+    if (answer instanceof Error) throw answer;
+    return answer as T;
+  };
+};
+
+/** A snapshot in which `holder` holds the lease of each of `ids`. */
+export const leasedBy = (holder: string, ...ids: string[]) =>
+  snapshotOf({ leased: new Map(ids.map((id) => [id, holder])) });
+
+/** Runs the wait for `ids` and everything it started. */
+export async function waitAll(
+  h: ReturnType<typeof fleetHarness>,
+  run: ReturnType<ReturnType<typeof fleetHarness>['runOf']>,
+  ids: string[],
+  seen = new Set<string>(),
+) {
+  await waitFor(h.ctx, run, ids, seen);
+  await h.drain(run);
 }

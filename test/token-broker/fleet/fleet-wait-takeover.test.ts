@@ -5,43 +5,23 @@
  * goes back to waiting. Over the same fakes as fleet-wait.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../../../functions/token-broker/fleet/fleet-wait.ts';
 import type {
   LeaseOutcomes,
   StoreEntry,
   StoreSnapshot,
 } from '../../../functions/token-broker/store/token-store.ts';
 import { snapshotOf } from '../../support/fake-token-store.ts';
-import { devices, fleetHarness, heldToken, T0 } from '../../support/fleet-unit.ts';
+import {
+  devices,
+  fleetHarness,
+  heldToken,
+  inTurn,
+  leasedBy,
+  T0,
+  waitAll as wait,
+} from '../../support/fleet-unit.ts';
 
 const [D0, D1] = devices(2) as [never, never];
-
-/** A store method that answers the listed values in turn (an Error rejects), then the last again. */
-const inTurn = <T>(answers: Array<T | Error>) => {
-  let i = 0;
-  return async () => {
-    const answer = answers[Math.min(i++, answers.length - 1)];
-    if (answer instanceof Error) throw answer;
-    return answer as T;
-  };
-};
-
-const leasedBy = (holder: string, ...ids: string[]) =>
-  snapshotOf({ leased: new Map(ids.map((id) => [id, holder])) });
-const _tokenFor = (device: never, id: string) =>
-  snapshotOf({ tokens: new Map([[id, heldToken(device, T0 + 10_000)]]) });
-const _down = new Error('store down');
-
-/** Runs the wait for `ids` and everything it started. */
-async function wait(
-  h: ReturnType<typeof fleetHarness>,
-  run: ReturnType<ReturnType<typeof fleetHarness>['runOf']>,
-  ids: string[],
-  seen = new Set<string>(),
-) {
-  await waitFor(h.ctx, run, ids, seen);
-  await h.drain(run);
-}
 
 describe('waitFor takeovers', () => {
   it('takes over a free item once, counting a takeover of a lease seen held, and writes it as a replacement', async () => {
