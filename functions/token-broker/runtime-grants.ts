@@ -37,6 +37,10 @@ export function grantSource(
   const { grantsTable } = config;
   if (grantsTable === undefined) return claims;
   const client = overrides.grantsDirectory?.client;
+  if (grantsTable === config.tokenTable) {
+    // Reads of one table are joined under one key name: the two must differ.
+    throw new ConfigurationError('GRANTS_TABLE must name another table than TOKEN_TABLE');
+  }
   if (client === undefined) {
     throw new ConfigurationError(
       'GRANTS_TABLE is set, but this runtime was given no DynamoDB client for it',

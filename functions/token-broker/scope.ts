@@ -133,7 +133,10 @@ export function enforceScope(
   allowedProductKeys: readonly string[] | undefined,
 ): void {
   const refused = refusedDevices(devices, grants, allowedProductKeys);
-  if (refused.length > 0) throw grants.unavailable ?? new ForbiddenDeviceError(refused);
+  if (refused.length === 0) return;
+  // Outside the deployment's products is a lasting refusal, whatever the grants say.
+  const outside = refused.some((d) => allowedProductKeys?.includes(d.productKey) === false);
+  throw (outside ? undefined : grants.unavailable) ?? new ForbiddenDeviceError(refused);
 }
 
 /**

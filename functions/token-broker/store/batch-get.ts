@@ -61,11 +61,19 @@ export function createBatchGet(client: DynamoDBClient): BatchGet {
     queue = [];
     const live = new AbortController();
     let left = batch.length;
-    // The call is abandoned once nobody waits for it any more.
-    const gone = () => --left === 0 && live.abort();
-    for (const { read } of batch) {
-      if (read.signal.aborted) gone();
-      else read.signal.addEventListener('abort', gone, { once: true });
+    // The call is abandoned once nobody waits for it any more, and at once
+    // when it has answered everyone: no part of it outlives its callers.
+    for (const waiting of batch) {
+      const { signal } = waiting.read;
+      const gone = () => --left === 0 && live.abort();
+      if (signal.aborted) gone();
+      else {
+        signal.addEventListener('abort', gone, { once: true });
+        waiting.promise.then(
+          () => signal.removeEventListener('abort', gone),
+          () => signal.removeEventListener('abort', gone),
+        );
+      }
     }
     fetchAll(client, batch, live.signal).then(
       (found) => {
@@ -77,6 +85,7 @@ export function createBatchGet(client: DynamoDBClient): BatchGet {
         }
       },
       (error: unknown) => {
+        live.abort(error);
         for (const waiting of batch) waiting.reject(error);
       },
     );
@@ -85,9 +94,10 @@ export function createBatchGet(client: DynamoDBClient): BatchGet {
     get(read) {
       const waiting: Waiting = { ...Promise.withResolvers<Item[]>(), read };
       if (read.signal.aborted) return Promise.reject(read.signal.reason);
-      read.signal.addEventListener('abort', () => waiting.reject(read.signal.reason), {
-        once: true,
-      });
+      const quit = () => waiting.reject(read.signal.reason);
+      read.signal.addEventListener('abort', quit, { once: true });
+      const done = () => read.signal.removeEventListener('abort', quit);
+      waiting.promise.then(done, done);
       if (queue.length === 0) setImmediate(flush);
       queue.push(waiting);
       return waiting.promise;

@@ -4,9 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  ForbiddenDeviceError,
+  GrantsUnavailableError,
+} from '../../../functions/token-broker/errors.ts';
+import {
   MAX_PRINCIPALS,
   principalsOf,
 } from '../../../functions/token-broker/grants/directory-grant-source.ts';
+import { enforceScope, parseGrants } from '../../../functions/token-broker/scope.ts';
 
 describe('principalsOf', () => {
   it('names the user first, then each group once', () => {
@@ -36,5 +41,26 @@ describe('principalsOf', () => {
     expect(principals).toHaveLength(MAX_PRINCIPALS);
     expect(principals[0]).toBe('user:bob');
     expect(principals).not.toContain('group:g99');
+  });
+});
+
+describe('enforceScope with the directory unreadable', () => {
+  const unavailable = new GrantsUnavailableError('directory down', 5);
+  const grants = { ...parseGrants('pkA/cam1'), unavailable };
+
+  it('fails when a device is not covered by the claim: 503, not 403', () => {
+    // Act
+    const act = () => enforceScope([{ productKey: 'pkA', deviceName: 'cam2' }], grants, undefined);
+
+    // Assess
+    expect(act).toThrow(unavailable);
+  });
+
+  it('fails when a device is outside the allowed products: a lasting 403, whatever the directory holds', () => {
+    // Act
+    const act = () => enforceScope([{ productKey: 'pkZ', deviceName: 'cam2' }], grants, ['pkA']);
+
+    // Assess
+    expect(act).toThrow(ForbiddenDeviceError);
   });
 });
