@@ -9,17 +9,37 @@ import { createHmac } from 'node:crypto';
 import type { Credentials } from './credentials.ts';
 import { type DeviceKey, deviceId } from './device.ts';
 import { type Grants, isGranted } from './scope.ts';
+import type { StoreKeys } from './store/token-crypto.ts';
 
 /** Characters of a fingerprint: 96 bits of an HMAC-SHA256, base64url. */
 const FINGERPRINT_CHARS = 16;
 
-const KEYS = new WeakMap<Credentials, Buffer>();
+const KEYS = new WeakMap<object, Buffer>();
 
 /**
- * The fingerprint key of `credentials`: derived from the account's secret
- * parts, so it is as secret as they are, never leaves the function, and
- * changes when the secret is rotated (fingerprints of older lines need the
- * secret's previous version, which Secrets Manager keeps).
+ * The fingerprint key when the token store is on: derived from the store's
+ * random key, so a fingerprint and the token it was made of (which every
+ * caller holds) tell nothing about any password. Preferred wherever the
+ * store key exists.
+ */
+export function auditKeyOfStore(keys: StoreKeys): Buffer {
+  let key = KEYS.get(keys);
+  if (key === undefined) {
+    key = createHmac('sha256', keys.hashKey)
+      .update('visual-token-broker/audit-fingerprint/v1')
+      .digest();
+    KEYS.set(keys, key);
+  }
+  return key;
+}
+
+/**
+ * The fingerprint key without a token store: derived from the account's
+ * secret parts, so it is as secret as they are, never leaves the function,
+ * and changes when the secret is rotated (fingerprints of older lines need
+ * the secret's previous version, which Secrets Manager keeps). Someone who
+ * reads the audit log and holds a token could test password guesses against
+ * it offline (docs/SECURITY.md), which the store's key rules out.
  */
 export function auditKeyOf(credentials: Credentials): Buffer {
   let key = KEYS.get(credentials);

@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { auditKeyOf } from './audit.ts';
+import { auditKeyOf, auditKeyOfStore } from './audit.ts';
 import { type Broker, createBroker } from './broker.ts';
 import type { BrokerConfig } from './config.ts';
 import { createSecretCache, parseCredentials, type SecretSource } from './credentials.ts';
@@ -261,7 +261,9 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     maxDevicesPerRequest: config.maxDevicesPerRequest,
     grantSource: grantSource(config, overrides, { now, logger, metrics }),
     groupsClaim: config.groupsClaim,
-    fingerprintKey: () => credentials.get().then(auditKeyOf),
+    fingerprintKey: store
+      ? () => store.keys.get().then(auditKeyOfStore)
+      : () => credentials.get().then(auditKeyOf),
     allowedProductKeys: config.allowedProductKeys,
     corsAllowedOrigins: config.corsAllowedOrigins,
     metrics,

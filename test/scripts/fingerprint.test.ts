@@ -8,8 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditKeyOf, fingerprintOf } from '../../functions/token-broker/audit.ts';
+import { auditKeyOf, auditKeyOfStore, fingerprintOf } from '../../functions/token-broker/audit.ts';
 import { parseCredentials } from '../../functions/token-broker/credentials.ts';
+import { deriveStoreKeys } from '../../functions/token-broker/store/token-crypto.ts';
 
 const SECRET = JSON.stringify({ userName: 'ops-user', password: 'pw-1', appCode: 'code-1' });
 let dir: string;
@@ -42,13 +43,27 @@ describe('npm run fingerprint', () => {
     expect(expected).toMatch(/^[\w-]{16}$/);
   });
 
+  it('prints the fingerprint under the store key, which the function prefers when the store is on', async () => {
+    // Prepare
+    const keyFile = path.join(dir, 'store-key.txt');
+    await writeFile(keyFile, `${'s'.repeat(43)}\n`);
+    const expected = fingerprintOf(auditKeyOfStore(deriveStoreKeys('s'.repeat(43))), 'tok-9');
+
+    // Act
+    const out = run(['--store-key-file', keyFile], 'tok-9');
+
+    // Assess
+    expect(out.status).toBe(0);
+    expect(out.stdout.trim()).toBe(expected);
+  });
+
   it('fails when no secret file is named, with exit 2 and the usage', () => {
     // Act
     const out = run([], 'tok-123');
 
     // Assess
     expect(out.status).toBe(2);
-    expect(out.stderr).toContain('--secret-file is required');
+    expect(out.stderr).toContain('--store-key-file or --secret-file is required');
   });
 
   it('fails when the file is no credentials secret, with exit 1 and no value of it', async () => {

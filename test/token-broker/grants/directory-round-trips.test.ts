@@ -5,7 +5,7 @@
  * BatchGetItem; on an L1 hit it is the request's one read. Counted on a
  * real dynalite, wired as the Lambda entry wires it (one client for both).
  * Also: the audit line's fingerprint is the one an operator computes with
- * the account's secret (audit.ts).
+ * the store key's secret (audit.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrantsClient } from '../../../clients/grants-client.ts';
@@ -13,7 +13,11 @@ import {
   DEV_ACCOUNT,
   startUpstreamSimulator,
 } from '../../../functions/local/upstream-simulator.ts';
-import { auditKeyOf, fingerprintOf } from '../../../functions/token-broker/audit.ts';
+import {
+  auditKeyOf,
+  auditKeyOfStore,
+  fingerprintOf,
+} from '../../../functions/token-broker/audit.ts';
 import { loadConfig } from '../../../functions/token-broker/config.ts';
 import { GRANTS_TABLE_LAYOUT } from '../../../functions/token-broker/contract.ts';
 import { parseCredentials } from '../../../functions/token-broker/credentials.ts';
@@ -21,6 +25,7 @@ import type { HttpResponse } from '../../../functions/token-broker/handler.ts';
 import { NO_METRICS } from '../../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../../functions/token-broker/runtime.ts';
 import { ensureTable } from '../../../functions/token-broker/store/ensure-table.ts';
+import { deriveStoreKeys } from '../../../functions/token-broker/store/token-crypto.ts';
 import { type Dynalite, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
 import { httpApiEvent, lambdaContext } from '../../support/events.ts';
 import { captureLogger, fakeSecretSource } from '../../support/fakes.ts';
@@ -121,7 +126,9 @@ describe('grants directory round trips, with the token store on', () => {
     expect(first.statusCode).toBe(200);
     expect(hitCalls).toEqual({ BatchGetItem: 1 });
     const token = JSON.parse(first.body).tokens[0].visualToken as string;
-    const key = auditKeyOf(parseCredentials(JSON.stringify(DEV_ACCOUNT), 'broker/dev'));
+    // With the store on, the key comes from the store's key, never from the password.
+    const key = auditKeyOfStore(deriveStoreKeys('k'.repeat(43)));
+    expect(key.equals(auditKeyOf(parseCredentials(JSON.stringify(DEV_ACCOUNT), 'x')))).toBe(false);
     const audit = logger.lines.map((l) => JSON.parse(l)).find((l) => l.message === 'token audit');
     expect(audit?.fingerprints).toBe(`pkR/cam-hit=${fingerprintOf(key, token)}`);
     expect(logger.lines.join('\n')).not.toContain(token);
