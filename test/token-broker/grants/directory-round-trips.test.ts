@@ -89,6 +89,39 @@ async function requestsOf(act: () => Promise<unknown>) {
   return delta;
 }
 
+describe('grants directory round trips, with the token store off', () => {
+  it('adds one BatchGetItem, the directory read, to a request', async () => {
+    // Prepare
+    const config = loadConfig(
+      { SECRET_ID: 'broker/dev', UPSTREAM_URL: upstreamUrl, GRANTS_TABLE: GRANTS },
+      { allowLoopbackHttp: true },
+    );
+    const { handler } = createRuntime(config, {
+      secretSource: fakeSecretSource(JSON.stringify(DEV_ACCOUNT)),
+      grantsDirectory: { client: engine.newClient() },
+      logger: captureLogger(),
+      metrics: NO_METRICS,
+    });
+    await new GrantsClient({ tableName: GRANTS, client: engine.newClient() }).add('user:vera', [
+      'pkR/cam-off',
+    ]);
+    const event = httpApiEvent({
+      body: { devices: [{ productKey: 'pkR', deviceName: 'cam-off' }] },
+      claims: { sub: 'vera' },
+    });
+    let answer: HttpResponse | undefined;
+
+    // Act
+    const calls = await requestsOf(async () => {
+      answer = (await handler(event, lambdaContext())) as HttpResponse;
+    });
+
+    // Assess
+    expect(answer?.statusCode).toBe(200);
+    expect(calls).toEqual({ BatchGetItem: 1 });
+  });
+});
+
 describe('grants directory round trips, with the token store on', () => {
   it('adds no DynamoDB call to a miss: the directory read joins the store read', async () => {
     // Prepare
