@@ -122,7 +122,8 @@ export function createBroker(deps: BrokerDependencies): Broker {
       // The options are a request's already: signal, deadline, principal.
       const request: SourceRequest = { ...options, refresh, stats, account: identity };
       // The misses' store read starts while the grants are checked.
-      const early = authorized && plan(state, devices, request).misses;
+      // Planned only where a source can use it: the plan is made again below.
+      const early = authorized && deps.source.prefetch && plan(state, devices, request).misses;
       const read = early?.length ? deps.source.prefetch?.(early, request) : undefined;
       try {
         await authorized;
