@@ -17,13 +17,13 @@ import { build } from 'esbuild';
 import { issueDevToken } from '../functions/local/dev-issuer.ts';
 import { DEV_ACCOUNT, startUpstreamSimulator } from '../functions/local/upstream-simulator.ts';
 import { ENV, loadConfig } from '../functions/token-broker/config.ts';
-import {
-  createSecretsManagerClient,
-  secretsManagerSource,
-} from '../functions/token-broker/credentials.ts';
 import { createLogger } from '../functions/token-broker/log.ts';
 import { createEmfMetrics } from '../functions/token-broker/metrics.ts';
 import { createRuntime } from '../functions/token-broker/runtime.ts';
+import {
+  createSecretsManagerClient,
+  secretsManagerSource,
+} from '../functions/token-broker/secrets-manager-source.ts';
 import { LOGIN_PATH } from '../functions/token-broker/upstream/login-client.ts';
 import { ESBUILD_OPTIONS, HANDLER_ENTRY } from '../infra/lambda-bundling.ts';
 import { buildLambdaBundle, PROJECT_ROOT } from '../scripts/build.ts';

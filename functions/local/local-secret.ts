@@ -8,14 +8,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ENV } from '../token-broker/config.ts';
+import { failureCode, parseCredentials, type SecretSource } from '../token-broker/credentials.ts';
+import { ConfigurationError } from '../token-broker/errors.ts';
 import {
   createSecretsManagerClient,
-  failureCode,
-  parseCredentials,
-  type SecretSource,
   secretsManagerSource,
-} from '../token-broker/credentials.ts';
-import { ConfigurationError } from '../token-broker/errors.ts';
+} from '../token-broker/secrets-manager-source.ts';
 import { LOCAL_ENV } from './local-settings.ts';
 import { DEV_ACCOUNT, DEV_SIGNATURE_ACCOUNT, type SimulatorAccount } from './upstream-simulator.ts';
 

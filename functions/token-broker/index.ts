@@ -7,9 +7,9 @@
  * and the credentials and the token store key share one Secrets Manager call.
  */
 import { loadConfig } from './config.ts';
-import { createSecretsManagerClient } from './credentials.ts';
 import { createRuntime } from './runtime.ts';
 import { createSecretsManagerReader } from './secrets-manager-reader.ts';
+import { createSecretsManagerClient } from './secrets-manager-source.ts';
 import { createDynamoDbClient } from './store/dynamodb-client.ts';
 
 const config = loadConfig(process.env);

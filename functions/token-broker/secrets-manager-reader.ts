@@ -11,12 +11,8 @@ import {
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { createBatchQueue } from './batch-queue.ts';
-import {
-  noSecretString,
-  type SecretSource,
-  secretReadError,
-  secretsManagerSource,
-} from './credentials.ts';
+import type { SecretSource } from './credentials.ts';
+import { noSecretString, secretReadError, secretsManagerSource } from './secrets-manager-source.ts';
 
 /** A Secrets Manager reader that hands out one {@link SecretSource} per secret id. */
 export interface SecretsManagerReader {

@@ -11,10 +11,10 @@ import {
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
 import { loadConfig } from '../../functions/token-broker/config.ts';
-import { secretsManagerSource } from '../../functions/token-broker/credentials.ts';
 import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { createSecretsManagerReader } from '../../functions/token-broker/secrets-manager-reader.ts';
+import { secretsManagerSource } from '../../functions/token-broker/secrets-manager-source.ts';
 import { type Dynalite, startDynalite, TEST_TABLE } from '../support/dynalite.ts';
 import { lambdaContext } from '../support/events.ts';
 import { captureLogger } from '../support/fakes.ts';

@@ -7,14 +7,16 @@ import {
 import { loadConfig } from '../../functions/token-broker/config.ts';
 import {
   createCredentialsProvider,
-  createSecretsManagerClient,
   SECRET_PLACEHOLDER_USER_NAME,
   STALE_RETRY_MS,
-  secretsManagerSource,
 } from '../../functions/token-broker/credentials.ts';
 import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createEmfMetrics } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
+import {
+  createSecretsManagerClient,
+  secretsManagerSource,
+} from '../../functions/token-broker/secrets-manager-source.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
 import { captureLogger, fakeSecretSource, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
 import {

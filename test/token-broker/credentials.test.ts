@@ -5,8 +5,8 @@ import {
   createCredentialsProvider,
   parseCredentials,
   SECRET_PLACEHOLDER_USER_NAME,
-  secretsManagerSource,
 } from '../../functions/token-broker/credentials.ts';
+import { secretsManagerSource } from '../../functions/token-broker/secrets-manager-source.ts';
 import { captureLogger, PLANTED, PLANTED_SECRET } from '../support/fakes.ts';
 
 const smMock = mockClient(SecretsManagerClient);

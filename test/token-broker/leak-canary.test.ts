@@ -24,15 +24,13 @@ import {
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
 import { loadConfig } from '../../functions/token-broker/config.ts';
-import {
-  type SecretSource,
-  secretsManagerSource,
-} from '../../functions/token-broker/credentials.ts';
+import type { SecretSource } from '../../functions/token-broker/credentials.ts';
 import { CredentialsUnavailableError } from '../../functions/token-broker/errors.ts';
 import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import { createLogger } from '../../functions/token-broker/log.ts';
 import { createEmfMetrics, NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
+import { secretsManagerSource } from '../../functions/token-broker/secrets-manager-source.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
 import { fakeSecretSource } from '../support/fakes.ts';
 import { startFakeSecretsManager } from '../support/secrets-manager-server.ts';
