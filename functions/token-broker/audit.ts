@@ -6,7 +6,7 @@
  * being logged (docs/operations.md#audit-trail). Pure.
  */
 import { createHmac } from 'node:crypto';
-import type { Credentials } from './credentials.ts';
+import { type Credentials, gatewayValue } from './credentials.ts';
 import { type DeviceKey, deviceId } from './device.ts';
 import { type Grants, isGranted } from './scope.ts';
 import type { StoreKeys } from './store/token-crypto.ts';
@@ -44,13 +44,7 @@ export function auditKeyOfStore(keys: StoreKeys): Buffer {
 export function auditKeyOf(credentials: Credentials): Buffer {
   let key = KEYS.get(credentials);
   if (key === undefined) {
-    const { gateway } = credentials;
-    const secret =
-      gateway.mode === 'signature'
-        ? gateway.appSecret
-        : gateway.mode === 'appCode'
-          ? gateway.appCode
-          : '';
+    const secret = gatewayValue(credentials.gateway, 'proof');
     key = createHmac('sha256', 'visual-token-broker/audit-fingerprint/v1')
       .update(JSON.stringify([credentials.userName, credentials.password, secret]))
       .digest();

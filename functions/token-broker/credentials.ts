@@ -15,6 +15,17 @@ export type GatewayAuth =
   | { readonly mode: 'appCode'; readonly appCode: string }
   | { readonly mode: 'signature'; readonly appKey: string; readonly appSecret: string };
 
+/**
+ * One value of `gateway`: the one that names the app (`appKey`), or the one
+ * that proves it (`appSecret`); an AppCode is both. '' without gateway auth.
+ * The account's identity is made of the first, the audit key of the second.
+ */
+export function gatewayValue(gateway: GatewayAuth, part: 'name' | 'proof'): string {
+  if (gateway.mode === 'appCode') return gateway.appCode;
+  if (gateway.mode === 'signature') return part === 'name' ? gateway.appKey : gateway.appSecret;
+  return '';
+}
+
 /** The developer account's credentials, as held in the secret. */
 export interface Credentials {
   /** Developer account name. */

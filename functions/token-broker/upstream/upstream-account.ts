@@ -5,7 +5,7 @@
  * to whatever logs in, leases, counts or opens a circuit for it.
  */
 import { createHash } from 'node:crypto';
-import type { Credentials, CredentialsProvider } from '../credentials.ts';
+import { type Credentials, type CredentialsProvider, gatewayValue } from '../credentials.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { ConcurrencyLimit } from './concurrency-limit.ts';
 
@@ -45,15 +45,12 @@ const IDENTITIES = new WeakMap<Credentials, AccountIdentity>();
 export function identityOf(credentials: Credentials): AccountIdentity {
   const known = IDENTITIES.get(credentials);
   if (known !== undefined) return known;
-  const { gateway } = credentials;
-  const key =
-    gateway.mode === 'signature'
-      ? gateway.appKey
-      : gateway.mode === 'appCode'
-        ? gateway.appCode
-        : '';
   // JSON keeps the parts apart whatever characters they hold.
-  const identity = JSON.stringify([credentials.userName, gateway.mode, key]);
+  const identity = JSON.stringify([
+    credentials.userName,
+    credentials.gateway.mode,
+    gatewayValue(credentials.gateway, 'name'),
+  ]);
   const tag = createHash('sha256').update(identity).digest('base64url').slice(0, 16);
   const made = { tag, identity };
   IDENTITIES.set(credentials, made);
