@@ -5,6 +5,10 @@
  *
  * Pure: no SDK, no aws-cdk-lib, no `process.env`.
  */
+import { InvalidSettingError } from './invalid-setting-error.ts';
+import { parseUpstreamUrl } from './upstream-url.ts';
+
+export { InvalidSettingError } from './invalid-setting-error.ts';
 
 /** What a setting holds, which decides how it is parsed and typed. */
 export const SETTING_KINDS = [
@@ -157,14 +161,6 @@ function stripSuffix(field: string, suffix: string): string {
   return field.slice(0, -suffix.length);
 }
 
-/** A value that breaks a setting's rule; the caller names the setting in its own error. */
-export class InvalidSettingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidSettingError';
-  }
-}
-
 /** Options of {@link parseSetting}. */
 export interface ParseOptions {
   /** Allow `http:` URLs on loopback (the local simulator). */
@@ -196,7 +192,7 @@ export function parseSetting(
         `must be one of ${row.values?.join(', ')}, got "${raw.slice(0, 40)}"`,
       );
     case 'url':
-      return parseHttpsUrl(raw, options.allowLoopbackHttp ?? false);
+      return parseUpstreamUrl(raw, options.allowLoopbackHttp ?? false);
     case 'list':
       return parseList(row, raw);
     default:
@@ -256,37 +252,6 @@ function isExactOrigin(origin: string): boolean {
     return false;
   }
   return !origin.includes('*') && url.origin === origin && /^https?:$/.test(url.protocol);
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/**
- * Credentials are sent to the upstream, so its URL must be https (plain http
- * only to loopback, for the local simulator), carry no user info and no
- * query string. Returns it without a trailing slash.
- */
-function parseHttpsUrl(raw: string, allowLoopbackHttp: boolean): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new InvalidSettingError('is not a valid URL');
-  }
-  // An IPv4 literal in 127/8 (URL has normalised it), not any name that
-  // merely starts with "127.".
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127(?:\.\d{1,3}){3}$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowLoopbackHttp && loopback)) {
-    throw new InvalidSettingError(
-      `must use https:${allowLoopbackHttp ? ' (http: is allowed only to loopback)' : ''}`,
-    );
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new InvalidSettingError('must not contain user info');
-  }
-  if (url.search !== '' || url.hash !== '') {
-    throw new InvalidSettingError('must not contain a query string or fragment');
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** A setting that is on: set, true, above 0, or a non-empty list. */
