@@ -51,11 +51,13 @@ type PropType<R> = R extends { propType: string }
         ? boolean
         : R extends { kind: 'list' }
           ? readonly string[]
-          : R extends { kind: 'enum'; values: readonly (infer V)[] }
-            ? V
-            : R extends { kind: 'cdk' | 'arn' }
-              ? unknown
-              : string;
+          : R extends { kind: 'map' }
+            ? Readonly<Record<string, string>>
+            : R extends { kind: 'enum'; values: readonly (infer V)[] }
+              ? V
+              : R extends { kind: 'cdk' | 'arn' }
+                ? unknown
+                : string;
 
 /** The optional props a table names: a new row is a prop with no further edit. */
 export type SettingProps<T extends SettingsTable> = {

@@ -2,6 +2,7 @@
  * Environment → typed configuration, validated once at cold start, by the
  * rows of the settings table (settings.ts), which spells every env var name.
  */
+import { type AccountSettings, accountProblems } from './accounts.ts';
 import { ConfigurationError } from './errors.ts';
 import { nearestName } from './nearest-name.ts';
 import {
@@ -75,8 +76,13 @@ export function loadConfig(
       throw new ConfigurationError(`${row.env} ${cause.message}`, { cause });
     }
   }
-  const [unmet] = unmetRequirements(table, values, (field) => table[field]?.env ?? field);
+  const nameOf = (field: string) => table[field]?.env ?? field;
+  const [unmet] = unmetRequirements(table, values, nameOf);
   if (unmet !== undefined) throw new ConfigurationError(unmet);
+  if (table === SETTINGS) {
+    const [wrong] = accountProblems(values as unknown as AccountSettings, nameOf);
+    if (wrong !== undefined) throw new ConfigurationError(wrong);
+  }
   return values;
 }
 

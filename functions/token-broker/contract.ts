@@ -141,15 +141,36 @@ export const DEVICE_FAILURE_CODES = {
   noToken: 'UPSTREAM_NO_TOKEN',
   /** The upstream's token for this device was unusable (bad expiry or subject). */
   invalidToken: 'UPSTREAM_INVALID_TOKEN',
+  /** No route of `ACCOUNT_ROUTES` names this device's product, and there is no `*` route. */
+  noRoute: 'NO_ACCOUNT_ROUTE',
 } as const;
 
 /** A per-device failure code, as found in `failures[]`. */
 export type DeviceFailureCode = (typeof DEVICE_FAILURE_CODES)[keyof typeof DEVICE_FAILURE_CODES];
 
+/**
+ * With several upstream accounts, the problem codes a request's devices of
+ * one account get in `failures[]` when only that account fails (its
+ * upstream down, its circuit open, its secret unreadable): the others are
+ * still served. With one account these fail the whole request instead.
+ */
+export const ACCOUNT_FAILURE_CODES = [
+  'UPSTREAM_REJECTED',
+  'UPSTREAM_ERROR',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_BUDGET_EXCEEDED',
+  'CONFIGURATION_ERROR',
+  'CREDENTIALS_UNAVAILABLE',
+] as const satisfies readonly ErrorCode[];
+
+/** A problem code one account's devices can fail with in `failures[]`. */
+export type AccountFailureCode = (typeof ACCOUNT_FAILURE_CODES)[number];
+
 /** A device that got no token, while the request as a whole succeeded. */
 export interface DeviceFailure extends DeviceKey {
-  /** Stable reason code. */
-  readonly code: DeviceFailureCode;
+  /** Stable reason code: a device's own, or its account's problem (several accounts only). */
+  readonly code: DeviceFailureCode | AccountFailureCode;
   /** Human-readable reason. */
   readonly message: string;
 }

@@ -109,6 +109,10 @@ export const ERROR_CATALOGUE = {
     kind: 'device-failure',
     title: 'Unusable token for the device',
   },
+  [DEVICE_FAILURE_CODES.noRoute]: {
+    kind: 'device-failure',
+    title: 'No account serves the device’s product',
+  },
 } as const satisfies ErrorCatalogue;
 
 /** The catalogue entry of a problem code. */

@@ -94,4 +94,10 @@ export const ERROR_DOCS = {
       'The provider’s token was unusable: no numeric expiry, already expired or more than 30 days away, over 8 KiB or not printable ASCII, or naming another device.',
     action: 'Retry later; if it persists, operators: see the broker’s logs.',
   },
+  [DEVICE_FAILURE_CODES.noRoute]: {
+    description:
+      'Several upstream accounts are configured, and `ACCOUNT_ROUTES` routes this product to none of them and has no `*` route. No upstream call was made.',
+    action:
+      'Operators: add a route for the product key (docs/deploy.md, “Several upstream accounts”). Asking again does not help.',
+  },
 } as const satisfies Record<ErrorCode | DeviceFailureCode, ErrorDoc>;

@@ -6,6 +6,7 @@
  */
 import { DEFAULTS, ENV } from './config.ts';
 import {
+  ACCOUNT_FAILURE_CODES,
   DEVICE_FAILURE_CODES,
   DEVICE_NAME_PATTERN,
   ERROR_CODE,
@@ -139,10 +140,12 @@ export const OPENAPI_SCHEMAS = {
       productKey: { type: 'string' },
       deviceName: { type: 'string' },
       code: {
-        enum: Object.values(DEVICE_FAILURE_CODES),
-        description: Object.values(DEVICE_FAILURE_CODES)
+        enum: [...Object.values(DEVICE_FAILURE_CODES), ...ACCOUNT_FAILURE_CODES],
+        description: `${Object.values(DEVICE_FAILURE_CODES)
           .map((code) => `\`${code}\`: ${ERROR_DOCS[code].description}`)
-          .join(' '),
+          .join(
+            ' ',
+          )} With several accounts, one account's problem code (${ACCOUNT_FAILURE_CODES.map((c) => `\`${c}\``).join(', ')}) when only that account fails.`,
       },
       message: { type: 'string' },
     },

@@ -11,6 +11,10 @@ import type { SETTINGS } from './settings.ts';
 export const SETTING_DOCS = {
   secretId: 'Secrets Manager id or ARN of the developer credentials.',
   upstreamUrl: 'Base URL of the provider’s gateway: https, no user info, no query string.',
+  upstreamAccounts:
+    'More developer accounts beside `default` (SECRET_ID’s): name=secret id pairs, comma-separated.',
+  accountRoutes:
+    'Which account serves each product: productKey=account pairs, comma-separated, `*` for the rest.',
   maxDevicesPerRequest: 'Most devices one request may name.',
   minTokenValiditySeconds: 'A cached token is served only while it has at least this long left.',
   upstreamBatchSize: 'Most devices sent in one upstream login call.',
@@ -57,5 +61,7 @@ export const SETTING_DEFAULT_TEXT: Partial<Record<keyof typeof SETTINGS, string>
   allowedProductKeys: 'none: no deployment-wide limit',
   corsAllowedOrigins: 'none: no CORS, for server-side callers only',
   tokenTable: 'none: no fleet token store',
+  upstreamAccounts: 'none: `default` is the one account',
+  accountRoutes: '`*=default`: every product to the one account',
   grantsTable: 'none: grants come from the claim alone',
 };

@@ -6,6 +6,7 @@
  * Pure: no SDK, no aws-cdk-lib, no `process.env`.
  */
 import { InvalidSettingError } from './invalid-setting-error.ts';
+import { type MapRule, parseMap, type SettingMap } from './setting-maps.ts';
 import { parseUpstreamUrl } from './upstream-url.ts';
 
 export { InvalidSettingError } from './invalid-setting-error.ts';
@@ -17,6 +18,7 @@ export const SETTING_KINDS = [
   'string',
   'url',
   'list',
+  'map',
   'enum',
   'boolean',
   'arn',
@@ -55,6 +57,8 @@ export interface SettingRow {
   readonly pattern?: { readonly regex: RegExp; readonly expected: string };
   /** Rule for each item of a `list`. */
   readonly item?: ListItemRule;
+  /** Rule for the keys and values of a `map`. */
+  readonly map?: MapRule;
   /** A `list` that, when set, must name at least one item (the phrase names the item). */
   readonly nonEmpty?: string;
   /** The function fails to start without it. */
@@ -81,7 +85,7 @@ export interface SettingRow {
 export type SettingsTable = Readonly<Record<string, SettingRow>>;
 
 /** A value of a setting once parsed. */
-export type SettingValue = number | string | boolean | readonly string[] | undefined;
+export type SettingValue = number | string | boolean | readonly string[] | SettingMap | undefined;
 
 /** The parsed type of one row. */
 export type ValueOf<R extends SettingRow> = R extends { kind: 'integer' | 'duration' }
@@ -90,13 +94,15 @@ export type ValueOf<R extends SettingRow> = R extends { kind: 'integer' | 'durat
     ? boolean
     : R extends { kind: 'enum'; values: readonly (infer V)[] }
       ? V
-      : R extends { kind: 'list' }
-        ? R extends { default: readonly string[] }
-          ? readonly string[]
-          : readonly string[] | undefined
-        : R extends { required: true } | { default: string }
-          ? string
-          : string | undefined;
+      : R extends { kind: 'map' }
+        ? SettingMap | undefined
+        : R extends { kind: 'list' }
+          ? R extends { default: readonly string[] }
+            ? readonly string[]
+            : readonly string[] | undefined
+          : R extends { required: true } | { default: string }
+            ? string
+            : string | undefined;
 
 /** The configuration a table describes: each field typed by its row. */
 export type ConfigOf<T extends SettingsTable> = { readonly [K in keyof T]: ValueOf<T[K]> };
@@ -195,6 +201,9 @@ export function parseSetting(
       return parseUpstreamUrl(raw, options.allowLoopbackHttp ?? false);
     case 'list':
       return parseList(row, raw);
+    case 'map':
+      if (row.map === undefined) throw new Error('a map row needs its map rule');
+      return parseMap(raw, row.map);
     default:
       if (row.pattern !== undefined && !row.pattern.regex.test(raw)) {
         throw new InvalidSettingError(`must be ${row.pattern.expected}, got "${raw.slice(0, 40)}"`);
@@ -258,7 +267,9 @@ function isExactOrigin(origin: string): boolean {
 export const isOn = (value: SettingValue): boolean =>
   Array.isArray(value)
     ? value.length > 0
-    : value !== undefined && value !== false && value !== 0 && value !== '';
+    : typeof value === 'object'
+      ? Object.keys(value).length > 0
+      : value !== undefined && value !== false && value !== 0 && value !== '';
 
 /**
  * The `requires` rules of a table that the values break, as messages naming

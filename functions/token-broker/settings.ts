@@ -47,6 +47,18 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const CLAIM_NAME = { regex: /^[A-Za-z0-9_:.-]{1,128}$/, expected: 'a claim name' } as const;
 const SECRET_ID = { regex: /^[\w/+=.@:-]{1,2048}$/, expected: 'a secret name or ARN' } as const;
+/** An account's name: in metric dimensions and logs, so short and plain. */
+export const ACCOUNT_NAME = {
+  regex: /^[a-z][a-z0-9-]{0,31}$/,
+  expected: 'an account name (a-z, digits and hyphens, 1 to 32, a letter first)',
+} as const;
+/** `UPSTREAM_ACCOUNTS` adds accounts beside `default`, which is `SECRET_ID`'s. */
+const ADDED_ACCOUNT = {
+  regex: /^(?!default$)[a-z][a-z0-9-]{0,31}$/,
+  expected: 'an account name other than default (a-z, digits and hyphens, 1 to 32, a letter first)',
+} as const;
+/** A route's key: a product key, or `*` for every product without its own route. */
+const ROUTE_KEY = { regex: /^(\*|[A-Za-z0-9]{1,64})$/, expected: 'a product key or *' } as const;
 
 /**
  * The rows, without their environment names: each is the field in
@@ -62,6 +74,15 @@ const ROWS = {
   upstreamUrl: {
     kind: 'url',
     required: true,
+  },
+  upstreamAccounts: {
+    kind: 'map',
+    setByConstruct: true,
+    map: { key: ADDED_ACCOUNT, value: SECRET_ID },
+  },
+  accountRoutes: {
+    kind: 'map',
+    map: { key: ROUTE_KEY, value: ACCOUNT_NAME },
   },
   maxDevicesPerRequest: {
     kind: 'integer',
