@@ -21,6 +21,9 @@ export const METRICS_NAMESPACE = 'VisualTokenBroker';
 /** Dimension every metric carries: the Lambda function's name. */
 export const FUNCTION_DIMENSION = 'FunctionName';
 
+/** Second dimension of the per-account chain's metrics, with several routed accounts: the account's name. */
+export const ACCOUNT_DIMENSION = 'Account';
+
 /** Second dimension of per-code metrics. */
 export const ERROR_CODE_DIMENSION = 'ErrorCode';
 
