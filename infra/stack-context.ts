@@ -6,6 +6,7 @@
 import { Annotations, Duration, type Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { nearestName } from '../functions/token-broker/nearest-name.ts';
+import { formatMap, type SettingMap } from '../functions/token-broker/setting-maps.ts';
 import {
   contextKeyOf,
   InvalidSettingError,
@@ -16,7 +17,6 @@ import {
   type SettingsTable,
   splitList,
 } from '../functions/token-broker/settings.ts';
-import { formatMap, type SettingMap } from '../functions/token-broker/setting-maps.ts';
 import { DEPLOYMENT_SETTINGS } from './token-broker-defaults.ts';
 
 /** The context keys of a table: every row but construct-set and CDK-typed ones. */

@@ -4,6 +4,7 @@
  * exactly as it would fail the cold start), and the function's environment.
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import { formatMap, type SettingMap } from '../functions/token-broker/setting-maps.ts';
 import {
   InvalidSettingError,
   parseSetting,
@@ -14,7 +15,6 @@ import {
   type SettingValue,
   unmetRequirements,
 } from '../functions/token-broker/settings.ts';
-import { formatMap, type SettingMap } from '../functions/token-broker/setting-maps.ts';
 import { DEPLOYMENT_SETTINGS } from './token-broker-defaults.ts';
 
 /** A prop the construct refuses, named as the caller spelt it. */
