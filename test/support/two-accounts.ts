@@ -65,10 +65,12 @@ export async function startTwoAccounts(
     readonly env?: Readonly<Record<string, string>>;
     readonly metrics?: Metrics;
     readonly overrides?: Partial<RuntimeOverrides>;
+    /** Another pair's simulators, for a second container (or cold start) of the same fleet. */
+    readonly simulators?: { readonly cn: UpstreamSimulator; readonly eu: UpstreamSimulator };
   } = {},
 ): Promise<TwoAccounts> {
-  const cn = await startUpstreamSimulator({ account: CN });
-  const eu = await startUpstreamSimulator({ account: EU });
+  const cn = options.simulators?.cn ?? (await startUpstreamSimulator({ account: CN }));
+  const eu = options.simulators?.eu ?? (await startUpstreamSimulator({ account: EU }));
   const text = { cn: secretOf(CN, cn.url), eu: secretOf(EU, eu.url) };
   const secrets = {
     cn: fakeSecretSource(() => Promise.resolve(text.cn)),
@@ -111,7 +113,7 @@ export async function startTwoAccounts(
     invoke: async (devices) =>
       (await handler({ devices }, lambdaContext())) as Record<string, unknown>,
     async close() {
-      await Promise.all([cn.close(), eu.close()]);
+      if (options.simulators === undefined) await Promise.all([cn.close(), eu.close()]);
     },
   };
 }
