@@ -57,6 +57,13 @@ const SIGNATURE_ACCOUNT: SimulatorAccount = {
   appKey: CANARY.appKey,
   appSecret: CANARY.appSecret,
 };
+/** A second account's planted credentials, for several accounts in one runtime. */
+const CANARY_EU = {
+  userName: unique('eu-user'),
+  password: unique('eu-password'),
+  appKey: unique('eu-appkey'),
+  appSecret: unique('eu-appsecret'),
+} as const;
 const APP_CODE_SECRET = JSON.stringify(APP_CODE_ACCOUNT);
 const SIGNATURE_SECRET = JSON.stringify(SIGNATURE_ACCOUNT);
 
@@ -211,6 +218,53 @@ describe('every path, with canaries planted', () => {
     expect(sim.requests()).toBe(0);
   });
 
+  it('leaks neither account’s credentials with several accounts, one down, one broken', async () => {
+    const cn = await simulator(APP_CODE_ACCOUNT);
+    const eu = await simulator(CANARY_EU);
+    const secrets = {
+      cn: JSON.stringify({ ...APP_CODE_ACCOUNT, upstreamUrl: cn.url }),
+      eu: JSON.stringify({ ...CANARY_EU, upstreamUrl: eu.url }),
+    };
+    const config = loadConfig(
+      {
+        SECRET_ID: 'leak/cn',
+        UPSTREAM_URL: 'http://127.0.0.1:9',
+        UPSTREAM_TIMEOUT_MS: '200',
+        UPSTREAM_ACCOUNTS: 'eu=leak/eu',
+        ACCOUNT_ROUTES: 'pk1=default,pkEu=eu',
+      },
+      { allowLoopbackHttp: true },
+    );
+    const { handler } = createRuntime(config, {
+      secretSource: fakeSecretSource(() => Promise.resolve(secrets.cn)),
+      secretSourceOf: () => fakeSecretSource(() => Promise.resolve(secrets.eu)),
+      allowLoopbackHttp: true,
+      logger,
+      metrics,
+      sleep: async () => {},
+    });
+    const both = [device(40), { productKey: 'pkEu', deviceName: 'cam41' }];
+    expect((await http('accounts both served', handler, both)).statusCode).toBe(200);
+    eu.setFault({ kind: 'status-500' });
+    const partial = await http('accounts one down', handler, [
+      device(42),
+      { productKey: 'pkEu', deviceName: 'cam43' },
+    ]);
+    await direct('direct accounts one down', handler, {
+      devices: [{ productKey: 'pkEu', deviceName: 'cam44' }],
+    });
+    eu.setFault(undefined);
+    eu.setAccount({ ...CANARY_EU, password: 'rotated-elsewhere' });
+    const refused = await http('accounts one refused', handler, [
+      device(45),
+      { productKey: 'pkEu', deviceName: 'cam46' },
+    ]);
+    expect([partial.statusCode, refused.statusCode]).toEqual([200, 200]);
+    expect(JSON.parse(refused.body).failures).toEqual([
+      expect.objectContaining({ deviceName: 'cam46', code: expect.stringMatching(/^UPSTREAM_/) }),
+    ]);
+  });
+
   it('fails closed on each Secrets Manager fault, through the real SDK client', async () => {
     const endpoint = await startFakeSecretsManager(APP_CODE_SECRET);
     try {
@@ -362,10 +416,15 @@ describe('the canaries', () => {
     expect(logLines.length).toBeGreaterThanOrEqual(answers.length);
   });
 
-  it.each(['password', 'appCode', 'appSecret'] as const)(
+  it.each([
+    ['password', CANARY.password],
+    ['appCode', CANARY.appCode],
+    ['appSecret', CANARY.appSecret],
+    ['second account’s password', CANARY_EU.password],
+    ['second account’s appSecret', CANARY_EU.appSecret],
+  ] as const)(
     'never shows the %s in a log line, an EMF line, a response or a thrown error',
-    (key) => {
-      const canary = CANARY[key];
+    (_, canary) => {
       const leaks = [...logLines, ...answers.map((a) => a.text)].filter((t) => t.includes(canary));
       expect(leaks).toEqual([]);
     },
