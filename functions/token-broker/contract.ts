@@ -155,13 +155,13 @@ export type DeviceFailureCode = (typeof DEVICE_FAILURE_CODES)[keyof typeof DEVIC
  * still served. With one account these fail the whole request instead.
  */
 export const ACCOUNT_FAILURE_CODES = [
-  'UPSTREAM_REJECTED',
-  'UPSTREAM_ERROR',
-  'UPSTREAM_TIMEOUT',
-  'UPSTREAM_UNAVAILABLE',
-  'UPSTREAM_BUDGET_EXCEEDED',
-  'CONFIGURATION_ERROR',
-  'CREDENTIALS_UNAVAILABLE',
+  ERROR_CODE.UPSTREAM_REJECTED,
+  ERROR_CODE.UPSTREAM_ERROR,
+  ERROR_CODE.UPSTREAM_TIMEOUT,
+  ERROR_CODE.UPSTREAM_UNAVAILABLE,
+  ERROR_CODE.UPSTREAM_BUDGET_EXCEEDED,
+  ERROR_CODE.CONFIGURATION_ERROR,
+  ERROR_CODE.CREDENTIALS_UNAVAILABLE,
 ] as const satisfies readonly ErrorCode[];
 
 /** A problem code one account's devices can fail with in `failures[]`. */

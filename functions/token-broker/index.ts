@@ -22,6 +22,8 @@ const dynamoDb =
 
 const runtime = createRuntime(config, {
   secretSource: secrets.source(config.secretId),
+  // Every routed account's secret shares the cold start's one BatchGetSecretValue.
+  secretSourceOf: secrets.source,
   ...(dynamoDb === undefined ||
   config.tokenTable === undefined ||
   config.tokenStoreKeySecretId === undefined

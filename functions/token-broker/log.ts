@@ -95,3 +95,19 @@ export function describeError(error: unknown, depth = 0): LogFields {
 }
 
 const MAX_CAUSE_DEPTH = 4;
+
+/**
+ * `logger` with `fields` added to every line (an account's name), the
+ * line's own fields winning.
+ * @example
+ * loggerWith(logger, { account: 'cn' }).warn('upstream attempt failed');
+ */
+export function loggerWith(logger: Logger, fields: LogFields): Logger {
+  const add = (own?: LogFields) => (own === undefined ? fields : { ...fields, ...own });
+  return {
+    debug: (message, own) => logger.debug(message, add(own)),
+    info: (message, own) => logger.info(message, add(own)),
+    warn: (message, own) => logger.warn(message, add(own)),
+    error: (message, own) => logger.error(message, add(own)),
+  };
+}

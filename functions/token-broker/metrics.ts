@@ -21,6 +21,9 @@ export const METRICS_NAMESPACE = 'VisualTokenBroker';
 /** Dimension every metric carries: the Lambda function's name. */
 export const FUNCTION_DIMENSION = 'FunctionName';
 
+/** Second dimension of an account's metrics, with several accounts: the account's name. */
+export const ACCOUNT_DIMENSION = 'Account';
+
 /** Second dimension of per-code metrics. */
 export const ERROR_CODE_DIMENSION = 'ErrorCode';
 
@@ -88,6 +91,12 @@ export interface Metrics {
   add(metric: MetricDefinition, value?: number, errorCode?: string): void;
   /** Writes what was recorded since the last flush, tagged with `functionName`, and clears it. */
   flush(functionName: string): void;
+  /**
+   * A view that records each metric for the function and also under the
+   * account `name` (the `Account` dimension); flushing it flushes all.
+   * @default absent: an account's metrics are the function's
+   */
+  forAccount?(name: string): Metrics;
 }
 
 /** A metrics port that records nothing. */
@@ -112,6 +121,22 @@ const DEFINITION_JSON = new Map<MetricDefinition, string>(
 );
 const FUNCTION_DIMENSIONS_JSON = JSON.stringify([[FUNCTION_DIMENSION]]);
 const CODE_DIMENSIONS_JSON = JSON.stringify([[FUNCTION_DIMENSION, ERROR_CODE_DIMENSION]]);
+// One value, published both for the function and for the account.
+const ACCOUNT_DIMENSIONS_JSON = JSON.stringify([
+  [FUNCTION_DIMENSION],
+  [FUNCTION_DIMENSION, ACCOUNT_DIMENSION],
+]);
+/** Marks an account's key in the pending map; an error code never begins so. */
+const ACCOUNT_KEY = '@';
+
+/** A line's dimension sets and its second dimension's field, by pending key. */
+function dimensionsOf(key: string): readonly [string, string] {
+  if (key === '') return [FUNCTION_DIMENSIONS_JSON, ''];
+  if (key.startsWith(ACCOUNT_KEY)) {
+    return [ACCOUNT_DIMENSIONS_JSON, `,"${ACCOUNT_DIMENSION}":${JSON.stringify(key.slice(1))}`];
+  }
+  return [CODE_DIMENSIONS_JSON, `,"${ERROR_CODE_DIMENSION}":${JSON.stringify(key)}`];
+}
 
 /** EMF allows at most 100 values per metric per line. */
 const MAX_VALUES = 100;
@@ -134,8 +159,7 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): Metrics {
       const value = list.length === 1 ? list[0] : list.slice(0, MAX_VALUES);
       fields += `,"${metric.name}":${JSON.stringify(value)}`;
     }
-    const dimensions = code === '' ? FUNCTION_DIMENSIONS_JSON : CODE_DIMENSIONS_JSON;
-    const codeField = code === '' ? '' : `,"${ERROR_CODE_DIMENSION}":${JSON.stringify(code)}`;
+    const [dimensions, codeField] = dimensionsOf(code);
     write(
       `{"_aws":{"Timestamp":${now()},"CloudWatchMetrics":[{"Namespace":"${METRICS_NAMESPACE}","Dimensions":${dimensions},"Metrics":[${definitions}]}]},"${FUNCTION_DIMENSION}":${JSON.stringify(functionName)}${codeField}${fields}}`,
     );
@@ -155,17 +179,22 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): Metrics {
     else list.push(value);
   };
 
-  return {
+  const flush = (functionName: string) => {
+    const batch = pending;
+    pending = new Map();
+    // A dimension without a value would void the whole line.
+    const name = functionName || 'unknown';
+    for (const [code, values] of batch) line(name, code, values);
+  };
+  // The function-level set is '' alone, or an account's line, never both:
+  // CloudWatch adds the account lines up for the function.
+  const view = (key: string): Metrics => ({
     add(metric, value = 1, errorCode) {
-      record('', metric, value);
+      record(key, metric, value);
       if (errorCode !== undefined) record(errorCode, metric, value);
     },
-    flush(functionName) {
-      const batch = pending;
-      pending = new Map();
-      // A dimension without a value would void the whole line.
-      const name = functionName || 'unknown';
-      for (const [code, values] of batch) line(name, code, values);
-    },
-  };
+    flush,
+    forAccount: (name) => view(`${ACCOUNT_KEY}${name}`),
+  });
+  return view('');
 }

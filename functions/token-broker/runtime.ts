@@ -5,32 +5,47 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createAccountRouter } from './account-router.ts';
+import { DEFAULT_ACCOUNT, routedAccounts, routesOf } from './accounts.ts';
 import { auditKeyOf, auditKeyOfStore } from './audit.ts';
-import { type Broker, createBroker } from './broker.ts';
+import type { Broker } from './broker.ts';
 import type { BrokerConfig } from './config.ts';
-import { createSecretCache, parseCredentials, type SecretSource } from './credentials.ts';
+import { createSecretCache, type SecretSource } from './credentials.ts';
 import { ConfigurationError } from './errors.ts';
-import { createFleetTier } from './fleet/fleet-tier.ts';
 import { createHandler } from './handler.ts';
-import { createLogger, type Logger } from './log.ts';
-import { createEmfMetrics, METRICS, type Metrics } from './metrics.ts';
-import { batchGetOf, grantSource } from './runtime-grants.ts';
-import { createDynamoDbTokenStore } from './store/dynamodb-token-store.ts';
-import { deriveStoreKeys, type StoreKeys } from './store/token-crypto.ts';
+import { createLogger, type Logger, loggerWith } from './log.ts';
+import { createEmfMetrics, type Metrics } from './metrics.ts';
+import {
+  type AccountChain,
+  type AccountChainContext,
+  createAccountChain,
+  recordCircuit,
+  type SharedStore,
+} from './runtime-account.ts';
+import { grantSource } from './runtime-grants.ts';
+import { deriveStoreKeys } from './store/token-crypto.ts';
 import { createTokenCache, type TokenCache } from './token-cache.ts';
-import type { TokenSource } from './token-source.ts';
-import { createBatchedLogin } from './upstream/batched-login.ts';
-import { createCircuitBreaker } from './upstream/circuit-breaker.ts';
-import { createConcurrencyLimit } from './upstream/concurrency-limit.ts';
 import type { HttpTransport } from './upstream/http-transport.ts';
-import { createLoginClient } from './upstream/login-client.ts';
-import { createResilientUpstream, RESILIENCE_DEFAULTS } from './upstream/resilient-upstream.ts';
-import { createUpstreamAccount, type UpstreamAccount } from './upstream/upstream-account.ts';
+
+export { AFTER_LOGIN_STORE_MS } from './runtime-account.ts';
 
 /** Collaborators that a deployment may replace. */
 export interface RuntimeOverrides {
-  /** Where the secret string comes from. */
+  /** Where the secret string of the account `default` (`SECRET_ID`) comes from. */
   readonly secretSource: SecretSource;
+  /**
+   * Where the secret of each other routed account (`UPSTREAM_ACCOUNTS`)
+   * comes from, by secret id. Required when a route names such an account.
+   * The Lambda entry passes the coalescing Secrets Manager reader's `source`.
+   * @default none
+   */
+  readonly secretSourceOf?: (secretId: string) => SecretSource;
+  /**
+   * Let an account secret's `upstreamUrl` be plain http on loopback (the
+   * local simulator); Lambda never sets it.
+   * @default false
+   */
+  readonly allowLoopbackHttp?: boolean;
   /**
    * Logger.
    * @default a JSON-lines logger on stdout at the configured level
@@ -79,55 +94,6 @@ export interface RuntimeOverrides {
   readonly grantsDirectory?: { readonly client: DynamoDBClient };
 }
 
-/** Once a token is in hand, the most its store write and release may take, ms (issue 20). */
-export const AFTER_LOGIN_STORE_MS = 1000;
-
-/** Builds the fleet tier around `inner`: the DynamoDB store, its key, and the settings. */
-function fleetTier(
-  config: BrokerConfig,
-  overrides: RuntimeOverrides,
-  parts: {
-    readonly client: DynamoDBClient;
-    readonly tableName: string;
-    readonly inner: TokenSource;
-    readonly account: UpstreamAccount;
-    readonly keys: { get(): Promise<StoreKeys> };
-    readonly now: () => number;
-    readonly metrics: Metrics;
-    readonly logger: Logger;
-  },
-): TokenSource {
-  return createFleetTier({
-    ...parts,
-    storeFor: (keys) =>
-      createDynamoDbTokenStore({
-        client: parts.client,
-        tableName: parts.tableName,
-        encryptionKey: keys.encryptionKey,
-        timeoutMs: config.tokenStoreTimeoutMs,
-        batchGet: batchGetOf(parts.client),
-      }),
-    settings: {
-      minValidityMs: config.minTokenValiditySeconds * 1000,
-      refreshIntervalMs: config.tokenRefreshMinIntervalSeconds * 1000,
-      leaseMs: config.tokenLeaseSeconds * 1000,
-      loginReserveMs: config.upstreamTimeoutMs + RESILIENCE_DEFAULTS.safetyMarginMs,
-      afterLoginStoreMs: AFTER_LOGIN_STORE_MS,
-      sharedCircuit: config.sharedCircuit,
-      circuitMaxOpenMs: config.circuitBreakerCooldownSeconds * 1000,
-      budget: {
-        perHour: config.loginBudgetPerHour,
-        enforce: config.loginBudgetEnforce,
-        principalPercent: config.loginBudgetPrincipalPercent,
-        onStoreFault: config.loginBudgetOnStoreFault,
-        batchSize: config.upstreamBatchSize,
-      },
-    },
-    random: overrides.random ?? Math.random,
-    sleep: overrides.sleep ?? defaultSleep,
-  });
-}
-
 /** The wired broker and its handler. */
 export interface Runtime {
   /** The use case. */
@@ -148,7 +114,7 @@ function tokenStoreOf(
   config: BrokerConfig,
   overrides: RuntimeOverrides,
   secretCache: Omit<Parameters<typeof createSecretCache>[0], 'source' | 'parse' | 'label'>,
-) {
+): SharedStore | undefined {
   const { tokenTable } = config;
   const { tokenStore } = overrides;
   if (tokenTable === undefined) return undefined;
@@ -172,102 +138,113 @@ function tokenStoreOf(
 
 /**
  * Wires the broker and handler for `config`. Performs no I/O.
- * @throws ConfigurationError when `config.tokenTable` is set and `overrides.tokenStore` is not.
+ * @throws ConfigurationError when `config.tokenTable` is set and
+ *   `overrides.tokenStore` is not, or a routed named account has no `overrides.secretSourceOf`.
+ * @example
+ * const { handler } = createRuntime(loadConfig(process.env), { secretSource });
  */
 export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides): Runtime {
   const now = overrides.now ?? Date.now;
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, now });
   const recorder = overrides.metrics ?? createEmfMetrics({ now });
-  const secretCache = {
+  const store = tokenStoreOf(config, overrides, {
     ttlSeconds: config.secretCacheSeconds,
     maxStaleSeconds: config.secretMaxStaleSeconds,
     now,
     logger,
     metrics: recorder,
-  };
-  const credentials = createSecretCache({
-    ...secretCache,
-    source: overrides.secretSource,
-    parse: parseCredentials,
-    label: 'the developer credentials',
-  });
-  const store = tokenStoreOf(config, overrides, secretCache);
-  const breaker = createCircuitBreaker({
-    threshold: config.circuitBreakerThreshold,
-    cooldownMs: config.circuitBreakerCooldownSeconds * 1000,
-    now,
-  });
-  // Per container: see circuit-breaker.ts; the fleet tier may share its openings.
-  const account = createUpstreamAccount({
-    credentials,
-    breaker,
-    limit: createConcurrencyLimit(config.upstreamMaxConcurrentLogins),
-    ...(store === undefined ? {} : { readAlongside: store.keys.get }),
-  });
-  // The breaker's state closes every request's metrics, so an alarm sees
-  // an open circuit even when no request reaches the upstream.
-  const metrics: Metrics = {
-    add: recorder.add,
-    flush(functionName) {
-      recorder.add(METRICS.circuitOpen, breaker.state() === 'closed' ? 0 : 1);
-      recorder.flush(functionName);
-    },
-  };
-  const upstream = createResilientUpstream({
-    client: createLoginClient({
-      baseUrl: config.upstreamUrl,
-      timeoutMs: config.upstreamTimeoutMs,
-      signing: { now },
-      ...(overrides.transport ? { transport: overrides.transport } : {}),
-    }),
-    credentials: account.credentials,
-    breaker: account.breaker,
-    limit: account.limit,
-    maxRetries: config.upstreamMaxRetries,
-    timeoutMs: config.upstreamTimeoutMs,
-    logger,
-    now,
-    ...(overrides.random ? { random: overrides.random } : {}),
-    ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
   });
   const cache = createTokenCache({
     maxEntries: config.tokenCacheMaxEntries,
     maxBytes: config.tokenCacheMaxBytes,
   });
-  const batched = createBatchedLogin({
-    account,
-    upstream,
-    batchSize: config.upstreamBatchSize,
-    gatherMs: config.loginGatherMs,
+  const context: AccountChainContext = {
+    config,
     now,
-    metrics,
-  });
-  const source =
-    store === undefined
-      ? batched
-      : fleetTier(config, overrides, { ...store, inner: batched, account, now, metrics, logger });
-  const broker = createBroker({
-    account,
-    source,
+    logger,
     cache,
-    now,
-    minValidityMs: config.minTokenValiditySeconds * 1000,
-    refreshIntervalMs: config.tokenRefreshMinIntervalSeconds * 1000,
-    metrics,
-  });
+    store,
+    transport: overrides.transport,
+    random: overrides.random,
+    sleep: overrides.sleep ?? defaultSleep,
+    allowLoopbackHttp: overrides.allowLoopbackHttp ?? false,
+  };
+  const chains = accountChains(context, overrides, recorder);
+  const [first] = [...chains.values()] as [AccountChain];
+  // Each breaker's state closes every request's metrics, so an alarm sees
+  // an open circuit even when no request reaches the upstream.
+  const metrics: Metrics = {
+    add: recorder.add,
+    flush(functionName) {
+      for (const chain of chains.values()) recordCircuit(chain);
+      recorder.flush(functionName);
+    },
+  };
+  const broker = chains.size === 1 ? first.broker : routerOf(config, chains, logger);
   const handler = createHandler({
     broker,
     logger,
     maxDevicesPerRequest: config.maxDevicesPerRequest,
     grantSource: grantSource(config, overrides, { now, logger, metrics }),
     groupsClaim: config.groupsClaim,
+    // With several accounts the first routed one's: the key only has to be stable and secret.
     fingerprintKey: store
       ? () => store.keys.get().then(auditKeyOfStore)
-      : () => credentials.get().then(auditKeyOf),
+      : () => first.credentials.get().then(auditKeyOf),
     allowedProductKeys: config.allowedProductKeys,
     corsAllowedOrigins: config.corsAllowedOrigins,
     metrics,
     now,
   });
   return { broker, handler, logger, cache };
+}
+
+/**
+ * A chain per routed account, by name. With one account it records and
+ * logs as the function does; with several, under the account's name.
+ */
+function accountChains(
+  context: AccountChainContext,
+  overrides: RuntimeOverrides,
+  recorder: Metrics,
+): ReadonlyMap<string, AccountChain> {
+  const routed = routedAccounts(context.config);
+  const several = routed.size > 1;
+  const chains = new Map<string, AccountChain>();
+  for (const [name, secretId] of routed) {
+    const own = several
+      ? { ...context, logger: loggerWith(context.logger, { account: name }) }
+      : context;
+    chains.set(
+      name,
+      createAccountChain(own, {
+        name,
+        source: secretSourceOf(overrides, name, secretId),
+        metrics: several ? (recorder.forAccount?.(name) ?? recorder) : recorder,
+      }),
+    );
+  }
+  return chains;
+}
+
+/** Where an account's secret comes from: `secretSource` for `default`, `secretSourceOf` for the rest. */
+function secretSourceOf(overrides: RuntimeOverrides, name: string, secretId: string): SecretSource {
+  if (name === DEFAULT_ACCOUNT) return overrides.secretSource;
+  if (overrides.secretSourceOf === undefined) {
+    throw new ConfigurationError(
+      `ACCOUNT_ROUTES routes products to the account ${name}, but this runtime was given no secretSourceOf`,
+    );
+  }
+  return overrides.secretSourceOf(secretId);
+}
+
+/** The router over several accounts' brokers. */
+function routerOf(config: BrokerConfig, chains: ReadonlyMap<string, AccountChain>, logger: Logger) {
+  const accounts = new Map(
+    [...chains].map(([name, chain]) => [
+      name,
+      { broker: chain.broker, warm: () => chain.account.current() },
+    ]),
+  );
+  return createAccountRouter({ accounts, routes: routesOf(config), logger });
 }

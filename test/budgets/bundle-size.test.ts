@@ -12,9 +12,11 @@ import { type BundleReport, buildLambdaBundle } from '../../scripts/build.ts';
 
 /**
  * The budget in bytes (decimal KB, the stricter reading): 240 KB with the
- * store (issue 13), 245 KB once the grants directory is in (issue 17).
+ * store (issue 13), 245 KB once the grants directory is in (issue 17), and
+ * 250 KB, issue 18's ceiling for the core, the directory and several
+ * accounts together.
  */
-const BUNDLE_BUDGET_BYTES = 245_000;
+const BUNDLE_BUDGET_BYTES = 250_000;
 
 let outdir: string;
 let report: BundleReport;

@@ -1,5 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
+import { ACCOUNT_FAILURE_CODES } from '../../functions/token-broker/contract.ts';
 import {
   type BrokerError,
   ConfigurationError,
@@ -120,12 +121,17 @@ describe('OpenAPI document', () => {
   it('lists the per-device failure codes', () => {
     // Act
     const schema = schemaAt('components', 'schemas', 'DeviceFailure');
-    const valid = Object.values(DEVICE_FAILURE_CODES).map((code) =>
+    const codes = [...Object.values(DEVICE_FAILURE_CODES), ...ACCOUNT_FAILURE_CODES];
+    const valid = codes.map((code) =>
       schema({ productKey: 'pk', deviceName: 'd', code, message: 'm' }),
     );
     // Assess
-    expect(valid).toEqual([true, true]);
+    expect(valid).toEqual(codes.map(() => true));
+    expect(codes).toContain('NO_ACCOUNT_ROUTE');
     expect(schema({ productKey: 'pk', deviceName: 'd', code: 'OTHER', message: 'm' })).toBe(false);
+    expect(
+      schema({ productKey: 'pk', deviceName: 'd', code: 'INVALID_REQUEST', message: 'm' }),
+    ).toBe(false);
   });
 
   it('accepts `refresh` as an optional boolean in the request body', () => {

@@ -3,12 +3,15 @@
  * sends one login for a batch of devices and returns the tokens it got,
  * checked against what was asked. See docs/upstream.md for the contract.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import type { Credentials } from '../credentials.ts';
 import { type DeviceKey, deviceId } from '../device.ts';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors.ts';
 import { gatewayAuthHeaders, type SigningContext } from './gateway-auth.ts';
 import { type HttpTransport, nodeHttpTransport, type TransportResponse } from './http-transport.ts';
+
+import { summariseRefusal } from './refusal-summary.ts';
+
+export { REFUSAL_REASONS, summariseRefusal } from './refusal-summary.ts';
 
 /** Path of the User Login API below the upstream base URL. */
 export const LOGIN_PATH = '/v1.0/openapi/visual/d/user/login';
@@ -60,7 +63,7 @@ export interface LoginClient {
 
 /** Options of {@link createLoginClient}. */
 export interface LoginClientOptions {
-  /** Base URL of the provider's gateway. */
+  /** Base URL of the provider's gateway, for credentials that name none of their own. */
   readonly baseUrl: string;
   /** Time limit of one attempt, in milliseconds. */
   readonly timeoutMs: number;
@@ -76,15 +79,29 @@ export interface LoginClientOptions {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The login URL below a base URL; an account's secret may name its own gateway, and each is parsed once. */
+function loginUrls() {
+  const urls = new Map<string, URL>();
+  return (base: string): URL => {
+    let url = urls.get(base);
+    if (url === undefined) {
+      url = new URL(`${base}${LOGIN_PATH}`);
+      urls.set(base, url);
+    }
+    return url;
+  };
+}
+
 /** Creates a login client over an HTTP transport. */
 export function createLoginClient(options: LoginClientOptions): LoginClient {
   const transport = options.transport ?? nodeHttpTransport();
-  const url = new URL(`${options.baseUrl}${LOGIN_PATH}`);
-  const pathAndQuery = url.pathname;
+  const urlOf = loginUrls();
 
   return {
     async login(credentials, devices, call = {}) {
       const { signal } = call;
+      const url = urlOf(credentials.upstreamUrl ?? options.baseUrl);
+      const pathAndQuery = url.pathname;
       const timeoutMs = call.timeoutMs ?? options.timeoutMs;
       const body = new TextEncoder().encode(
         JSON.stringify({
@@ -250,39 +267,6 @@ export function parseLoginResponse(
     tokens.push({ device, visualToken, expire });
   }
   return tokens;
-}
-
-/**
- * The reasons a refusal's `msg` is mapped to, the only words of it that are
- * logged. Checked in this order; the first whose pattern matches wins. The
- * patterns cover the provider's English and Chinese wording.
- */
-export const REFUSAL_REASONS = [
-  ['account locked or disabled', /lock|disabled|frozen|freeze|suspend|锁|冻结|禁用/i],
-  ['rate limited', /rate.?limit|exceed|too many|frequen|throttl|quota|频繁|限流|超限|次数/i],
-  ['device not found or not bound', /device|product|设备|产品/i],
-  [
-    'user name or password is incorrect',
-    /password|passwd|user|account|credential|incorrect|密码|用户|账号|帐号|账户/i,
-  ],
-] as const satisfies ReadonlyArray<readonly [string, RegExp]>;
-
-/** Keys the msg hash: per container, so a short hash of a msg that quotes a weak password cannot be looked up offline. */
-const MSG_HASH_KEY = randomBytes(32);
-
-/**
- * What is logged of the upstream's `msg`: a reason from
- * {@link REFUSAL_REASONS}, the length, and 8 hex of an HMAC-SHA256 that tells
- * equal messages apart within one container. Never the text: an upstream may
- * quote a credential in any form (truncated, upper-cased, base64), which no
- * redaction of known values catches.
- */
-export function summariseRefusal(msg: unknown): string {
-  if (typeof msg !== 'string' || msg === '') return 'reason "no message"; msg redacted';
-  const reason =
-    REFUSAL_REASONS.find(([, pattern]) => pattern.test(msg))?.[0] ?? 'unrecognised message';
-  const hash = createHmac('sha256', MSG_HASH_KEY).update(msg).digest('hex').slice(0, 8);
-  return `reason "${reason}"; msg redacted (${msg.length} chars, hash ${hash})`;
 }
 
 /**

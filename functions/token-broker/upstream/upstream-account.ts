@@ -13,7 +13,7 @@ import type { ConcurrencyLimit } from './concurrency-limit.ts';
 export interface AccountIdentity {
   /** Short digest of {@link identity}, for L1 keys; never logged with the device. */
   readonly tag: string;
-  /** The identity tuple (user name, gateway mode, AppKey or AppCode) as JSON; never logged. */
+  /** The identity tuple (user name, gateway mode, AppKey or AppCode, the secret's gateway URL if any) as JSON; never logged. */
   readonly identity: string;
 }
 
@@ -45,12 +45,15 @@ const IDENTITIES = new WeakMap<Credentials, AccountIdentity>();
 export function identityOf(credentials: Credentials): AccountIdentity {
   const known = IDENTITIES.get(credentials);
   if (known !== undefined) return known;
-  // JSON keeps the parts apart whatever characters they hold.
-  const identity = JSON.stringify([
+  // JSON keeps the parts apart whatever characters they hold. The gateway
+  // is a part only when the secret names one, so that today's keys stand.
+  const parts = [
     credentials.userName,
     credentials.gateway.mode,
     gatewayValue(credentials.gateway, 'name'),
-  ]);
+  ];
+  if (credentials.upstreamUrl !== undefined) parts.push(credentials.upstreamUrl);
+  const identity = JSON.stringify(parts);
   const tag = createHash('sha256').update(identity).digest('base64url').slice(0, 16);
   const made = { tag, identity };
   IDENTITIES.set(credentials, made);
