@@ -16,6 +16,7 @@ import {
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { ERROR_CODE_DIMENSION } from '../functions/token-broker/metrics.ts';
+import { accountDashboardRows } from './broker-account-metrics.ts';
 import {
   BROKER_METRICS,
   type BrokerMetricName,
@@ -34,6 +35,11 @@ export interface BrokerDashboardTargets {
   readonly tokenStore: boolean;
   /** The fleet's hourly login budget; 0 draws no budget line. */
   readonly loginBudgetPerHour: number;
+  /**
+   * The routed accounts' names: with several, one row each at the end.
+   * @default - one account: no per-account row
+   */
+  readonly accounts?: readonly string[];
 }
 
 /** The store alarms' evaluation: StoreErrors ≥ 1 in each of 3 periods of 5 minutes. */
@@ -108,6 +114,7 @@ export function createBrokerDashboard(
       ]),
     ],
   ];
+  rows.push(...accountDashboardRows({ ...t, accounts: t.accounts ?? [] }));
   const dashboard = new Dashboard(scope, id, { defaultInterval: Duration.days(1) });
   for (const row of rows) dashboard.addWidgets(...row);
   return dashboard;

@@ -6,6 +6,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SETTINGS } from '../functions/token-broker/settings.ts';
+import { upstreamAccountsOf } from './broker-accounts.ts';
 import type { CallerIdentity } from './broker-api.ts';
 import type { TokenStoreResources } from './broker-token-store.ts';
 import { COGNITO_DEVICE_CLAIM } from './token-broker-defaults.ts';
@@ -16,6 +17,8 @@ import { functionEnvironment } from './token-broker-settings.ts';
 export interface BrokerResources {
   /** The credentials secret. */
   readonly secret: ISecret;
+  /** Every account's secret, `default` first; none means `default` alone. */
+  readonly accountSecrets?: ReadonlyMap<string, ISecret>;
   /** The token store's table and key secret; none with the store off. */
   readonly tokenStore?: TokenStoreResources;
   /** The grants directory's table; none when off. */
@@ -31,6 +34,8 @@ export function brokerEnvironment(
   const environment = functionEnvironment(props, {
     provided: {
       secretId: made.secret.secretArn,
+      // Empty with `default` alone, as before there were accounts.
+      upstreamAccounts: upstreamAccountsOf(made.accountSecrets ?? new Map()),
       tokenTable: made.tokenStore?.table.tableName ?? '',
       tokenStoreKeySecretId: made.tokenStore?.keySecret.secretArn ?? '',
       // Empty when off, as before the directory existed: the function reads none.

@@ -6,10 +6,14 @@
 import { Annotations, Duration, type Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { nearestName } from '../functions/token-broker/nearest-name.ts';
+import { formatMap, type SettingMap } from '../functions/token-broker/setting-maps.ts';
 import {
   contextKeyOf,
+  InvalidSettingError,
+  parseSetting,
   propNameOf,
   SETTINGS,
+  type SettingRow,
   type SettingsTable,
   splitList,
 } from '../functions/token-broker/settings.ts';
@@ -121,6 +125,9 @@ export function propsFromContext(
         case 'list':
           value = ctx.list(key);
           break;
+        case 'map':
+          value = ctx.map(key, row);
+          break;
         case 'boolean':
           value = ctx.boolean(key);
           break;
@@ -173,6 +180,23 @@ class ContextReader {
     if (value === undefined || typeof value === 'boolean') return value;
     if (value === 'true' || value === 'false') return value === 'true';
     throw new Error(`Context "${key}" must be true or false, got ${JSON.stringify(value)}`);
+  }
+
+  /**
+   * The text form `key=value,key=value` (or a JSON object in cdk.json),
+   * checked by the row's own parser.
+   */
+  map(key: string, row: SettingRow): SettingMap | undefined {
+    const raw = this.raw(key);
+    const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+    const text = isObject ? formatMap(raw as SettingMap) : this.string(key);
+    if (text === undefined) return undefined;
+    try {
+      return parseSetting(row, text) as SettingMap;
+    } catch (cause) {
+      if (!(cause instanceof InvalidSettingError)) throw cause;
+      throw new Error(`Context "${key}" ${cause.message}`);
+    }
   }
 
   /** A JSON array in cdk.json, or a comma-separated string. */

@@ -6,7 +6,7 @@
  *
  * Pure data, no aws-cdk-lib: the docs script imports it.
  */
-import type { SettingsTable } from '../functions/token-broker/settings.ts';
+import { SETTINGS, type SettingsTable } from '../functions/token-broker/settings.ts';
 
 /** The device-grants claim of the created Cognito pool's ID tokens. */
 export const COGNITO_DEVICE_CLAIM = 'custom:devices';
@@ -19,6 +19,16 @@ export const DEPLOYMENT_SETTINGS = {
     defaultText: 'a new secret with a generated placeholder, to be filled in after deploy',
     description:
       'Secret holding the developer credentials (JSON: userName, password, and appCode or appKey/appSecret).',
+  },
+  accounts: {
+    kind: 'map',
+    // Context gives `name=true` (create) or `name=<secret name or ARN>`; a construct its ISecret.
+    propType: 'Record<string, ISecret | true>',
+    // The function's own rule for UPSTREAM_ACCOUNTS, which the construct fills in from this.
+    map: SETTINGS.upstreamAccounts.map,
+    defaultText: 'none: `secret` is the one account, `default`',
+    description:
+      'More developer accounts beside `default` (`secret`’s), name → secret; `true` (context: `name=true`) creates one with a placeholder, like `secret`. Only routed accounts are read (accountRoutes).',
   },
   jwtIssuer: {
     kind: 'string',

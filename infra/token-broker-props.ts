@@ -12,6 +12,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { LogLevel } from '../functions/token-broker/settings.ts';
+import type { TokenBrokerAccounts } from './broker-accounts.ts';
 import type { AllSettingProps } from './token-broker-settings.ts';
 
 /** A log level the function accepts. */
@@ -27,6 +28,23 @@ export interface TokenBrokerProps extends AllSettingProps {
    * @default - a new secret with a generated placeholder, to be filled in after deploy
    */
   readonly secret?: ISecret;
+  /**
+   * More upstream developer accounts beside `default` (the `secret`'s), by
+   * name (a-z, digits and hyphens, a letter first, up to 32; not `default`):
+   * each an existing secret of the same JSON, optionally with `upstreamUrl`,
+   * or `true` to create one with the placeholder `secret` has. Only the
+   * accounts `accountRoutes` names are read, and granted (docs/deploy.md
+   * "Several upstream accounts").
+   * @default - none: `default` is the one account
+   */
+  readonly accounts?: TokenBrokerAccounts;
+  /**
+   * Which account serves each product: product key (or `*` for the rest) →
+   * account name, `default` or one of `accounts`. A product with no route
+   * fails per device with `NO_ACCOUNT_ROUTE`.
+   * @default - every product to `default`
+   */
+  readonly accountRoutes?: Readonly<Record<string, string>>;
   /**
    * Issuer (`iss`) of the callers' JWTs, e.g. your Auth0, Okta or Entra ID
    * tenant, or an existing Cognito pool. Give it together with `jwtAudience`.

@@ -4,6 +4,7 @@
  * exactly as it would fail the cold start), and the function's environment.
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import { formatMap, type SettingMap } from '../functions/token-broker/setting-maps.ts';
 import {
   InvalidSettingError,
   parseSetting,
@@ -80,6 +81,8 @@ function inRowUnit(row: SettingRow, value: unknown): string | number | undefined
       : value.toSeconds({ integral: false });
   }
   if (Array.isArray(value)) return value.join(',');
+  // A map prop goes through the text form, so the function's parser checks it.
+  if (row.kind === 'map' && typeof value === 'object') return formatMap(value as SettingMap);
   if (typeof value === 'boolean') return String(value);
   return value as string | number;
 }
@@ -154,10 +157,16 @@ export function functionEnvironment(
   for (const [field, row] of Object.entries(table)) {
     if (row.env === undefined) continue;
     const value = values[field];
-    env[row.env] =
-      value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value);
+    env[row.env] = value === undefined ? '' : envText(value);
   }
   return env;
+}
+
+/** A parsed value as the environment holds it: lists and maps in their text form. */
+function envText(value: Exclude<SettingValue, undefined>): string {
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'object') return formatMap(value as SettingMap);
+  return String(value);
 }
 
 /** The deployment-only settings, checked; times in their row's unit. */

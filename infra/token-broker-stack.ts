@@ -7,6 +7,8 @@
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import type { SettingMap } from '../functions/token-broker/setting-maps.ts';
+import { accountsFromContext } from './broker-accounts.ts';
 import { CONTEXT_KEYS, propsFromContext, rejectUnknownSettings } from './stack-context.ts';
 import { cognitoIssuerOf, TokenBroker, type TokenBrokerProps } from './token-broker.ts';
 
@@ -30,7 +32,11 @@ export class TokenBrokerStack extends Stack {
   constructor(scope: Construct, id: string, props: TokenBrokerStackProps = {}) {
     super(scope, id, props);
     rejectUnknownSettings(this);
-    const { [CONTEXT_KEYS.alarmTopicArn]: alarmTopicArn, ...fromContext } = propsFromContext(this);
+    const {
+      [CONTEXT_KEYS.alarmTopicArn]: alarmTopicArn,
+      [CONTEXT_KEYS.accounts]: accounts,
+      ...fromContext
+    } = propsFromContext(this);
     const settings = fromContext as Partial<TokenBrokerProps>;
     if (settings.upstreamUrl === undefined) {
       Annotations.of(this).addWarningV2(
@@ -41,6 +47,9 @@ export class TokenBrokerStack extends Stack {
     this.broker = new TokenBroker(this, 'Broker', {
       ...settings,
       upstreamUrl: settings.upstreamUrl ?? PLACEHOLDER_UPSTREAM_URL,
+      // `name=true` creates the account's secret; a name or ARN imports it.
+      accounts:
+        accounts === undefined ? undefined : accountsFromContext(this, accounts as SettingMap),
       alarmTopic:
         typeof alarmTopicArn === 'string'
           ? Topic.fromTopicArn(this, 'AlarmTopic', alarmTopicArn)
@@ -62,6 +71,14 @@ export class TokenBrokerStack extends Stack {
       description: 'What direct invokers call: the live alias',
     });
     new CfnOutput(this, 'SecretArn', { value: b.secret.secretArn });
+    for (const [name, secret] of b.accountSecrets) {
+      if (secret === b.secret) continue;
+      // What the operator fills in (a created one) or checks: one output per account.
+      new CfnOutput(this, `SecretArn-${name}`, {
+        value: secret.secretArn,
+        description: `The credentials secret of the upstream account ${name}`,
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: b.dashboard.dashboardName });
     if (b.tokenTable !== undefined) {
       new CfnOutput(this, 'TokenTableName', { value: b.tokenTable.tableName });

@@ -12,25 +12,30 @@ import type { Grant, IGrantable, Policy, Role } from 'aws-cdk-lib/aws-iam';
 import type { Alias } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { SECRET_PLACEHOLDER_USER_NAME } from '../functions/token-broker/secret-placeholder.ts';
 import { SETTINGS } from '../functions/token-broker/settings.ts';
+import {
+  accountSecretsOf,
+  acknowledgeNoRotation,
+  createCredentialsSecret,
+  grantAccountsRead,
+  routedSecretsOf,
+} from './broker-accounts.ts';
 import {
   type BrokerMetricName,
   brokerMetric,
   createAlarm,
-  defaultAlarms,
   type TokenBrokerAlarmOptions,
 } from './broker-alarms.ts';
 import { type CallerIdentity, createAuthorizer, createBrokerApi } from './broker-api.ts';
 import { type AuditQueries, createAuditQueries } from './broker-audit-queries.ts';
-import { createBrokerDashboard, tokenStoreAlarms } from './broker-dashboard.ts';
 import { brokerEnvironment } from './broker-environment.ts';
 import { createBrokerFunction } from './broker-function.ts';
 import { type GrantsTableResources, grantsTableFor } from './broker-grants-table.ts';
 import { TokenStoreResources } from './broker-token-store.ts';
+import { watchBroker } from './broker-watch.ts';
 import {
   checkIdentityProps,
   checkTimeoutCoversRetries,
@@ -40,6 +45,7 @@ import type { TokenBrokerProps } from './token-broker-props.ts';
 import { deploymentSettings, TokenBrokerPropsError } from './token-broker-settings.ts';
 import { type BrokerUserPool, createUserPool } from './user-pool.ts';
 
+export type { TokenBrokerAccounts } from './broker-accounts.ts';
 export {
   BROKER_METRICS,
   type BrokerMetricName,
@@ -78,8 +84,19 @@ export class TokenBroker extends Construct {
   readonly accessLogGroup: LogGroup;
   /** The JWT authorizer of the route. */
   readonly authorizer: IHttpRouteAuthorizer;
-  /** The secret holding the developer credentials (given or created). */
+  /** The secret holding the developer credentials (given or created): the account `default`. */
   readonly secret: ISecret;
+  /**
+   * Every account's secret by name, `default` ({@link secret}) first, then
+   * those of `accounts`, given or created (those created are filled in after deploy).
+   */
+  readonly accountSecrets: ReadonlyMap<string, ISecret>;
+  /** The accounts a route names, by name: the only secrets the function may read. */
+  readonly routedAccountSecrets: ReadonlyMap<string, ISecret>;
+  /** The policy allowing `BatchGetSecretValue` for several accounts without the token store's. */
+  readonly accountsPolicy?: Policy;
+  /** Each routed account's own alarms (in {@link alarms} too); none with one account. */
+  readonly accountAlarms: ReadonlyMap<string, readonly Alarm[]>;
   /** URL of the API stage; `POST ${apiUrl}tokens` is the route. */
   readonly apiUrl: string;
   /** The Cognito user pool, when the construct created one. */
@@ -102,7 +119,11 @@ export class TokenBroker extends Construct {
   readonly dashboard: Dashboard;
   /** The alarm on token store errors (in {@link alarms} too); none with `tokenStore: false`. */
   readonly storeErrorsAlarm?: Alarm;
-  /** The alarm on the fleet's hourly logins reaching `loginBudgetPerHour` (in {@link alarms} too); none when the budget is 0. */
+  /**
+   * The alarm on the fleet's hourly logins reaching `loginBudgetPerHour` (in
+   * {@link alarms} too); none when the budget is 0, or with several routed
+   * accounts, where each has its own in {@link accountAlarms}.
+   */
   readonly loginBudgetAlarm?: Alarm;
   /** Every alarm of the broker, including those added later by {@link addAlarm}. */
   readonly alarms: Alarm[] = [];
@@ -133,15 +154,18 @@ export class TokenBroker extends Construct {
     checkTokenStoreProps(props, storeOn);
     const identity = this.callerIdentity(props);
     this.alarmTopic = props.alarmTopic;
-    this.secret = props.secret ?? this.createSecret();
+    this.secret = props.secret ?? createCredentialsSecret(this, 'Credentials');
+    this.accountSecrets = accountSecretsOf(this, this.secret, props.accounts);
     [this.tokenStoreResources, this.grantsTableResources] = this.createTables(props, storeOn);
     const environment = brokerEnvironment(props, identity, {
       secret: this.secret,
+      accountSecrets: this.accountSecrets,
       tokenStore: this.tokenStoreResources,
       grantsTable: this.grantsTable,
     });
     const timeout = Duration.seconds(deploy.timeoutSeconds as number);
     checkTimeoutCoversRetries(environment, timeout);
+    this.routedAccountSecrets = routedSecretsOf(this, this.accountSecrets, environment);
 
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const fn = createBrokerFunction(this, {
@@ -155,7 +179,11 @@ export class TokenBroker extends Construct {
     this.alias = fn.alias;
     this.role = fn.role;
     this.functionLogGroup = fn.logGroup;
-    this.secret.grantRead(this.function);
+    this.accountsPolicy = grantAccountsRead(this, this.routedAccountSecrets, {
+      role: this.role,
+      fn: this.function,
+      storeOn,
+    });
     this.tokenStorePolicy = this.tokenStoreResources?.grantTo(this.role, this.function);
     this.grantsTableResources?.grantRead(this.role);
     this.auditQueries = createAuditQueries(this, this.functionLogGroup);
@@ -174,21 +202,18 @@ export class TokenBroker extends Construct {
     this.accessLogGroup = api.accessLogGroup;
     this.apiUrl = api.stage.url;
 
-    const latencyThresholdMs = deploy.latencyAlarmThresholdMs as number;
-    for (const [alarmId, options] of defaultAlarms({ ...this, latencyThresholdMs })) {
-      this.addAlarm(alarmId, options);
-    }
-    const loginBudgetPerHour = Number(environment[SETTINGS.loginBudgetPerHour.env]) || 0;
-    if (storeOn) {
-      const [errors, budget] = tokenStoreAlarms({ function: this.function, loginBudgetPerHour });
-      if (errors) this.storeErrorsAlarm = this.addAlarm(...errors);
-      if (budget) this.loginBudgetAlarm = this.addAlarm(...budget);
-    }
-    this.dashboard = createBrokerDashboard(this, 'Dashboard', {
+    const watched = watchBroker(this, (...alarm) => this.addAlarm(...alarm), {
       function: this.function,
+      api: this.api,
       tokenStore: storeOn,
-      loginBudgetPerHour,
+      latencyThresholdMs: deploy.latencyAlarmThresholdMs as number,
+      loginBudgetPerHour: Number(environment[SETTINGS.loginBudgetPerHour.env]) || 0,
+      accounts: [...this.routedAccountSecrets.keys()],
     });
+    this.storeErrorsAlarm = watched.storeErrors;
+    this.loginBudgetAlarm = watched.loginBudget;
+    this.accountAlarms = watched.accounts;
+    this.dashboard = watched.dashboard;
     this.acknowledgeFindings(props.secret === undefined);
   }
 
@@ -253,18 +278,6 @@ export class TokenBroker extends Construct {
     return { pool };
   }
 
-  private createSecret(): Secret {
-    return new Secret(this, 'Credentials', {
-      description:
-        'visual-token-broker developer credentials. Replace with JSON {"userName":"…","password":"…","appCode":"…"} (or appKey+appSecret instead of appCode); see docs/deploy.md.',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ userName: SECRET_PLACEHOLDER_USER_NAME }),
-        generateStringKey: 'password',
-        excludePunctuation: true,
-      },
-    });
-  }
-
   /** Each acknowledgement names the rule, the resource and the reason. */
   private acknowledgeFindings(createdSecret: boolean): void {
     const policy = this.role.node.tryFindChild('DefaultPolicy');
@@ -280,12 +293,6 @@ export class TokenBroker extends Construct {
       reason:
         'Invoked synchronously only (API Gateway and RequestResponse direct invokes): the caller gets the error, and a token vended to a DLQ would be useless.',
     });
-    if (createdSecret) {
-      Validations.of(this.secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The secret holds the provider developer account password, which only the provider can change; no rotation Lambda can rotate it. docs/operations.md#rotation documents manual rotation.',
-      });
-    }
+    if (createdSecret) acknowledgeNoRotation(this.secret);
   }
 }

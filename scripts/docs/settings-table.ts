@@ -72,6 +72,8 @@ function propType(row: SettingRow): string {
       return 'boolean';
     case 'list':
       return 'string[]';
+    case 'map':
+      return 'Record<string, string>';
     case 'enum':
       return (row.values ?? []).map((v) => `'${v}'`).join(' | ');
     case 'cdk':

@@ -67,6 +67,28 @@ describe('AWS China (aws-cn partition)', () => {
   });
 });
 
+describe('AWS China with several upstream accounts', () => {
+  test('synthesizes with a created and an imported account, every ARN in aws-cn', () => {
+    // Prepare
+    const context = {
+      ...CHINA.context,
+      accounts:
+        'cn=true,hk=arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:broker/hk-AbCdEf',
+      accountRoutes: 'pk1=hk,*=cn',
+    };
+
+    // Act
+    const { stack, template } = synthStack(context, CHINA.props);
+
+    // Assess
+    expect([...stack.broker.routedAccountSecrets.keys()]).toEqual(['hk', 'cn']);
+    const json = template.toJSON();
+    const partitions = new Set(partitionsOfArns(json));
+    expect(partitions).toEqual(new Set(['aws-cn', JSON.stringify({ Ref: 'AWS::Partition' })]));
+    expect(JSON.stringify(json)).not.toMatch(/arn:aws:/);
+  });
+});
+
 describe('AWS China with the built-in Cognito user pool', () => {
   const { jwtIssuer: _issuer, jwtAudience: _audience, ...WITHOUT_ISSUER } = CHINA.context;
 
