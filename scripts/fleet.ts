@@ -1,5 +1,5 @@
 /**
- * `npm run fleet [-- --containers 3 --port 3000 --no-store --grants --upstream-latency-ms 0]`:
+ * `npm run fleet [-- --containers 3 --port 3000 --no-store --grants --accounts cn,eu --upstream-latency-ms 0]`:
  * a local stand-in for a fleet of Lambda containers sharing one upstream,
  * one token store and, with `--grants`, one grants directory (see
  * functions/local/fleet.ts). Prints each
@@ -8,7 +8,10 @@
 import { parseArgs } from 'node:util';
 import { issueDevToken } from '../functions/local/dev-issuer.ts';
 import { type Fleet, type FleetSummary, startFleet } from '../functions/local/fleet.ts';
+import { accountLines } from '../functions/local/local-account-set.ts';
+import { defaultRoutes } from '../functions/local/local-accounts.ts';
 import { grantsCliExports } from '../functions/local/local-grants.ts';
+import { exampleBody } from '../functions/local/ready-line.ts';
 
 /** The columns of the summary: heading and metric key. */
 const COLUMNS = [
@@ -37,6 +40,9 @@ export function formatSummary(summary: FleetSummary): string {
   return [
     ...rows.map(line),
     `upstream simulator: ${summary.upstreamLogins} logins for ${summary.upstreamDevices} devices`,
+    ...summary.accounts.map(
+      (a) => `  account ${a.name}: ${a.logins} logins for ${a.devices} devices`,
+    ),
   ].join('\n');
 }
 
@@ -52,6 +58,8 @@ Options:
   --no-store                 TOKEN_TABLE unset: each container logs in on its own
   --grants                   GRANTS_TABLE set: one grants directory on the same dynalite,
                              read by every container (npm run grants manages it)
+  --accounts <a,b>           accounts beside default, one shared simulator each
+                             (LOCAL_ACCOUNTS of npm start; product pkA goes to a, …)
   --upstream-latency-ms <ms> latency the simulator adds to every login (default 0)
   -h, --help                 show this help
 
@@ -68,6 +76,16 @@ export function grantsLines(fleet: Pick<Fleet, 'dynalite' | 'grantsTable'>): str
   ];
 }
 
+/** The ready line's accounts: which product goes where, with `--accounts`. */
+export function fleetAccountLines(fleet: Pick<Fleet, 'accounts' | 'simulator'>): string[] {
+  if (fleet.accounts === undefined) return [];
+  return accountLines(
+    fleet.accounts,
+    defaultRoutes(fleet.accounts.accounts),
+    'the shared simulator',
+  );
+}
+
 const fail = (message: string): never => {
   process.stderr.write(`fleet: ${message}\n\n${USAGE}`);
   process.exit(2);
@@ -79,6 +97,7 @@ if (import.meta.main) {
     port?: string;
     'no-store'?: boolean;
     grants?: boolean;
+    accounts?: string;
     'upstream-latency-ms'?: string;
     help?: boolean;
   };
@@ -89,6 +108,7 @@ if (import.meta.main) {
         port: { type: 'string' },
         'no-store': { type: 'boolean' },
         grants: { type: 'boolean' },
+        accounts: { type: 'string' },
         'upstream-latency-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -137,6 +157,7 @@ if (import.meta.main) {
       port,
       store: !values['no-store'],
       grants: values.grants === true,
+      ...(values.accounts === undefined ? {} : { accounts: values.accounts.split(',') }),
       upstreamLatencyMs: latency,
       onContainerExit: (c, code) => {
         process.stderr.write(`fleet: container ${c.name} exited (${code}); stopping\n`);
@@ -155,9 +176,7 @@ if (import.meta.main) {
   }
   if (fleet) {
     const token = await issueDevToken();
-    const body = JSON.stringify({
-      devices: [{ productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' }],
-    });
+    const body = exampleBody(fleet.accounts?.accounts.map((a) => a.productKey));
     process.stdout.write(
       [
         `visual-token-broker fleet ready on ${fleet.url}: ${fleet.containers.length} containers, one request at a time each`,
@@ -167,6 +186,7 @@ if (import.meta.main) {
         `  upstream: shared simulator at ${fleet.simulator.url}${latency ? `, ${latency} ms per login` : ''}`,
         `  store:    ${fleet.dynalite && !values['no-store'] ? `embedded dynalite at ${fleet.dynalite.endpoint}` : 'off (TOKEN_TABLE unset: each container logs in on its own)'}`,
         ...grantsLines(fleet),
+        ...fleetAccountLines(fleet),
         '',
         'Try it (a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',
         '',

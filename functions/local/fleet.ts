@@ -5,13 +5,20 @@
  * container one request at a time. Every process it starts, it stops.
  */
 import { ENV } from '../token-broker/config.ts';
+import {
+  accountsSummary,
+  type FleetAccountLogins,
+  fleetAccountsEnv,
+  startFleetAccounts,
+} from './fleet-accounts.ts';
 import { type FleetContainer, spawnContainer } from './fleet-container.ts';
 import { FLEET_STATS_PATH, type Front, startFront } from './fleet-front.ts';
+import type { LocalAccounts } from './local-account-set.ts';
 import { type LocalDynalite, startLocalDynalite } from './local-dynalite.ts';
 import { DYNAMODB_ENDPOINT_ENV, LOCAL_ENV } from './local-settings.ts';
 import { startUpstreamSimulator, type UpstreamSimulator } from './upstream-simulator.ts';
 
-export type { FleetContainer };
+export type { FleetAccountLogins, FleetContainer };
 export { FLEET_STATS_PATH };
 
 /** Table of the fleet's store. */
@@ -24,6 +31,7 @@ export const FLEET_GRANTS_TABLE = 'visual-token-broker-grants';
 const NOT_INHERITED = [
   ENV.secretId,
   ENV.upstreamUrl,
+  ENV.upstreamAccounts,
   ENV.tokenTable,
   ENV.tokenStoreKeySecretId,
   ENV.grantsTable,
@@ -33,6 +41,7 @@ const NOT_INHERITED = [
   LOCAL_ENV.simulatorFault,
   LOCAL_ENV.simulatorGatewayAuth,
   LOCAL_ENV.storeEngine,
+  LOCAL_ENV.accounts,
 ];
 
 /** Options of {@link startFleet}. */
@@ -45,6 +54,12 @@ export interface FleetOptions {
   readonly store?: boolean;
   /** With the grants directory (GRANTS_TABLE on the same dynalite), shared by every container. @default false */
   readonly grants?: boolean;
+  /**
+   * Accounts beside `default` (the multi-account mode of issue 18): one
+   * simulator each, shared by every container, as `LOCAL_ACCOUNTS` names them.
+   * @default none: one account
+   */
+  readonly accounts?: readonly string[];
   /** Latency the simulator adds to every login, ms. @default 0 */
   readonly upstreamLatencyMs?: number;
   /** Extra environment of every container (settings such as TOKEN_STORE_TIMEOUT_MS). */
@@ -65,8 +80,10 @@ export interface Fleet {
   readonly url: string;
   /** The containers, in start order. */
   readonly containers: readonly FleetContainer[];
-  /** The shared upstream. */
+  /** The shared upstream of the account `default`. */
   readonly simulator: UpstreamSimulator;
+  /** The other accounts and their shared simulators, with {@link FleetOptions.accounts}. */
+  readonly accounts: LocalAccounts | undefined;
   /** The engine of the store and the grants directory, when either is on. */
   readonly dynalite: LocalDynalite | undefined;
   /** The grants directory's table, when it is on. */
@@ -87,6 +104,8 @@ export interface FleetSummary {
   readonly upstreamLogins: number;
   /** Devices those logins asked for, repeats counted. */
   readonly upstreamDevices: number;
+  /** The same per account, `default` first, with {@link FleetOptions.accounts}; else empty. */
+  readonly accounts: readonly FleetAccountLogins[];
 }
 
 /** The fleet's parts, as far as they have started: {@link closeFleet} stops whichever have. */
@@ -96,6 +115,7 @@ interface FleetParts {
   readonly inherited: Record<string, string>;
   readonly containers: FleetContainer[];
   simulator?: UpstreamSimulator;
+  accounts?: LocalAccounts;
   dynalite?: LocalDynalite;
   front?: Front;
   /** Containers started so far, for the next one's name. */
@@ -112,6 +132,7 @@ function closeFleet(parts: FleetParts): Promise<void> {
     await parts.front?.close();
     await Promise.all(parts.containers.map((c) => c.stop()));
     await parts.simulator?.close();
+    await parts.accounts?.close();
     await parts.dynalite?.close();
   })();
   return parts.closed;
@@ -138,6 +159,7 @@ function containerEnv(parts: FleetParts) {
     ...options.env,
     [LOCAL_ENV.port]: '0',
     [ENV.upstreamUrl]: options.upstreamUrl ?? simulator?.url ?? '',
+    ...fleetAccountsEnv(parts.accounts),
     ...(dynalite
       ? {
           [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint,
@@ -167,6 +189,7 @@ const summarise = async (parts: FleetParts): Promise<FleetSummary> => ({
   ),
   upstreamLogins: parts.simulator?.logins.length ?? 0,
   upstreamDevices: parts.simulator?.logins.reduce((n, l) => n + l.devices.length, 0) ?? 0,
+  accounts: accountsSummary(parts.simulator, parts.accounts),
 });
 
 /** The front's view of a container: its port, and a counter refresh after each request it served. */
@@ -184,10 +207,10 @@ async function startParts(
 ): Promise<{ front: Front; simulator: UpstreamSimulator }> {
   const { options } = parts;
   const latency = options.upstreamLatencyMs ?? 0;
-  const simulator = await startUpstreamSimulator(
-    latency > 0 ? { fault: { kind: 'delay', delayMs: latency } } : {},
-  );
+  const delay = latency > 0 ? { fault: { kind: 'delay', delayMs: latency } as const } : {};
+  const simulator = await startUpstreamSimulator(delay);
   parts.simulator = simulator;
+  parts.accounts = await startFleetAccounts(options.accounts, delay);
   if (storeOn(options) || options.grants) parts.dynalite = await startLocalDynalite();
   // Started together, as a scaling fleet's are: they race to create the tables and the key.
   const starts = await Promise.allSettled(
@@ -229,6 +252,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     url: front.url,
     containers: parts.containers,
     simulator,
+    accounts: parts.accounts,
     dynalite: parts.dynalite,
     grantsTable: options.grants ? FLEET_GRANTS_TABLE : undefined,
     addContainer: async () => {

@@ -87,9 +87,10 @@ export async function localSecretSource(
 
 /**
  * Reads the secret once and validates it as the broker will.
+ * @param allowLoopbackHttp - as the runtime's: an account secret's `upstreamUrl` may be http on loopback
  * @throws ConfigurationError naming the source and the key at fault (never a
  *   value); CredentialsUnavailableError when Secrets Manager cannot be reached.
  */
-export async function checkSecret(source: SecretSource): Promise<void> {
-  parseCredentials(await source.read(), source.name);
+export async function checkSecret(source: SecretSource, allowLoopbackHttp = false): Promise<void> {
+  parseCredentials(await source.read(), source.name, allowLoopbackHttp);
 }

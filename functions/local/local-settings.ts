@@ -13,6 +13,8 @@ export const LOCAL_ENV = {
   secretFile: 'BROKER_SECRET_FILE',
   simulatorFault: 'SIMULATOR_FAULT',
   simulatorGatewayAuth: 'SIMULATOR_GATEWAY_AUTH',
+  /** The multi-account mode: accounts to add beside `default`, each with its own simulator. */
+  accounts: 'LOCAL_ACCOUNTS',
   /** The built-in simulator's token lifetime, so renewal can be tried in a minute. */
   simulatorTokenLifetime: 'SIMULATOR_TOKEN_LIFETIME_SECONDS',
   /** The engine's name in the ready line; `npm run fleet` sets it for its own dynalite. */

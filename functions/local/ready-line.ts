@@ -24,14 +24,29 @@ export interface ReadyFacts {
   readonly grantsDescription: string | undefined;
   /** The `export` line that points `npm run grants` at it, when GRANTS_TABLE is set. */
   readonly grantsCliExports: string | undefined;
+  /** Which product goes to which account, in the multi-account mode (`LOCAL_ACCOUNTS`). */
+  readonly accountLines?: readonly string[];
+  /** A product key per named account, asked for in the printed request beside the usual device. */
+  readonly exampleProducts?: readonly string[];
+}
+
+/**
+ * The body of the printed request: the README's device, and a camera of
+ * each product in `productKeys` (one per account in the multi-account mode).
+ */
+export function exampleBody(productKeys: readonly string[] = []): string {
+  return JSON.stringify({
+    devices: [
+      { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' },
+      ...productKeys.map((productKey) => ({ productKey, deviceName: 'cam1' })),
+    ],
+  });
 }
 
 /** The start-up banner: what runs where, and a request that works as printed. */
 export async function banner(server: ReadyFacts): Promise<string> {
   const token = await issueDevToken();
-  const body = JSON.stringify({
-    devices: [{ productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' }],
-  });
+  const body = exampleBody(server.exampleProducts);
   return [
     `visual-token-broker ready on ${server.url}`,
     `  upstream: ${server.upstream}`,
@@ -42,6 +57,7 @@ export async function banner(server: ReadyFacts): Promise<string> {
     ...(server.grantsCliExports
       ? [`            for npm run grants: ${server.grantsCliExports}`]
       : []),
+    ...(server.accountLines ?? []),
     invokeReadyLine(server.url),
     '',
     'Try it (the token below is a dev token valid for 1 hour; `npm run --silent dev-token` makes more):',

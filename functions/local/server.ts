@@ -16,6 +16,8 @@ import { createEmfMetrics, type Metrics } from '../token-broker/metrics.ts';
 import { createRuntime, type RuntimeOverrides } from '../token-broker/runtime.ts';
 import { countingMetrics } from './counting-metrics.ts';
 import { createDevVerifier } from './dev-issuer.ts';
+import { type AccountMode, startAccountMode } from './local-account-mode.ts';
+import type { LocalAccounts } from './local-account-set.ts';
 import { type LocalGrantsTable, openLocalGrantsTable } from './local-grants.ts';
 import { createRequestListener } from './local-routes.ts';
 import { checkSecret, localSecretSource, simulatorAccount } from './local-secret.ts';
@@ -80,6 +82,8 @@ export interface LocalServerOptions {
 export interface LocalServer extends ReadyFacts {
   /** The built-in simulator, when no UPSTREAM_URL was given. */
   readonly simulator: UpstreamSimulator | undefined;
+  /** The accounts beside `default` and their simulators, in the multi-account mode (`LOCAL_ACCOUNTS`). */
+  readonly accounts: LocalAccounts | undefined;
   /** Stops the server and the simulator. */
   close(): Promise<void>;
 }
@@ -103,6 +107,9 @@ async function listen(server: Server, port: number): Promise<void> {
   }
 }
 
+const lifetimeOf = (env: Env) =>
+  parseTokenLifetime(env[LOCAL_ENV.simulatorTokenLifetime], LOCAL_ENV.simulatorTokenLifetime);
+
 /** The built-in simulator, unless UPSTREAM_URL names another upstream. */
 async function startSimulatorUnlessUpstream(
   env: Env,
@@ -112,19 +119,22 @@ async function startSimulatorUnlessUpstream(
   const faultSetting = env[LOCAL_ENV.simulatorFault];
   return startUpstreamSimulator({
     account,
-    tokenLifetimeSeconds: parseTokenLifetime(
-      env[LOCAL_ENV.simulatorTokenLifetime],
-      LOCAL_ENV.simulatorTokenLifetime,
-    ),
+    tokenLifetimeSeconds: lifetimeOf(env),
     ...(faultSetting ? { fault: parseSimulatorFault(faultSetting) } : {}),
   });
 }
 
 /** The function's settings as the Lambda reads them, with the local server's fallbacks. */
-function localConfig(env: Env, port: number, simulator: UpstreamSimulator | undefined) {
+function localConfig(
+  env: Env,
+  port: number,
+  simulator: UpstreamSimulator | undefined,
+  mode: AccountMode | undefined,
+) {
   return loadConfig(env, {
     allowLoopbackHttp: true,
     fallback: {
+      ...mode?.fallback,
       secretId: 'local-dev-secret',
       upstreamUrl: simulator?.url,
       loginGatherMs: String(LOCAL_LOGIN_GATHER_MS),
@@ -147,6 +157,7 @@ interface Serving {
   readonly config: BrokerConfig;
   readonly port: number;
   readonly simulator: UpstreamSimulator | undefined;
+  readonly mode: AccountMode | undefined;
   readonly secretSource: SecretSource;
   readonly store: LocalTokenStore | undefined;
   readonly grants: LocalGrantsTable | undefined;
@@ -165,13 +176,14 @@ const localTables = ({ store, grants }: Serving): Partial<RuntimeOverrides> => (
 
 /** Wires the handler and listens: the last step of {@link startLocalServer}. */
 async function serve(options: LocalServerOptions, serving: Serving): Promise<LocalServer> {
-  const { config, simulator, secretSource, store, grants } = serving;
+  const { config, simulator, mode, secretSource, store, grants } = serving;
   const metrics = countingMetrics(options.metrics ?? createEmfMetrics());
   const { handler, logger } = createRuntime(config, {
     secretSource,
     metrics,
     ...(options.logger ? { logger: options.logger } : {}),
     ...localTables(serving),
+    ...mode?.overrides,
   });
   const verify = await createDevVerifier(options.keyFile);
   const origins = config.corsAllowedOrigins;
@@ -189,12 +201,15 @@ async function serve(options: LocalServerOptions, serving: Serving): Promise<Loc
   await listen(server, serving.port);
   const address = server.address() as AddressInfo;
   hosts = loopbackHosts(address.port);
+  const upstream = simulator
+    ? `built-in simulator at ${simulator.url}`
+    : new URL(config.upstreamUrl).origin;
   return {
     url: `http://127.0.0.1:${address.port}`,
-    upstream: simulator
-      ? `built-in simulator at ${simulator.url}`
-      : new URL(config.upstreamUrl).origin,
+    upstream,
     simulator,
+    accounts: mode?.local,
+    ...mode?.readyFacts(config, upstream),
     secretDescription: secretSource.name,
     corsAllowedOrigins: origins,
     storeDescription: store?.description,
@@ -205,6 +220,7 @@ async function serve(options: LocalServerOptions, serving: Serving): Promise<Loc
       store?.close();
       grants?.close();
       await simulator?.close();
+      await mode?.local.close();
     },
   };
 }
@@ -215,20 +231,24 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const port = options.port ?? parsePort(env[LOCAL_ENV.port], LOCAL_ENV.port, DEFAULT_PORT);
   const account = simulatorAccount(env[LOCAL_ENV.simulatorGatewayAuth]);
   const simulator = await startSimulatorUnlessUpstream(env, account);
+  let mode: AccountMode | undefined;
   let store: LocalTokenStore | undefined;
   let grants: LocalGrantsTable | undefined;
   try {
-    const config = localConfig(env, port, simulator);
+    mode = await startAccountMode(env, account, { tokenLifetimeSeconds: lifetimeOf(env) });
+    const config = localConfig(env, port, simulator, mode);
     const secretSource = await localSecretSource(env, config.secretId, account);
     // Before the ready line: a secret that cannot work fails the start, not the first request.
     await checkSecret(secretSource);
+    await mode?.checkSecrets();
     store = await openLocalTokenStore(env, config);
     grants = await openLocalGrantsTable(env, config);
-    return await serve(options, { config, port, simulator, secretSource, store, grants });
+    return await serve(options, { config, port, simulator, mode, secretSource, store, grants });
   } catch (error) {
     store?.close();
     grants?.close();
     await simulator?.close();
+    await mode?.local.close();
     throw error;
   }
 }

@@ -11,8 +11,14 @@ export interface BurstOptions {
   readonly fleet: Fleet;
   /** One URL per request: a container's own URL. */
   readonly urls: readonly string[];
-  /** Devices per request, the same in every request. */
+  /** Devices per request and product key, the same in every request. */
   readonly devices: number;
+  /**
+   * The product keys asked for, `devices` of each: one per account to burst
+   * several accounts at once (issue 18).
+   * @default ['pkBurst']
+   */
+  readonly productKeys?: readonly string[];
   /** `Bearer …` granting `pkBurst/*` or more. */
   readonly bearer: string;
   /** Device name prefix, new per scenario so that every device is new. */
@@ -25,9 +31,9 @@ export interface BurstOptions {
 export interface BurstResult {
   /** HTTP status per request, in `urls` order. */
   readonly statuses: readonly number[];
-  /** Device logins (devices named in upstream login calls, repeats counted) during the burst. */
+  /** Device logins (devices named in upstream login calls, repeats counted) during the burst, at every account's simulator. */
   readonly deviceLogins: number;
-  /** Distinct tokens handed out per device. */
+  /** Distinct tokens handed out per device, by `productKey/deviceName`. */
   readonly tokensPerDevice: ReadonlyMap<string, ReadonlySet<string>>;
   /** Each request's latency, ms, in `urls` order. */
   readonly latenciesMs: readonly number[];
@@ -40,7 +46,9 @@ export async function wideBurst(options: BurstOptions): Promise<BurstResult> {
   const { fleet, urls, bearer } = options;
   const names = Array.from({ length: options.devices }, (_, i) => `${options.prefix}${i}`);
   const body = JSON.stringify({
-    devices: names.map((deviceName) => ({ productKey: PRODUCT_KEY, deviceName })),
+    devices: (options.productKeys ?? [PRODUCT_KEY]).flatMap((productKey) =>
+      names.map((deviceName) => ({ productKey, deviceName })),
+    ),
   });
   const before = deviceLogins(fleet);
   const answers = await Promise.all(
@@ -53,7 +61,7 @@ export async function wideBurst(options: BurstOptions): Promise<BurstResult> {
         signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
       });
       const json = (await response.json()) as {
-        tokens?: { deviceName: string; visualToken: string }[];
+        tokens?: { productKey: string; deviceName: string; visualToken: string }[];
       };
       return {
         status: response.status,
@@ -64,10 +72,11 @@ export async function wideBurst(options: BurstOptions): Promise<BurstResult> {
   );
   const tokensPerDevice = new Map<string, Set<string>>();
   for (const { tokens } of answers) {
-    for (const { deviceName, visualToken } of tokens) {
-      const seen = tokensPerDevice.get(deviceName) ?? new Set<string>();
+    for (const { productKey, deviceName, visualToken } of tokens) {
+      const key = `${productKey}/${deviceName}`;
+      const seen = tokensPerDevice.get(key) ?? new Set<string>();
       seen.add(visualToken);
-      tokensPerDevice.set(deviceName, seen);
+      tokensPerDevice.set(key, seen);
     }
   }
   return {
@@ -79,4 +88,7 @@ export async function wideBurst(options: BurstOptions): Promise<BurstResult> {
 }
 
 const deviceLogins = (fleet: Fleet) =>
-  fleet.simulator.logins.reduce((n, login) => n + login.devices.length, 0);
+  [fleet.simulator, ...(fleet.accounts?.accounts.map((a) => a.simulator) ?? [])].reduce(
+    (n, simulator) => n + (simulator?.logins.reduce((m, l) => m + l.devices.length, 0) ?? 0),
+    0,
+  );
