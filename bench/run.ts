@@ -3,7 +3,7 @@
  * naive broker, each against a reference built or started in the same run,
  * medians of interleaved runs, and cross-request batching over HTTP. Prints
  * a Markdown table (pasted into docs/performance.md) and writes
- * dist/bench/results.json. `BENCH_ONLY=batching`, `=cold`, `=fleet`, `=burst` or `=grants` runs that section
+ * dist/bench/results.json. `BENCH_ONLY=batching`, `=cold`, `=fleet`, `=burst`, `=grants` or `=accounts` runs that section
  * alone and prints its table.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -29,6 +29,7 @@ import { ESBUILD_OPTIONS, HANDLER_ENTRY } from '../infra/lambda-bundling.ts';
 import { buildLambdaBundle, PROJECT_ROOT } from '../scripts/build.ts';
 import { lambdaContext } from '../test/support/events.ts';
 import { sdkEnvFor, startFakeSecretsManager } from '../test/support/secrets-manager-server.ts';
+import { accountsTable, measureAccounts } from './accounts.ts';
 import { startColdStore } from './cold-store.ts';
 import { crossRequestTable, measureCrossRequestBatching } from './cross-request.ts';
 import { FLEET_D, FLEET_K, fleetTable, measureFleet } from './fleet.ts';
@@ -56,6 +57,10 @@ if (process.env.BENCH_ONLY === 'fleet') {
 }
 if (process.env.BENCH_ONLY === 'burst') {
   process.stdout.write(`${wideBurstTable(await measureWideBursts(log)).join('\n')}\n`);
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'accounts') {
+  process.stdout.write(`${accountsTable(await measureAccounts(log)).join('\n')}\n`);
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'grants') {
