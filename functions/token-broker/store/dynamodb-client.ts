@@ -3,6 +3,7 @@
  * retry, so the store, a cache, can add only a bounded delay.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { boundAnswerBytes } from './bounded-answers.ts';
 
 /**
  * Time limits of one DynamoDB attempt, ms. The SDK sets none by default; a
@@ -14,8 +15,8 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 export const DYNAMODB_TIMEOUTS = { connectionTimeout: 300, requestTimeout: 5000 } as const;
 
 /**
- * Creates the DynamoDB client of the store: short time limits and at most
- * one retry (`maxAttempts: 2`). `config.endpoint` (or the SDK's own
+ * Creates the DynamoDB client of the store: short time limits, at most
+ * one retry (`maxAttempts: 2`), and answers bounded in bytes (bounded-answers.ts). `config.endpoint` (or the SDK's own
  * `AWS_ENDPOINT_URL_DYNAMODB`) points it at a local engine.
  */
 export function createDynamoDbClient(
@@ -26,9 +27,11 @@ export function createDynamoDbClient(
   config: DynamoDBClientConfig = {},
 ): DynamoDBClient {
   // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes.
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     maxAttempts: 2,
     ...config,
     requestHandler: { ...timeouts, throwOnRequestTimeout: true },
   });
+  boundAnswerBytes(client);
+  return client;
 }
