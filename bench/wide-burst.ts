@@ -42,7 +42,8 @@ export async function measureWideBursts(log: (line: string) => void): Promise<Bu
   for (const [containers, devices] of BURSTS) {
     log(`wide burst ${containers} × ${devices}`);
     // A request may name more devices than the default 50 only when allowed to.
-    const env = devices > 50 ? { MAX_DEVICES_PER_REQUEST: String(devices) } : {};
+    const env: Record<string, string> =
+      devices > 50 ? { MAX_DEVICES_PER_REQUEST: String(devices) } : {};
     const fleet = await startFleet({ containers, port: 0, upstreamLatencyMs: 40, env });
     const logins: number[] = [];
     const maxTokensPerDevice: number[] = [];
