@@ -96,7 +96,8 @@ function groupByAccount(routes: SettingMap, devices: readonly DeviceKey[]) {
 
 /**
  * One answer from the accounts' outcomes, in the order asked. When every
- * account failed, the first failure is the request's, as with one account;
+ * account failed, the failure of the first by name is the request's, as
+ * with one account;
  * an account's problem that is not an account's (a bug) is never hidden.
  */
 function join(
@@ -106,8 +107,13 @@ function join(
   logger: Logger,
 ): TokenResult {
   const byDevice = new Map<string, Answer>();
-  const failed = settled.filter((s) => s.status === 'rejected');
-  if (failed.length > 0 && failed.length === settled.length) throw failed[0]?.reason;
+  if (settled.every((s) => s.status === 'rejected')) {
+    // The first account by name, so that the answer does not hang on the order asked.
+    const first = settled
+      .map((s, i) => ({ s, name: groups[i]?.[0] ?? '' }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))[0];
+    if (first?.s.status === 'rejected') throw first.s.reason;
+  }
   settled.forEach((outcome, i) => {
     if (outcome.status === 'fulfilled') {
       for (const token of outcome.value.tokens) byDevice.set(deviceId(token), { token });

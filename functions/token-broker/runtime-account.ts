@@ -70,12 +70,18 @@ export interface AccountChain {
 /**
  * Wires one account's chain on `source`, recording to `metrics`.
  * @example
- * const chain = createAccountChain(context, { name: 'cn', source, metrics });
+ * const chain = createAccountChain(context, { name: 'cn', source, metrics, label: 'cn' });
  * await chain.broker.getTokens([{ productKey: 'pk', deviceName: 'cam1' }]);
  */
 export function createAccountChain(
   context: AccountChainContext,
-  part: { readonly name: string; readonly source: SecretSource; readonly metrics: Metrics },
+  part: {
+    readonly name: string;
+    readonly source: SecretSource;
+    readonly metrics: Metrics;
+    /** What its secret is called in log lines. */
+    readonly label: string;
+  },
 ): AccountChain {
   const { config, now, logger, store, metrics } = { ...context, metrics: part.metrics };
   const credentials = createSecretCache({
@@ -86,7 +92,7 @@ export function createAccountChain(
     metrics,
     source: part.source,
     parse: (text, name) => parseCredentials(text, name, context.allowLoopbackHttp),
-    label: `the developer credentials of account ${part.name}`,
+    label: part.label,
   });
   // Per container: see circuit-breaker.ts; the fleet tier may share its openings.
   const account = createUpstreamAccount({

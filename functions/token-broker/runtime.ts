@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createAccountRouter } from './account-router.ts';
-import { DEFAULT_ACCOUNT, routedAccounts, routesOf } from './accounts.ts';
+import { ANY_PRODUCT, DEFAULT_ACCOUNT, routedAccounts, routesOf } from './accounts.ts';
 import { auditKeyOf, auditKeyOfStore } from './audit.ts';
 import type { Broker } from './broker.ts';
 import type { BrokerConfig } from './config.ts';
@@ -180,17 +180,19 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
       recorder.flush(functionName);
     },
   };
-  const broker = chains.size === 1 ? first.broker : routerOf(config, chains, logger);
+  // One account serving every product needs no router; any other route does (NO_ACCOUNT_ROUTE).
+  const routes = routesOf(config);
+  const catchAll = Object.keys(routes).length === 1 && routes[ANY_PRODUCT] !== undefined;
+  const broker = chains.size === 1 && catchAll ? first.broker : routerOf(chains, routes, logger);
   const handler = createHandler({
     broker,
     logger,
     maxDevicesPerRequest: config.maxDevicesPerRequest,
     grantSource: grantSource(config, overrides, { now, logger, metrics }),
     groupsClaim: config.groupsClaim,
-    // With several accounts the first routed one's: the key only has to be stable and secret.
     fingerprintKey: store
       ? () => store.keys.get().then(auditKeyOfStore)
-      : () => first.credentials.get().then(auditKeyOf),
+      : () => firstReadable([...chains.values()]).then(auditKeyOf),
     allowedProductKeys: config.allowedProductKeys,
     corsAllowedOrigins: config.corsAllowedOrigins,
     metrics,
@@ -219,12 +221,33 @@ function accountChains(
       name,
       createAccountChain(own, {
         name,
+        // One account's log lines read as they always have.
+        label: several
+          ? `the developer credentials of account ${name}`
+          : 'the developer credentials',
         source: secretSourceOf(overrides, name, secretId),
         metrics: several ? (recorder.forAccount?.(name) ?? recorder) : recorder,
       }),
     );
   }
   return chains;
+}
+
+/**
+ * The credentials of the first account, in route order, whose secret can be
+ * read: the audit key without a store. One broken account must not take
+ * every account's fingerprints away.
+ */
+async function firstReadable(chains: readonly AccountChain[]) {
+  let failure: unknown;
+  for (const chain of chains) {
+    try {
+      return await chain.credentials.get();
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  throw failure;
 }
 
 /** Where an account's secret comes from: `secretSource` for `default`, `secretSourceOf` for the rest. */
@@ -238,13 +261,17 @@ function secretSourceOf(overrides: RuntimeOverrides, name: string, secretId: str
   return overrides.secretSourceOf(secretId);
 }
 
-/** The router over several accounts' brokers. */
-function routerOf(config: BrokerConfig, chains: ReadonlyMap<string, AccountChain>, logger: Logger) {
+/** The router over the accounts' brokers. */
+function routerOf(
+  chains: ReadonlyMap<string, AccountChain>,
+  routes: ReturnType<typeof routesOf>,
+  logger: Logger,
+) {
   const accounts = new Map(
     [...chains].map(([name, chain]) => [
       name,
       { broker: chain.broker, warm: () => chain.account.current() },
     ]),
   );
-  return createAccountRouter({ accounts, routes: routesOf(config), logger });
+  return createAccountRouter({ accounts, routes, logger });
 }

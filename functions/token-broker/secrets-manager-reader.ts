@@ -20,9 +20,18 @@ export interface SecretsManagerReader {
   source(secretId: string): SecretSource;
 }
 
-/** Whether the answer `entry` is the secret asked for as `id` (a name, a full or partial ARN). */
-const answers = (entry: SecretValueEntry, id: string): boolean =>
-  entry.Name === id || entry.ARN === id || (id.startsWith('arn:') && !!entry.ARN?.startsWith(id));
+/**
+ * Whether the answer `entry` is the secret asked for as `id`: a name, a
+ * complete ARN, or a partial ARN, which is the complete one without its
+ * suffix of a hyphen and six characters. Never a mere prefix: the partial
+ * ARN of `broker/cn` begins the ARN of `broker/cn-eu` too, and one account
+ * must never be handed another's secret, whatever order the answer lists.
+ */
+function answers(entry: SecretValueEntry, id: string): boolean {
+  if (!id.startsWith('arn:')) return entry.Name === id;
+  const arn = entry.ARN ?? '';
+  return arn === id || (arn.length === id.length + 7 && arn.startsWith(`${id}-`));
+}
 
 /** Creates a reader on `client` (credentials.ts `createSecretsManagerClient`). */
 export function createSecretsManagerReader(client: SecretsManagerClient): SecretsManagerReader {
@@ -30,6 +39,8 @@ export function createSecretsManagerReader(client: SecretsManagerClient): Secret
     readonly id: string;
     readonly waiter: PromiseWithResolvers<string>;
   }>({
+    // BatchGetSecretValue takes at most 20 ids.
+    maxBatch: 20,
     send: (items) => {
       const batch = new Map<string, PromiseWithResolvers<string>[]>();
       for (const { id, waiter } of items) batch.set(id, [...(batch.get(id) ?? []), waiter]);

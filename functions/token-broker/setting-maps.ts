@@ -43,6 +43,9 @@ export function parseMap(raw: string, rule: MapRule): SettingMap {
     if (Object.hasOwn(map, key)) throw new InvalidSettingError(`names ${key} twice`);
     map[key] = value;
   }
+  // Set but empty would silently mean "nothing": unset it instead.
+  if (Object.keys(map).length === 0)
+    throw new InvalidSettingError('is set but names no key=value pair');
   return { ...map };
 }
 

@@ -78,6 +78,7 @@ describe('UPSTREAM_ACCOUNTS and ACCOUNT_ROUTES', () => {
     ['UPSTREAM_ACCOUNTS', 'cn=a,cn=b', 'UPSTREAM_ACCOUNTS names cn twice'],
     ['ACCOUNT_ROUTES', 'p-k=default', 'ACCOUNT_ROUTES keys must be a product key or *, got "p-k"'],
     ['ACCOUNT_ROUTES', 'pk=', 'ACCOUNT_ROUTES values must be an account name'],
+    ['ACCOUNT_ROUTES', ' , ', 'ACCOUNT_ROUTES is set but names no key=value pair'],
   ])('fails when %s is %s', (name, value, message) => {
     // Act
     const load = () => loadConfig({ ...base, [name]: value });

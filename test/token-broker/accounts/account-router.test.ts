@@ -124,4 +124,18 @@ describe('account router', () => {
     ]);
     expect(answer.failures[0]?.message).not.toContain('10.0.0.1');
   });
+
+  it('fails with the first account’s failure by name when every account fails, whatever the order asked', async () => {
+    // Prepare
+    const down = new UpstreamUnavailableError('down', 1000);
+    const bug = new TypeError('b fails otherwise');
+    const { broker } = router({ a: failing(down), b: failing(bug) }, { pkA: 'a', pkB: 'b' });
+    // Act
+    const answers = await Promise.all([
+      broker.getTokens([dev('pkA', '1'), dev('pkB', '1')]).catch((e: unknown) => e),
+      broker.getTokens([dev('pkB', '1'), dev('pkA', '1')]).catch((e: unknown) => e),
+    ]);
+    // Assess
+    expect(answers).toEqual([down, down]);
+  });
 });

@@ -147,4 +147,29 @@ describe('several upstream accounts', () => {
     }
     expect(seen).not.toContain('eyJ');
   });
+
+  it('answers NO_ACCOUNT_ROUTE with one routed account whose routes leave a product out', async () => {
+    // Prepare
+    accounts = await startTwoAccounts({ routes: 'pkCn=cn' });
+    // Act
+    const answer = await accounts.invoke([cam('pkCn', 1), cam('pkOther', 1)]);
+    // Assess
+    expect(names(answer.tokens)).toEqual(['pkCn/cam1']);
+    expect(answer.failures).toEqual([
+      expect.objectContaining({ productKey: 'pkOther', code: 'NO_ACCOUNT_ROUTE' }),
+    ]);
+    expect(accounts.cn.logins.map((l) => l.devices)).toEqual([['pkCn/cam1']]);
+  });
+
+  it('names the account of a secret that cannot be read, with several accounts only', async () => {
+    // Prepare
+    accounts = await startTwoAccounts();
+    accounts.setSecret('eu', { userName: '', password: '' } as never);
+    // Act
+    await accounts.invoke([cam('pkEu', 1), cam('pkCn', 1)]);
+    // Assess
+    const lines = accounts.logger.lines.filter((l) => l.includes('Could not load'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.includes('the developer credentials of account eu'))).toBe(true);
+  });
 });
