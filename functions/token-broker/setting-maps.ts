@@ -43,9 +43,10 @@ export function parseMap(raw: string, rule: MapRule): SettingMap {
     if (Object.hasOwn(map, key)) throw new InvalidSettingError(`names ${key} twice`);
     map[key] = value;
   }
-  // Set but empty would silently mean "nothing": unset it instead.
-  if (Object.keys(map).length === 0)
+  // Only commas would silently mean "nothing"; blank text is an empty map (a prop's `{}`).
+  if (Object.keys(map).length === 0 && raw.trim() !== '') {
     throw new InvalidSettingError('is set but names no key=value pair');
+  }
   return { ...map };
 }
 
