@@ -27,11 +27,6 @@ import {
 const ALLOWED_FUNCTIONS: readonly FunctionSize[] = [
   // The core's composition and request engines, still to be turned into named steps (issue 16).
   {
-    file: 'functions/token-broker/store/dynamodb-token-store.ts',
-    name: 'createDynamoDbTokenStore',
-    lines: 152,
-  },
-  {
     file: 'functions/token-broker/upstream/batched-login.ts',
     name: 'createBatchedLogin',
     lines: 93,
