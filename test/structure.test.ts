@@ -31,11 +31,6 @@ const ALLOWED_FUNCTIONS: readonly FunctionSize[] = [
     name: 'createBatchedLogin',
     lines: 93,
   },
-  {
-    file: 'functions/token-broker/upstream/resilient-upstream.ts',
-    name: 'createResilientUpstream',
-    lines: 112,
-  },
 ];
 
 /** Files over 300 lines. */
