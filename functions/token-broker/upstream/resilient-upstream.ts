@@ -7,11 +7,12 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Credentials, CredentialsProvider } from '../credentials.ts';
+import type { DeviceKey } from '../device.ts';
 import { UpstreamError, UpstreamRejectedError, UpstreamTimeoutError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { ConcurrencyLimit } from './concurrency-limit.ts';
-import type { LoginCallOptions, LoginClient } from './login-client.ts';
+import type { LoginCallOptions, LoginClient, UpstreamToken } from './login-client.ts';
 
 /** Defaults of the resilience settings that are not deployment configuration. */
 export const RESILIENCE_DEFAULTS = {
@@ -98,92 +99,144 @@ const errorFields = (error: unknown) => ({
   errorMessage: error instanceof Error ? error.message : undefined,
 });
 
-/** Creates the resilient login client the broker uses. */
-export function createResilientUpstream(options: ResilientUpstreamOptions): LoginClient {
-  const { client, credentials, breaker, limit, maxRetries, timeoutMs, logger, now } = options;
-  const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? defaultSleep;
-  const baseDelayMs = options.baseDelayMs ?? RESILIENCE_DEFAULTS.baseDelayMs;
-  const maxDelayMs = options.maxDelayMs ?? RESILIENCE_DEFAULTS.maxDelayMs;
-  const margin = options.safetyMarginMs ?? RESILIENCE_DEFAULTS.safetyMarginMs;
-  const minAttemptMs = options.minAttemptMs ?? RESILIENCE_DEFAULTS.minAttemptMs;
+/** The settings of {@link createResilientUpstream}, defaults filled in. */
+type Resilience = Required<Omit<ResilientUpstreamOptions, 'credentials'>>;
 
-  async function withRetries(
-    creds: Credentials,
-    devices: Parameters<LoginClient['login']>[1],
-    call: LoginCallOptions,
-  ) {
-    const { signal } = call;
-    const deadline = (call.deadline ?? Number.POSITIVE_INFINITY) - margin;
-    let last: unknown;
-    for (let attempt = 0; ; attempt += 1) {
-      const left = deadline - now();
-      if (left < minAttemptMs) {
-        if (last !== undefined) throw last;
-        throw new UpstreamTimeoutError(
-          `Only ${Math.max(0, Math.floor(left))} ms left before the deadline; no upstream attempt started`,
-        );
-      }
+/** Read once, when the client is created: later changes to `options` are not seen. */
+function resilienceOf(options: ResilientUpstreamOptions): Resilience {
+  const { client, breaker, limit, maxRetries, timeoutMs, logger, now } = options;
+  return {
+    client,
+    breaker,
+    limit,
+    maxRetries,
+    timeoutMs,
+    logger,
+    now,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? defaultSleep,
+    baseDelayMs: options.baseDelayMs ?? RESILIENCE_DEFAULTS.baseDelayMs,
+    maxDelayMs: options.maxDelayMs ?? RESILIENCE_DEFAULTS.maxDelayMs,
+    safetyMarginMs: options.safetyMarginMs ?? RESILIENCE_DEFAULTS.safetyMarginMs,
+    minAttemptMs: options.minAttemptMs ?? RESILIENCE_DEFAULTS.minAttemptMs,
+  };
+}
+
+/** One attempt: a login slot, then one login in the time left, its answer told to the breaker. */
+function attemptOnce(
+  resilience: Resilience,
+  creds: Credentials,
+  devices: readonly DeviceKey[],
+  call: LoginCallOptions,
+  deadline: number,
+  left: number,
+): Promise<readonly UpstreamToken[]> {
+  const { client, breaker, limit, timeoutMs, now, minAttemptMs } = resilience;
+  const { signal } = call;
+  // An open circuit answers at once, without queueing for a login slot.
+  if (breaker.state() === 'open') breaker.acquire();
+  // Waiting for a login slot must not outlive the deadline either.
+  const slotSignal = withDeadline(signal, left);
+  return limit.run(async () => {
+    // The wait for a slot used some of the time: measure again.
+    const budget = Math.floor(Math.min(timeoutMs, deadline - now()));
+    if (budget < minAttemptMs) {
+      throw new UpstreamTimeoutError('Out of time while waiting for an upstream login slot');
+    }
+    breaker.acquire();
+    call.onAttempt?.(creds);
+    try {
+      const tokens = await client.login(creds, devices, {
+        ...(signal ? { signal } : {}),
+        timeoutMs: budget,
+      });
+      breaker.success();
+      return tokens;
+    } catch (error) {
+      if (countsAgainstUpstream(error)) breaker.failure();
+      else if (showsUpstreamWorks(error)) breaker.success();
+      throw error;
+    }
+  }, slotSignal);
+}
+
+/**
+ * The backoff, ms, before retrying after attempt `attempt` failed with
+ * `error`; rethrows `error` when it is not to be retried, or when the wait
+ * and one more attempt would not fit before the deadline.
+ */
+function backoffAfter(
+  resilience: Resilience,
+  error: unknown,
+  attempt: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): number {
+  const { maxRetries, maxDelayMs, baseDelayMs, random, now, minAttemptMs, logger } = resilience;
+  if (!isTransient(error, signal) || attempt >= maxRetries) throw error;
+  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
+  const asked = error instanceof UpstreamError ? error.retryAfterMs : undefined;
+  const wait = asked ?? Math.floor(random() * ceiling);
+  if (now() + wait + minAttemptMs > deadline) {
+    logger.warn('upstream retry skipped: it would not fit before the deadline', {
+      attempt: attempt + 1,
+      waitMs: wait,
+      ...errorFields(error),
+    });
+    throw error;
+  }
+  logger.warn('upstream attempt failed; retrying', {
+    attempt: attempt + 1,
+    waitMs: wait,
+    ...errorFields(error),
+  });
+  return wait;
+}
+
+/** Logs in with `creds`, retrying transient failures while the deadline allows. */
+async function withRetries(
+  resilience: Resilience,
+  creds: Credentials,
+  devices: readonly DeviceKey[],
+  call: LoginCallOptions,
+): Promise<readonly UpstreamToken[]> {
+  const { now, sleep, safetyMarginMs, minAttemptMs } = resilience;
+  const { signal } = call;
+  const deadline = (call.deadline ?? Number.POSITIVE_INFINITY) - safetyMarginMs;
+  let last: unknown;
+  for (let attempt = 0; ; attempt += 1) {
+    const left = deadline - now();
+    if (left < minAttemptMs) {
+      if (last !== undefined) throw last;
+      throw new UpstreamTimeoutError(
+        `Only ${Math.max(0, Math.floor(left))} ms left before the deadline; no upstream attempt started`,
+      );
+    }
+    try {
+      return await attemptOnce(resilience, creds, devices, call, deadline, left);
+    } catch (error) {
+      last = error;
+      const wait = backoffAfter(resilience, error, attempt, deadline, signal);
       try {
-        // An open circuit answers at once, without queueing for a login slot.
-        if (breaker.state() === 'open') breaker.acquire();
-        // Waiting for a login slot must not outlive the deadline either.
-        const slotSignal = withDeadline(signal, left);
-        return await limit.run(async () => {
-          // The wait for a slot used some of the time: measure again.
-          const budget = Math.floor(Math.min(timeoutMs, deadline - now()));
-          if (budget < minAttemptMs) {
-            throw new UpstreamTimeoutError('Out of time while waiting for an upstream login slot');
-          }
-          breaker.acquire();
-          call.onAttempt?.(creds);
-          try {
-            const tokens = await client.login(creds, devices, {
-              ...(signal ? { signal } : {}),
-              timeoutMs: budget,
-            });
-            breaker.success();
-            return tokens;
-          } catch (error) {
-            if (countsAgainstUpstream(error)) breaker.failure();
-            else if (showsUpstreamWorks(error)) breaker.success();
-            throw error;
-          }
-        }, slotSignal);
-      } catch (error) {
-        last = error;
-        if (!isTransient(error, signal) || attempt >= maxRetries) throw error;
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-        const asked = error instanceof UpstreamError ? error.retryAfterMs : undefined;
-        const wait = asked ?? Math.floor(random() * ceiling);
-        if (now() + wait + minAttemptMs > deadline) {
-          logger.warn('upstream retry skipped: it would not fit before the deadline', {
-            attempt: attempt + 1,
-            waitMs: wait,
-            ...errorFields(error),
-          });
-          throw error;
-        }
-        logger.warn('upstream attempt failed; retrying', {
-          attempt: attempt + 1,
-          waitMs: wait,
-          ...errorFields(error),
+        await sleep(wait, signal);
+      } catch (cause) {
+        throw new UpstreamTimeoutError('The invocation was aborted during an upstream backoff', {
+          cause,
         });
-        try {
-          await sleep(wait, signal);
-        } catch (cause) {
-          throw new UpstreamTimeoutError('The invocation was aborted during an upstream backoff', {
-            cause,
-          });
-        }
       }
     }
   }
+}
+
+/** Creates the resilient login client the broker uses. */
+export function createResilientUpstream(options: ResilientUpstreamOptions): LoginClient {
+  const { credentials, logger } = options;
+  const resilience = resilienceOf(options);
 
   return {
     async login(creds, devices, call = {}) {
       try {
-        return await withRetries(creds, devices, call);
+        return await withRetries(resilience, creds, devices, call);
       } catch (error) {
         if (!(error instanceof UpstreamRejectedError)) throw error;
         // A rotated secret shows up as a refusal: re-read it once, and retry
@@ -199,7 +252,7 @@ export function createResilientUpstream(options: ResilientUpstreamOptions): Logi
           ...errorFields(error),
         });
         try {
-          return await withRetries(fresh, devices, call);
+          return await withRetries(resilience, fresh, devices, call);
         } catch (again) {
           if (!(again instanceof UpstreamRejectedError)) throw again;
           throw new UpstreamRejectedError(
