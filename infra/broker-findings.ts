@@ -14,7 +14,7 @@ export function acknowledgeFunctionFindings(role: Construct, fn: IFunction): voi
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement of this policy (logs, the credentials and store key secrets, the grants table) is scoped to one resource.',
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement of this policy (logs, the credentials and store key secrets, the grants table and its customer-managed key) is scoped to one resource.',
     });
   }
   Validations.of(fn).acknowledge({
