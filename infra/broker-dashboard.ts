@@ -23,6 +23,7 @@ import {
   brokerMetric,
   type TokenBrokerAlarmOptions,
 } from './broker-alarms.ts';
+import { grantsDirectoryRow } from './broker-grants-watch.ts';
 
 /** Period of every graph but the hourly login count. */
 const PERIOD = Duration.minutes(5);
@@ -40,6 +41,11 @@ export interface BrokerDashboardTargets {
    * @default - one account: no per-account row
    */
   readonly accounts?: readonly string[];
+  /**
+   * Whether the grants directory is on: its row is shown only then.
+   * @default false
+   */
+  readonly grantsTable?: boolean;
 }
 
 /** The store alarms' evaluation: StoreErrors ≥ 1 in each of 3 periods of 5 minutes. */
@@ -114,6 +120,7 @@ export function createBrokerDashboard(
       ]),
     ],
   ];
+  if (t.grantsTable === true) rows.push(grantsDirectoryRow(t.function));
   rows.push(...accountDashboardRows({ ...t, accounts: t.accounts ?? [] }));
   const dashboard = new Dashboard(scope, id, { defaultInterval: Duration.days(1) });
   for (const row of rows) dashboard.addWidgets(...row);

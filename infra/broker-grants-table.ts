@@ -8,6 +8,7 @@ import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { GRANTS_TABLE_LAYOUT } from '../functions/token-broker/contract.ts';
+import { VIA_DYNAMODB } from './broker-token-store.ts';
 
 /**
  * What the broker may do to the table: read one principal's item, or several
@@ -22,9 +23,26 @@ export const GRANTS_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem']
  */
 export const GRANTS_WRITE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
 
+/**
+ * What the broker may do with the table's customer-managed key, when it has
+ * one, and only through DynamoDB: unwrap the table key to read items.
+ */
+export const GRANTS_KEY_READ_ACTIONS = ['kms:Decrypt'] as const;
+
+/** What the app's backend may do with that key, through DynamoDB: read and write items. */
+export const GRANTS_KEY_WRITE_ACTIONS = [
+  'kms:Decrypt',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+] as const;
+
 /** Options of {@link GrantsTableResources}. */
 export interface GrantsTableResourcesProps {
-  /** Your own table; none creates one. */
+  /**
+   * Your own table. With a customer-managed key (`encryptionKey`, as
+   * `Table.fromTableAttributes` sets it), the grants cover the key too.
+   * @default - a new table, encrypted with the AWS owned key
+   */
   readonly table?: ITable;
 }
 
@@ -54,22 +72,45 @@ export class GrantsTableResources extends Construct {
     this.table = table;
   }
 
-  /** Lets `grantee` (the broker's role) read items: {@link GRANTS_READ_ACTIONS}, on the table only. */
+  /**
+   * Lets `grantee` (the broker's role) read items: {@link GRANTS_READ_ACTIONS}
+   * on the table only, and {@link GRANTS_KEY_READ_ACTIONS} on its key, if any.
+   */
   grantRead(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
-      grantee,
-      actions: [...GRANTS_READ_ACTIONS],
-      resourceArns: [this.table.tableArn],
-    });
+    return this.grantOnTable(grantee, GRANTS_READ_ACTIONS, GRANTS_KEY_READ_ACTIONS);
   }
 
-  /** Lets `grantee` (the app's backend) change and list grants: {@link GRANTS_WRITE_ACTIONS}, on the table only. */
+  /**
+   * Lets `grantee` (the app's backend) change and list grants:
+   * {@link GRANTS_WRITE_ACTIONS} on the table only, and
+   * {@link GRANTS_KEY_WRITE_ACTIONS} on its key, if any.
+   */
   grantWrite(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({
+    return this.grantOnTable(grantee, GRANTS_WRITE_ACTIONS, GRANTS_KEY_WRITE_ACTIONS);
+  }
+
+  /** Item actions on the table and, with a customer-managed key, key actions through DynamoDB. */
+  private grantOnTable(
+    grantee: IGrantable,
+    itemActions: readonly string[],
+    keyActions: readonly string[],
+  ): Grant {
+    const items = Grant.addToPrincipal({
       grantee,
-      actions: [...GRANTS_WRITE_ACTIONS],
+      actions: [...itemActions],
       resourceArns: [this.table.tableArn],
     });
+    const key = this.table.encryptionKey;
+    if (key === undefined) return items;
+    // Without it DynamoDB cannot unwrap the table key for the caller: every read fails.
+    return items.combine(
+      Grant.addToPrincipal({
+        grantee,
+        actions: [...keyActions],
+        resourceArns: [key.keyArn],
+        conditions: VIA_DYNAMODB,
+      }),
+    );
   }
 }
 

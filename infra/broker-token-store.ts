@@ -45,6 +45,15 @@ export const TOKEN_TABLE_KEY_ACTIONS = [
 ] as const;
 
 /**
+ * The condition that lets a principal use a table's KMS key only through
+ * DynamoDB, which unwraps the table key with the caller's permissions: never
+ * a direct `kms:Decrypt` of anything else the key encrypts.
+ */
+export const VIA_DYNAMODB = {
+  StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}` },
+} as const;
+
+/**
  * Reads the credentials and the store key in one round trip. It has no
  * resource-level permissions (it must be granted on `*`); the per-secret
  * `GetSecretValue` grants still decide which secrets it returns.
@@ -55,7 +64,10 @@ export const BATCH_GET_SECRET_VALUE = 'secretsmanager:BatchGetSecretValue';
 export interface TokenStoreResourcesProps {
   /** Your own table; none creates one. */
   readonly table?: ITable;
-  /** Customer-managed key of the table (created or given). */
+  /**
+   * Customer-managed key of the table (created or given).
+   * @default - the given table's own `encryptionKey` (as `Table.fromTableAttributes` sets it), else none
+   */
   readonly encryptionKey?: IKey;
 }
 
@@ -72,7 +84,8 @@ export class TokenStoreResources extends Construct {
 
   constructor(scope: Construct, id: string, props: TokenStoreResourcesProps) {
     super(scope, id);
-    this.encryptionKey = props.encryptionKey;
+    // A table imported with its key needs the grant as much as one given with the prop.
+    this.encryptionKey = props.encryptionKey ?? props.table?.encryptionKey;
     if (props.table === undefined) {
       const table = new Table(this, 'Table', {
         partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
@@ -132,9 +145,7 @@ export class TokenStoreResources extends Construct {
           effect: Effect.ALLOW,
           actions: [...TOKEN_TABLE_KEY_ACTIONS],
           resources: [this.encryptionKey.keyArn],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.${Aws.URL_SUFFIX}` },
-          },
+          conditions: VIA_DYNAMODB,
         }),
       );
     }

@@ -1,6 +1,7 @@
 /**
- * What watches the broker: the built-in alarms, the token store's, each
- * routed account's (with several), and the dashboard, made in that order.
+ * What watches the broker: the built-in alarms, the token store's, the
+ * grants directory's, each routed account's (with several), and the
+ * dashboard, made in that order.
  */
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
@@ -9,6 +10,7 @@ import type { Construct } from 'constructs';
 import { accountAlarms } from './broker-account-metrics.ts';
 import { defaultAlarms, type TokenBrokerAlarmOptions } from './broker-alarms.ts';
 import { createBrokerDashboard, tokenStoreAlarms } from './broker-dashboard.ts';
+import { grantsDirectoryAlarm } from './broker-grants-watch.ts';
 
 /** What {@link watchBroker} watches. */
 export interface BrokerWatchTargets {
@@ -24,6 +26,8 @@ export interface BrokerWatchTargets {
   readonly loginBudgetPerHour: number;
   /** The routed accounts' names, `default` alone with one account. */
   readonly accounts: readonly string[];
+  /** Whether the grants directory is on (`grantsTable`). */
+  readonly grantsTable: boolean;
 }
 
 /** The alarms and the dashboard {@link watchBroker} made. */
@@ -32,6 +36,8 @@ export interface BrokerWatch {
   readonly storeErrors?: Alarm | undefined;
   /** The one login budget alarm; none with a budget of 0 or with several accounts. */
   readonly loginBudget?: Alarm | undefined;
+  /** The grants directory's alarm; none with `grantsTable` off. */
+  readonly grantsUnavailable?: Alarm | undefined;
   /** Each account's alarms, by name; empty with one account. */
   readonly accounts: ReadonlyMap<string, readonly Alarm[]>;
   /** The operator's dashboard. */
@@ -54,10 +60,13 @@ export function watchBroker(
   const [errors, budget] = t.tokenStore ? tokenStoreAlarms(t) : [];
   const storeErrors = errors && addAlarm(...errors);
   const loginBudget = budget && perAccount.length === 0 ? addAlarm(...budget) : undefined;
+  const grantsUnavailable = t.grantsTable
+    ? addAlarm(...grantsDirectoryAlarm(t.function))
+    : undefined;
   const accounts = new Map<string, Alarm[]>();
   for (const [account, id, options] of perAccount) {
     accounts.set(account, [...(accounts.get(account) ?? []), addAlarm(id, options)]);
   }
   const dashboard = createBrokerDashboard(scope, 'Dashboard', t);
-  return { storeErrors, loginBudget, accounts, dashboard };
+  return { storeErrors, loginBudget, grantsUnavailable, accounts, dashboard };
 }

@@ -110,7 +110,8 @@ export const DEPLOYMENT_SETTINGS = {
   tokenTableEncryptionKey: {
     kind: 'cdk',
     propType: 'IKey',
-    defaultText: 'the table is encrypted with the AWS owned key',
+    defaultText:
+      'a created table: the AWS owned key; yours: its `encryptionKey` (`Table.fromTableAttributes`), if any',
     description:
       'Customer-managed KMS key of the token table (of the created one, or of yours); the function may use it only through DynamoDB.',
   },
@@ -120,7 +121,7 @@ export const DEPLOYMENT_SETTINGS = {
     // `true` from context; a construct may give its own table instead.
     propType: 'boolean | ITable',
     description:
-      'The grants directory: true creates a table of device grants (key `principal`, retained, PITR, deletion protection), or give your own ITable instead of true. The function only reads it.',
+      'The grants directory: true creates a table of device grants (key `principal`, retained, PITR, deletion protection), or give your own ITable instead of true. The function only reads it (and decrypts with its customer-managed key, if it has one).',
   },
   latencyAlarmThresholdMs: {
     kind: 'duration',

@@ -214,7 +214,7 @@ export interface TokenBrokerProps extends AllSettingProps {
    * Customer-managed KMS key of the token table: the created table is
    * encrypted with it; with `tokenTable`, the key your table uses. The function
    * may use it only through DynamoDB.
-   * @default - the table is encrypted with the AWS owned key (your table: its own key, no KMS grant)
+   * @default - a created table is encrypted with the AWS owned key; your table: its `encryptionKey` (`Table.fromTableAttributes`), granted the same way, else no KMS grant
    */
   readonly tokenTableEncryptionKey?: IKey;
   /**
@@ -224,7 +224,10 @@ export interface TokenBrokerProps extends AllSettingProps {
    * a table: partition key `principal` (String), on demand, retained when the
    * stack goes, point-in-time recovery, deletion protection. Or give your own
    * table with that key. The function may only read it (GetItem,
-   * BatchGetItem); `grantGrantsWrite` lets the app's backend write it.
+   * BatchGetItem); `grantGrantsWrite` lets the app's backend write it. When
+   * your table has a customer-managed key (its `encryptionKey`, as
+   * `Table.fromTableAttributes` sets it), the function may `kms:Decrypt` with
+   * that key, and the backend encrypt too, through DynamoDB only.
    * @default false
    */
   readonly grantsTable?: boolean | ITable;

@@ -3,7 +3,7 @@
  * authorizer in front of it, the credentials secret, and alarms; secure with
  * no tuning, so a team can drop it into its own CDK app.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { HttpApi, HttpStage, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm, Dashboard, Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
@@ -32,6 +32,7 @@ import {
 import { type CallerIdentity, createAuthorizer, createBrokerApi } from './broker-api.ts';
 import { type AuditQueries, createAuditQueries } from './broker-audit-queries.ts';
 import { brokerEnvironment } from './broker-environment.ts';
+import { acknowledgeFunctionFindings } from './broker-findings.ts';
 import { createBrokerFunction } from './broker-function.ts';
 import { type GrantsTableResources, grantsTableFor } from './broker-grants-table.ts';
 import { TokenStoreResources } from './broker-token-store.ts';
@@ -125,6 +126,11 @@ export class TokenBroker extends Construct {
    * accounts, where each has its own in {@link accountAlarms}.
    */
   readonly loginBudgetAlarm?: Alarm;
+  /**
+   * The alarm on requests whose grants directory lookup failed (in {@link
+   * alarms} too); none with `grantsTable` off.
+   */
+  readonly grantsUnavailableAlarm?: Alarm;
   /** Every alarm of the broker, including those added later by {@link addAlarm}. */
   readonly alarms: Alarm[] = [];
 
@@ -209,9 +215,11 @@ export class TokenBroker extends Construct {
       latencyThresholdMs: deploy.latencyAlarmThresholdMs as number,
       loginBudgetPerHour: Number(environment[SETTINGS.loginBudgetPerHour.env]) || 0,
       accounts: [...this.routedAccountSecrets.keys()],
+      grantsTable: this.grantsTableResources !== undefined,
     });
     this.storeErrorsAlarm = watched.storeErrors;
     this.loginBudgetAlarm = watched.loginBudget;
+    this.grantsUnavailableAlarm = watched.grantsUnavailable;
     this.accountAlarms = watched.accounts;
     this.dashboard = watched.dashboard;
     this.acknowledgeFindings(props.secret === undefined);
@@ -280,19 +288,7 @@ export class TokenBroker extends Construct {
 
   /** Each acknowledgement names the rule, the resource and the reason. */
   private acknowledgeFindings(createdSecret: boolean): void {
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy !== undefined) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions. Every other statement of this policy (logs, the credentials and store key secrets, the grants table) is scoped to one resource.',
-      });
-    }
-    Validations.of(this.function).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'Invoked synchronously only (API Gateway and RequestResponse direct invokes): the caller gets the error, and a token vended to a DLQ would be useless.',
-    });
+    acknowledgeFunctionFindings(this.role, this.function);
     if (createdSecret) acknowledgeNoRotation(this.secret);
   }
 }

@@ -48,6 +48,8 @@ const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 export interface LocalTokenStore {
   /** The DynamoDB client, pointed at the loopback engine. */
   readonly client: DynamoDBClient;
+  /** Where {@link client} points, so that the grants directory can share it. */
+  readonly sdkConfig: LoopbackSdkConfig;
   /** The store key, from {@link LOCAL_STORE_KEY_FILE}. */
   readonly keySource: SecretSource;
   /** Where the store is, for the start-up banner. */
@@ -143,10 +145,11 @@ export async function openLocalTokenStore(
   if (table === undefined || table === '') return undefined;
   const sdkConfig = loopbackSdkConfig(env, ENV.tokenTable);
   const { endpoint } = sdkConfig;
+  let primed: string | undefined;
   await withSetupClient(sdkConfig, async (setup) => {
     await ensureTable(setup, table, TABLE_CREATION_BUDGET.total);
     // Created now, not on the first miss, so processes started together agree on one key.
-    await loadOrCreateDevStoreKey(keyFile);
+    primed = await loadOrCreateDevStoreKey(keyFile);
   });
   const client = createDynamoDbClient(
     {
@@ -159,7 +162,17 @@ export async function openLocalTokenStore(
   const relative = path.relative(process.cwd(), keyFile) || keyFile;
   return {
     client,
-    keySource: { name: `local key file ${relative}`, read: () => loadOrCreateDevStoreKey(keyFile) },
+    sdkConfig,
+    keySource: {
+      name: `local key file ${relative}`,
+      // The first read is the key just read: a file read would hold the first
+      // request's store read past the turn its directory read is flushed in.
+      read: () => {
+        const key = primed;
+        primed = undefined;
+        return key === undefined ? loadOrCreateDevStoreKey(keyFile) : Promise.resolve(key);
+      },
+    },
     description: `table ${table} on ${engineName(env)} at ${endpoint}, key in ${relative}`,
     close: () => client.destroy(),
   };

@@ -166,8 +166,8 @@ interface Serving {
 /**
  * The runtime's collaborators of the local engine: the token store's client
  * and key, and the grants directory's client, each only when its table is
- * set. Locally each has a client of its own (the two tables may be on two
- * engines), so their reads are not joined into one BatchGetItem as in Lambda.
+ * set. On one engine the directory has the store's client, as in Lambda, so
+ * that their reads join one BatchGetItem (local-grants.ts).
  */
 const localTables = ({ store, grants }: Serving): Partial<RuntimeOverrides> => ({
   ...(store ? { tokenStore: { client: store.client, keySource: store.keySource } } : {}),
@@ -242,7 +242,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await checkSecret(secretSource);
     await mode?.checkSecrets();
     store = await openLocalTokenStore(env, config);
-    grants = await openLocalGrantsTable(env, config);
+    grants = await openLocalGrantsTable(env, config, store);
     return await serve(options, { config, port, simulator, mode, secretSource, store, grants });
   } catch (error) {
     store?.close();
