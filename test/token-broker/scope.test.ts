@@ -1,11 +1,16 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { type DeviceKey, deviceId } from '../../functions/token-broker/device.ts';
-import { ForbiddenDeviceError } from '../../functions/token-broker/errors.ts';
+import {
+  ForbiddenDeviceError,
+  GrantsUnavailableError,
+} from '../../functions/token-broker/errors.ts';
 import {
   DIRECT_INVOKE_GRANTS,
   enforceScope,
+  type Grants,
   isGranted,
+  listedGrants,
   NO_GRANTS,
   parseGrants,
   refusedDevices,
@@ -151,6 +156,91 @@ describe('enforceScope', () => {
       ]);
     // Assess
     expect(act).not.toThrow();
+  });
+});
+
+describe('enforceScope with grants a source could not be read for', () => {
+  const unavailable = new GrantsUnavailableError('the grants directory did not answer', 5);
+  const partial: Grants = { ...parseGrants('pkA/dev1'), unavailable };
+
+  it('fails when a device the partial grants do not cover is asked for, with the 503 error', () => {
+    // Act
+    const act = () => enforceScope([d('pkA', 'dev1'), d('pkB', 'dev1')], partial, ['pkA', 'pkB']);
+    // Assess
+    expect(act).toThrow(unavailable);
+  });
+
+  it('fails when a device is not covered and there is no allowlist, with the 503 error', () => {
+    // Act
+    const act = () => enforceScope([d('pkB', 'dev1')], partial, undefined);
+    // Assess
+    expect(act).toThrow(unavailable);
+  });
+
+  it('fails when one refused device is outside ALLOWED_PRODUCT_KEYS, with a lasting 403', () => {
+    // Act
+    const act = () => enforceScope([d('pkB', 'dev1'), d('pkZ', 'dev1')], partial, ['pkA', 'pkB']);
+    // Assess
+    expect(act).toThrow(ForbiddenDeviceError);
+    expect(act).toThrow('pkB/dev1, pkZ/dev1');
+  });
+
+  it('lets a request through when the partial grants cover every device', () => {
+    // Act
+    const act = () => enforceScope([d('pkA', 'dev1')], partial, ['pkA']);
+    // Assess
+    expect(act).not.toThrow();
+  });
+});
+
+describe('listedGrants', () => {
+  it('fails when a source of the grants could not be read', () => {
+    // Prepare
+    const unavailable = new GrantsUnavailableError('the grants directory did not answer', 5);
+    // Act
+    const act = () => listedGrants({ ...parseGrants('pkA/*'), unavailable }, undefined);
+    // Assess
+    expect(act).toThrow(unavailable);
+  });
+
+  it('lists products and devices sorted, leaving out devices their product already covers', () => {
+    // Prepare
+    const grants = parseGrants('pkC/dev2,pkB/*,pkC/dev1,pkA/*,pkA/dev1');
+    // Act
+    const listed = listedGrants(grants, undefined);
+    // Assess
+    expect(listed).toEqual({
+      all: false,
+      products: ['pkA', 'pkB'],
+      devices: [d('pkC', 'dev1'), d('pkC', 'dev2')],
+    });
+  });
+
+  it('lists only what ALLOWED_PRODUCT_KEYS allows', () => {
+    // Prepare
+    const grants = parseGrants('pkB/*,pkZ/*,pkA/*,pkC/dev1,pkY/dev1,pkA/dev1');
+    // Act
+    const listed = listedGrants(grants, ['pkC', 'pkB', 'pkA']);
+    // Assess
+    expect(listed).toEqual({ all: false, products: ['pkA', 'pkB'], devices: [d('pkC', 'dev1')] });
+  });
+
+  it('lists * as every device when there is no allowlist', () => {
+    // Prepare
+    const grants = parseGrants('*,pkA/*,pkB/dev1');
+    // Act
+    const listed = listedGrants(grants, undefined);
+    // Assess
+    expect(listed).toEqual({ all: true, products: ['pkA'], devices: [d('pkB', 'dev1')] });
+  });
+
+  it('lists * under an allowlist as exactly the allowed products, sorted', () => {
+    // Prepare
+    const grants = parseGrants('*,pkZ/*,pkA/dev1,pkY/dev1');
+    // Act
+    const listed = listedGrants(grants, ['pkB', 'pkA']);
+    // Assess
+    expect(listed).toEqual({ all: false, products: ['pkA', 'pkB'], devices: [] });
   });
 });
 
