@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../functions/token-broker/handler.ts';
 import {
   MAX_BODY_BYTES,
+  parseGrantsFor,
   parseJsonBody,
   parseTokenRequest,
 } from '../../functions/token-broker/request.ts';
@@ -194,6 +195,98 @@ describe('parseTokenRequest', () => {
         message: 'devices: must hold at most 3 devices, got 4',
       }),
     );
+  });
+});
+
+describe('parseGrantsFor', () => {
+  it('accepts a sub and its groups', () => {
+    // Act
+    const request = parseGrantsFor({ grantsFor: { sub: 'alice', groups: ['ops', 'night'] } });
+    // Assess
+    expect(request).toStrictEqual({ sub: 'alice', groups: ['ops', 'night'] });
+  });
+
+  it('accepts a sub without groups as a member of none', () => {
+    // Act
+    const request = parseGrantsFor({ grantsFor: { sub: 'bob' } });
+    // Assess
+    expect(request).toStrictEqual({ sub: 'bob', groups: [] });
+  });
+
+  it('accepts a sub and a group of exactly 256 characters', () => {
+    // Prepare
+    const name = `x${'é'.repeat(254)}y`;
+    // Act
+    const request = parseGrantsFor({ grantsFor: { sub: name, groups: [name] } });
+    // Assess
+    expect(request).toStrictEqual({ sub: name, groups: [name] });
+  });
+
+  it.each([
+    ['the event is not an object', null, 'grantsFor: must be an object, got a undefined'],
+    ['grantsFor is a string', { grantsFor: 'alice' }, 'grantsFor: must be an object, got a string'],
+    [
+      'a field is unknown',
+      { grantsFor: { sub: 'alice' }, extra: 1 },
+      'extra: unknown field; allowed: grantsFor',
+    ],
+    [
+      'a grantsFor field is unknown',
+      { grantsFor: { sub: 'alice', x: 1 } },
+      'grantsFor.x: unknown field; allowed: sub, groups',
+    ],
+    ['sub is missing', { grantsFor: { groups: ['ops'] } }, 'grantsFor.sub: is required'],
+    ['sub is empty', { grantsFor: { sub: '' } }, 'grantsFor.sub: must match ^\\S{1,256}$'],
+    [
+      'sub holds a space',
+      { grantsFor: { sub: 'al ice' } },
+      'grantsFor.sub: must match ^\\S{1,256}$',
+    ],
+    [
+      'sub starts with a space',
+      { grantsFor: { sub: ' alice' } },
+      'grantsFor.sub: must match ^\\S{1,256}$',
+    ],
+    [
+      'sub ends with a space',
+      { grantsFor: { sub: 'alice ' } },
+      'grantsFor.sub: must match ^\\S{1,256}$',
+    ],
+    [
+      'sub is 257 characters long',
+      { grantsFor: { sub: 'a'.repeat(257) } },
+      'grantsFor.sub: must match ^\\S{1,256}$',
+    ],
+    [
+      'groups is a string',
+      { grantsFor: { sub: 'alice', groups: 'ops' } },
+      'grantsFor.groups: must be an array, got a string',
+    ],
+    [
+      'a group is a number',
+      { grantsFor: { sub: 'alice', groups: ['ops', 7] } },
+      'grantsFor.groups[1]: must be a group name without spaces',
+    ],
+    [
+      'a group holds a space',
+      { grantsFor: { sub: 'alice', groups: ['night shift'] } },
+      'grantsFor.groups[0]: must be a group name without spaces',
+    ],
+    [
+      'a group is empty',
+      { grantsFor: { sub: 'alice', groups: ['ops', ''] } },
+      'grantsFor.groups[1]: must be a group name without spaces',
+    ],
+    [
+      'a group is 257 characters long',
+      { grantsFor: { sub: 'alice', groups: ['g'.repeat(257)] } },
+      'grantsFor.groups[0]: must be a group name without spaces',
+    ],
+  ])('fails when %s, saying exactly what is wrong', (_case, payload, message) => {
+    // Act
+    const act = () => parseGrantsFor(payload);
+    // Assess
+    expect(act).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST', message }));
   });
 });
 
