@@ -65,9 +65,7 @@ export function createAccountRouter(options: AccountRouterOptions): Broker {
       const groups = groupByAccount(routes, devices);
       // Every account's secret is asked for in this same turn, so the first
       // request reads them all in one round trip (the reader batches them).
-      if (warmed === undefined) {
-        warmed = Promise.allSettled([...accounts.values()].map((a) => a.warm()));
-      }
+      warmed ??= Promise.allSettled([...accounts.values()].map((a) => a.warm()));
       const warming = warmed;
       const served = [...groups].map(([name, share]) =>
         (accounts.get(name) as RoutedAccount).broker.getTokens(share, request),
@@ -97,8 +95,8 @@ function groupByAccount(routes: SettingMap, devices: readonly DeviceKey[]) {
 /**
  * One answer from the accounts' outcomes, in the order asked. When every
  * account failed, the failure of the first by name is the request's, as
- * with one account;
- * an account's problem that is not an account's (a bug) is never hidden.
+ * with one account; an error that is no account's problem (a bug) is
+ * never hidden in `failures[]`.
  */
 function join(
   devices: readonly DeviceKey[],
