@@ -45,6 +45,10 @@ export const LAMBDA_ALIASES = {
   // The standard retry strategy only: neither client, nor the construct,
   // asks for retry mode `adaptive` and its client-side rate limiter: ~3.3 KB.
   '@smithy/core/retry': './functions/token-broker/aws/standard-retry-only.ts',
+  // No logger middleware (neither client has a logger; the SDK's default
+  // drops every line) and no Node.js version warning (never fires on the
+  // function's Node.js 24): ~1.2 KB.
+  '@aws-sdk/core/client': './functions/token-broker/aws/quiet-sdk-client.ts',
 } as const;
 
 /**

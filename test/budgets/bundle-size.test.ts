@@ -100,6 +100,28 @@ describe('the Lambda bundle', () => {
     expect(found).toEqual([]);
   });
 
+  test('carries no SDK logger middleware and no Node.js version warning', () => {
+    // Prepare
+    const client = '@aws-sdk/core/dist-es/submodules/client/';
+    const dropped = [
+      `${client}middleware-logger/loggerMiddleware.js`,
+      `${client}emitWarningIfUnsupportedVersion.js`,
+    ];
+    const emitted = Object.values(report.metafile.outputs).flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+        .map(([file]) => file),
+    );
+
+    // Act: the stand-in re-exports the real index, which still names both, so they are read.
+    const found = emitted.filter((f) => dropped.some((name) => f.includes(name)));
+
+    // Assess
+    expect(emitted).toContain('functions/token-broker/aws/quiet-sdk-client.ts');
+    expect(emitted.some((f) => f.includes(`${client}middleware-user-agent/`))).toBe(true);
+    expect(found).toEqual([]);
+  });
+
   test('carries the token store, and no table-level, document-client or docs-only code', () => {
     // Prepare
     const unwanted =
