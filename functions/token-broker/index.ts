@@ -1,16 +1,26 @@
 /**
  * Lambda entry point. Configuration is validated here, at init, so a bad
  * setting fails the cold start with the variable's name instead of failing
- * every request. (A variable that looks like a setting but is none is
- * warned about by `npm start` and at synth, not here: the matcher would not
- * fit the bundle budget.) The secrets are read on first use, never at import,
- * and the credentials and the token store key share one Secrets Manager call.
+ * every request, and a variable that looks like a setting but is none (a
+ * typo that would leave the default in force) is logged as a warning, with
+ * the same matcher as `npm start` and the synth-time context check. The
+ * secrets are read on first use, never at import, and the credentials and
+ * the token store key share one Secrets Manager call.
  */
-import { loadConfig } from './config.ts';
+import { loadConfig, lookalikeWarning, settingLookalikes } from './config.ts';
+import { createLogger } from './log.ts';
 import { createRuntime } from './runtime.ts';
 import { createSecretsManagerReader } from './secrets-manager-reader.ts';
 import { createSecretsManagerClient } from './secrets-manager-source.ts';
 import { createDynamoDbClient } from './store/dynamodb-client.ts';
+
+// Before the settings are read, so that a typo shows even when it fails the
+// cold start (LOG_LEVEL is not read yet: the default level). Names only: a
+// variable's value may be a secret.
+const initLogger = createLogger();
+for (const lookalike of settingLookalikes(process.env)) {
+  initLogger.warn(lookalikeWarning(lookalike), { variable: lookalike.name });
+}
 
 const config = loadConfig(process.env);
 const secrets = createSecretsManagerReader(createSecretsManagerClient());
@@ -38,6 +48,5 @@ const runtime = createRuntime(config, {
     ? {}
     : { grantsDirectory: { client: dynamoDb } }),
 });
-
 /** The Lambda handler: `index.handler`. */
 export const handler = runtime.handler;

@@ -1,7 +1,8 @@
 /**
  * The Lambda entry (index.ts) as the runtime loads it: a fresh process with
  * its own environment, the real Secrets Manager client against a loopback
- * endpoint: a secret that is missing or malformed is a configuration
+ * endpoint. A variable that looks like a setting is warned about at init,
+ * by name only, and a secret that is missing or malformed is a configuration
  * error, never an internal one.
  */
 import { execFile } from 'node:child_process';
@@ -55,6 +56,71 @@ async function coldStart(env: Record<string, string>) {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { lines, outcome: lines.at(-1) as Record<string, unknown> };
 }
+
+describe('the Lambda entry at init', () => {
+  it('warns once per variable that looks like a setting, naming the setting, never the value', async () => {
+    // Prepare
+    secrets.remove(SECRET_ID);
+    // Act
+    const { lines } = await coldStart({
+      MAX_DEVICE_PER_REQUEST: '1',
+      UPSTREAM_RETRIES: 'value-that-must-not-be-logged',
+    });
+    // Assess
+    const warnings = lines.filter((l) => l.level === 'warn');
+    expect(warnings.map((l) => [l.variable, l.message])).toEqual([
+      [
+        'MAX_DEVICE_PER_REQUEST',
+        'MAX_DEVICE_PER_REQUEST is not a setting and is ignored; did you mean MAX_DEVICES_PER_REQUEST?',
+      ],
+      ['UPSTREAM_RETRIES', 'UPSTREAM_RETRIES is not a setting and is ignored'],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('value-that-must-not-be-logged');
+  });
+
+  it('warns before a cold start that the typo makes fail', async () => {
+    // Prepare: the URL under a misspelt name, so the required one is missing.
+    const env = { UPSTREAM_URL: '', UPSTREAM_ULR: 'https://gateway.example.invalid' };
+    // Act
+    const failed = await coldStart(env).then(
+      () => undefined,
+      (error: { stdout: string; stderr: string }) => error,
+    );
+    // Assess
+    expect(failed?.stderr).toContain('UPSTREAM_URL is required');
+    expect(
+      failed?.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toMatchObject([
+      {
+        level: 'warn',
+        variable: 'UPSTREAM_ULR',
+        message: 'UPSTREAM_ULR is not a setting and is ignored; did you mean UPSTREAM_URL?',
+      },
+    ]);
+  });
+
+  it('warns about nothing when every variable is a setting or the platform’s', async () => {
+    // Prepare
+    secrets.remove(SECRET_ID);
+    // Act
+    const { lines } = await coldStart({
+      MAX_DEVICES_PER_REQUEST: '1',
+      AWS_LAMBDA_FUNCTION_NAME: 'f',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+      AWS_LAMBDA_LOG_LEVEL: 'INFO',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: '/var/task',
+      _HANDLER: 'index.handler',
+      _X_AMZN_TRACE_ID: 'Root=1-0-0',
+      TZ: ':UTC',
+    });
+    // Assess
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+});
 
 describe('the Lambda entry with a bad secret', () => {
   it.each([
