@@ -13,6 +13,7 @@ import {
   type ErrorCode,
   errorCodeOfType,
   RETRY_LATER_CODES,
+  retryAfterSecondsOf,
   type TokenRequest,
   type TokenResult,
 } from '../functions/token-broker/contract.ts';
@@ -59,8 +60,9 @@ interface SdkFault {
  * for failures of the invocation itself. Match on `code`.
  *
  * A direct invocation carries no `Retry-After` header, so the retry hint is
- * on the error instead: `retryable`, and `retryAfterSeconds` when Lambda
- * itself named a wait.
+ * on the error instead: `retryable`, and `retryAfterSeconds` when the broker
+ * (in its message's `[retryAfterSeconds=<n>]`, the contract's
+ * `INVOKE_RETRY_AFTER_FIELD`) or Lambda itself named a wait.
  */
 export class TokenBrokerInvokeError extends Error {
   /** Stable code. */
@@ -71,20 +73,23 @@ export class TokenBrokerInvokeError extends Error {
    * Whether the same call may succeed later, unchanged: the broker's code is
    * one of `RETRY_LATER_CODES` (the provider or the credentials store failed,
    * was slow or is rationed), or Lambda throttled the call or failed itself.
-   * Retry with backoff; a broker message's "Retry-After" refers to the HTTP
-   * API, whose header a direct invocation does not get.
+   * Retry after `retryAfterSeconds` when set, else with backoff.
    */
   readonly retryable: boolean;
   /**
-   * The wait, in seconds, Lambda named when it throttled the invocation
-   * (`TooManyRequestsException` with `Retry-After`); undefined otherwise.
+   * The wait, in whole seconds, before a retry may succeed: the one the
+   * broker named in its error (`UPSTREAM_UNAVAILABLE`,
+   * `UPSTREAM_BUDGET_EXCEEDED`, `GRANTS_UNAVAILABLE`: the `Retry-After` an
+   * HTTP caller would get), or the one Lambda named when it throttled the
+   * invocation (`TooManyRequestsException` with `Retry-After`); undefined
+   * otherwise.
    */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: ErrorCode | InvokeFailureCode,
     message: string,
-    options: { errorType?: string; cause?: unknown } = {},
+    options: { errorType?: string; cause?: unknown; retryAfterSeconds?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     // Taken from the payload rather than the class: bundlers may rename classes.
@@ -97,7 +102,8 @@ export class TokenBrokerInvokeError extends Error {
       RETRY_LATER_CODES.includes(code as ErrorCode) ||
       (code === CLIENT_FAILURE_CODES.invokeFailed && (throttled || fault.$fault === 'server'));
     const wait = fault.retryAfterSeconds?.trim() ?? '';
-    this.retryAfterSeconds = throttled && /^\d+$/.test(wait) ? Number(wait) : undefined;
+    this.retryAfterSeconds =
+      options.retryAfterSeconds ?? (throttled && /^\d+$/.test(wait) ? Number(wait) : undefined);
   }
 }
 
@@ -113,13 +119,12 @@ function toError(payload: unknown, functionError: string): TokenBrokerInvokeErro
       ? payload.errorMessage
       : 'The function failed without a message';
   // Anything else (`Sandbox.Timedout`, a runtime crash) is Lambda's, not the broker's.
-  return new TokenBrokerInvokeError(
-    errorCodeOfType(errorType) ?? CLIENT_FAILURE_CODES.functionError,
-    message,
-    {
-      errorType,
-    },
-  );
+  const code = errorCodeOfType(errorType);
+  const wait = code === undefined ? undefined : retryAfterSecondsOf(message);
+  return new TokenBrokerInvokeError(code ?? CLIENT_FAILURE_CODES.functionError, message, {
+    errorType,
+    ...(wait === undefined ? {} : { retryAfterSeconds: wait }),
+  });
 }
 
 const isTokenResult = (v: unknown): v is TokenResult =>

@@ -1,16 +1,15 @@
 /**
- * The wire contract of `POST /tokens` and of a direct invocation, shared by
- * the server and both clients: request and result types, the problem shape,
- * the error codes, the device rules. It imports nothing, so a client that
- * imports it still ships on its own (the browser client is bundled
- * standalone; the Lambda client is copied by users together with this file).
- * Every error code is spelled here once; everything else refers to it.
+ * The wire contract of `POST /tokens` and of a direct invocation, shared by the server and both
+ * clients: request and result types, the problem shape, the error codes, the device rules. It
+ * imports nothing, so a client that imports it still ships on its own (the browser client is
+ * bundled standalone; the Lambda client is copied by users together with this file). Every
+ * error code is spelled here once; everything else refers to it.
  */
 
 /**
- * The alias a deployed broker is invoked through, by API Gateway and by
- * direct invokers (`Qualifier`): each deploy points it at a new version,
- * and a rollback points it back (docs/operations.md#rollout-and-rollback).
+ * The alias a deployed broker is invoked through, by API Gateway and by direct invokers
+ * (`Qualifier`): each deploy points it at a new version, and a rollback points it back
+ * (docs/operations.md#rollout-and-rollback).
  */
 export const LIVE_ALIAS = 'live';
 
@@ -34,10 +33,7 @@ export const DEVICE_PATTERNS = {
   deviceName: DEVICE_NAME_PATTERN,
 } as const;
 
-/**
- * One string per device, `productKey/deviceName`. Unambiguous because a
- * product key is alphanumeric and so never holds a `/`.
- */
+/** One string per device, `productKey/deviceName`: a product key never holds a `/`. */
 export function deviceId(device: DeviceKey): string {
   return `${device.productKey}/${device.deviceName}`;
 }
@@ -96,10 +92,9 @@ export const ERROR_CODE = Object.fromEntries(ERROR_CODES.map((code) => [code, co
 };
 
 /**
- * The codes after which the same request may succeed later, unchanged: the
- * provider or the credentials store failed, was slow or is rationed. Retry
- * them after a delay; every other code needs a change first (a field, a
- * token, a grant, a setting).
+ * The codes after which the same request may succeed later, unchanged: the provider or the
+ * credentials store failed, was slow or is rationed. Retry them after a delay; every other code
+ * needs a change first (a field, a token, a grant, a setting).
  */
 export const RETRY_LATER_CODES: readonly ErrorCode[] = /* @__PURE__ */ (() => [
   // Marked pure, so that the Lambda bundle, which never reads it, drops it.
@@ -224,6 +219,24 @@ export function errorTypeOf(code: ErrorCode): string {
 /** The code of a direct invocation's `errorType`, or undefined when it is not the broker's. */
 export function errorCodeOfType(errorType: string): ErrorCode | undefined {
   return ERROR_CODES.find((code) => errorTypeOf(code) === errorType);
+}
+
+/**
+ * Where a direct invocation's error names its wait: Lambda hands a direct invoker no headers,
+ * so when an HTTP answer would carry `Retry-After` (`UPSTREAM_UNAVAILABLE`,
+ * `UPSTREAM_BUDGET_EXCEEDED`, `GRANTS_UNAVAILABLE`), the `errorMessage` ends with
+ * `[retryAfterSeconds=<n>]`, the same whole seconds.
+ */
+export const INVOKE_RETRY_AFTER_FIELD = 'retryAfterSeconds';
+
+/** A direct invocation's `errorMessage`: `<code>: <detail>`, then the wait field if any. */
+export const invokeErrorMessage = (code: ErrorCode, detail: string, wait?: string): string =>
+  `${code}: ${detail}${wait === undefined ? '' : ` [${INVOKE_RETRY_AFTER_FIELD}=${wait}]`}`;
+
+/** The wait, in whole seconds, that a direct invocation's `errorMessage` names, if any. */
+export function retryAfterSecondsOf(errorMessage: string): number | undefined {
+  const wait = / \[retryAfterSeconds=(\d{1,9})\]$/.exec(errorMessage)?.[1];
+  return wait === undefined ? undefined : Number(wait);
 }
 
 /** The path of the token request: `POST` it. */

@@ -71,15 +71,19 @@ export const ERROR_CATALOGUE = {
     'Upstream timeout',
     'The provider did not answer in time. Retry later.',
   ),
+  // The codes with a wait say only "Retry later": the wait is in an HTTP
+  // answer's Retry-After, a direct invocation's message (contract.ts
+  // INVOKE_RETRY_AFTER_FIELD) and nowhere in a device's failures[] entry, so
+  // no detail may send its reader to a header it does not get.
   UPSTREAM_UNAVAILABLE: problem(
     503,
     'Upstream unavailable',
-    'The provider is failing; the broker is not calling it for now. Retry after the Retry-After delay.',
+    'The provider is failing; the broker is not calling it for now. Retry later.',
   ),
   UPSTREAM_BUDGET_EXCEEDED: problem(
     429,
     'Upstream login budget exceeded',
-    'The broker has spent its hourly budget of provider logins. Retry after the Retry-After delay.',
+    'The broker has spent its hourly budget of provider logins. Retry later.',
   ),
   CONFIGURATION_ERROR: problem(
     500,
@@ -94,7 +98,7 @@ export const ERROR_CATALOGUE = {
   GRANTS_UNAVAILABLE: problem(
     503,
     'Grants unavailable',
-    'The broker could not read the grants directory. Retry after the Retry-After delay.',
+    'The broker could not read the grants directory. Retry later.',
   ),
   INTERNAL_ERROR: problem(
     500,

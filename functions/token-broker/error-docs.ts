@@ -59,13 +59,14 @@ export const ERROR_DOCS = {
   UPSTREAM_UNAVAILABLE: {
     description:
       'The provider failed repeatedly and the broker is not calling it for a while; see `Retry-After`.',
-    action: 'Retry after the `Retry-After` delay.',
+    action:
+      'Retry after the `Retry-After` delay (a direct invocation: the message’s `[retryAfterSeconds=…]`).',
   },
   UPSTREAM_BUDGET_EXCEEDED: {
     description:
       'The fleet-wide hourly cap on provider logins is reached (when enforced); cached tokens are still served.',
     action:
-      'Retry after the `Retry-After` delay. Operators: raise the budget or find what logs in so often.',
+      'Retry after the `Retry-After` delay (a direct invocation: the message’s `[retryAfterSeconds=…]`). Operators: raise the budget or find what logs in so often.',
   },
   CONFIGURATION_ERROR: {
     description: 'A bad setting or secret; the broker’s log says which.',
@@ -79,7 +80,7 @@ export const ERROR_DOCS = {
     description:
       'The grants directory could not be read, and the claim grants do not cover every device asked for; see `Retry-After`.',
     action:
-      'Retry after the `Retry-After` delay. Operators: check the grants table and its metrics.',
+      'Retry after the `Retry-After` delay (a direct invocation: the message’s `[retryAfterSeconds=…]`). Operators: check the grants table and its metrics.',
   },
   INTERNAL_ERROR: {
     description: 'A bug; the broker’s log has the detail.',

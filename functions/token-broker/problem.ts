@@ -4,7 +4,13 @@
  * alike), and the error a direct invoker receives. Built from the error
  * catalogue; never serialises an error, its cause or its stack.
  */
-import { ERROR_CODE, errorTypeOf, type Problem, problemType } from './contract.ts';
+import {
+  ERROR_CODE,
+  errorTypeOf,
+  invokeErrorMessage,
+  type Problem,
+  problemType,
+} from './contract.ts';
 import { problemEntry } from './error-catalogue.ts';
 import {
   BrokerError,
@@ -100,10 +106,13 @@ export function problemResponse(
  * The error a direct invoker receives: same `name` as the broker's error so a
  * caller or a Step Functions `Catch` can match it, the public detail as the
  * message, and no stack or cause, which Lambda would otherwise serialise.
+ * A direct invoker gets no headers, so the `Retry-After` wait, when there is
+ * one, is in the message (contract.ts `INVOKE_RETRY_AFTER_FIELD`).
  */
 export function toInvokeError(error: unknown, requestId: string): Error {
   const problem = toProblem(error, requestId);
-  const out = new Error(`${problem.code}: ${problem.detail}`);
+  const wait = problemHeaders(error)['retry-after'];
+  const out = new Error(invokeErrorMessage(problem.code, problem.detail, wait));
   out.name = error instanceof BrokerError ? error.name : errorTypeOf(problem.code);
   out.stack = `${out.name}: ${out.message}`;
   return out;

@@ -1,7 +1,8 @@
 /**
  * The retry hint of TokenBrokerInvokeError: a direct invocation gets no
  * `Retry-After` header, so the error says whether a retry may succeed, and
- * how long Lambda asked to wait when it throttled the call.
+ * how long the broker (in its message's wait field) or Lambda, when it
+ * throttled the call, asked to wait.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,13 @@ import {
 } from '../../clients/lambda-client.ts';
 import { ERROR_CODES } from '../../functions/token-broker/contract.ts';
 import { ERROR_CATALOGUE } from '../../functions/token-broker/error-catalogue.ts';
+import {
+  GrantsUnavailableError,
+  UpstreamBudgetExceededError,
+  UpstreamUnavailableError,
+} from '../../functions/token-broker/errors.ts';
+import { createHandler } from '../../functions/token-broker/handler.ts';
+import { captureLogger } from '../support/fakes.ts';
 import { type LambdaEndpoint, startLambdaEndpoint } from '../support/lambda-endpoint.ts';
 
 const A = { productKey: 'pkA', deviceName: 'cam-1' };
@@ -56,6 +64,35 @@ describe('TokenBrokerInvokeError retry hint', () => {
       // Assess
       expect(error).toBeInstanceOf(TokenBrokerInvokeError);
       expect(error).toMatchObject({ code, retryable, retryAfterSeconds: undefined });
+    },
+  );
+
+  it.each([
+    ['UPSTREAM_UNAVAILABLE', new UpstreamUnavailableError('circuit open', 30), 30],
+    ['UPSTREAM_BUDGET_EXCEEDED', new UpstreamBudgetExceededError('1000 logins', 1200), 1200],
+    ['GRANTS_UNAVAILABLE', new GrantsUnavailableError('directory down', 5), 5],
+  ] as const)(
+    'fails with %s from the broker’s handler, retryable, with the broker’s wait and no header named',
+    async (code, thrown, wait) => {
+      // Prepare: the real handler, its broker failing as the circuit, budget or directory would.
+      const handler = createHandler({
+        broker: { getTokens: () => Promise.reject(thrown) },
+        logger: captureLogger(),
+        maxDevicesPerRequest: 50,
+      });
+      const broker = await startLambdaEndpoint((_name, event, context) => handler(event, context));
+      const client = sdk(broker.url);
+      // Act
+      const error = await invokeTokenBroker(client, 'broker', [A]).catch((e: unknown) => e);
+      client.destroy();
+      await broker.close();
+      // Assess
+      expect(error).toBeInstanceOf(TokenBrokerInvokeError);
+      expect(error).toMatchObject({ code, retryable: true, retryAfterSeconds: wait });
+      expect((error as Error).message).toMatch(
+        new RegExp(`^${code}: .* \\[retryAfterSeconds=${wait}\\]$`),
+      );
+      expect((error as Error).message).not.toMatch(/retry-after/i);
     },
   );
 

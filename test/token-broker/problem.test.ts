@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { invokeErrorMessage, retryAfterSecondsOf } from '../../functions/token-broker/contract.ts';
+import { ERROR_CATALOGUE } from '../../functions/token-broker/error-catalogue.ts';
 import {
   ConfigurationError,
   MethodNotAllowedError,
@@ -44,6 +46,59 @@ describe('problem responses', () => {
     expect(out.message).not.toContain('prod/x');
     expect(out.cause).toBeUndefined();
     expect(out.stack).toBe(`ConfigurationError: ${out.message}`);
+  });
+
+  it.each([
+    ['UPSTREAM_UNAVAILABLE', new UpstreamUnavailableError('circuit open', 30), '30'],
+    [
+      'UPSTREAM_BUDGET_EXCEEDED',
+      new UpstreamBudgetExceededError('account x: 1000 logins', 1200),
+      '1200',
+    ],
+  ])(
+    'gives a direct invoker the wait of %s in the message’s wait field, as no header reaches it',
+    (_code, error, wait) => {
+      // Act
+      const out = toInvokeError(error, 'req-1');
+      // Assess
+      expect(out.message).toMatch(
+        new RegExp(`^${error.code}: .* \\[retryAfterSeconds=${wait}\\]$`),
+      );
+      expect(retryAfterSecondsOf(out.message)).toBe(Number(wait));
+      expect(out.message).not.toMatch(/retry-after/i);
+    },
+  );
+
+  it('names no wait in a direct invoker’s message when the error has none', () => {
+    // Act
+    const out = toInvokeError(new ConfigurationError('Secret prod/x lacks "password"'), 'req-1');
+    // Assess
+    expect(out.message).not.toContain('retryAfterSeconds');
+    expect(retryAfterSecondsOf(out.message)).toBeUndefined();
+  });
+
+  it('sends no caller to a Retry-After header in any public detail', () => {
+    // Prepare
+    const details = Object.values(ERROR_CATALOGUE).flatMap((entry) =>
+      entry.kind === 'problem' && entry.publicDetail !== undefined ? [entry.publicDetail] : [],
+    );
+    // Assess
+    expect(details.length).toBeGreaterThan(0);
+    expect(details.filter((d) => /retry-after/i.test(d))).toEqual([]);
+  });
+
+  it('reads back the wait the message was written with, and nothing from a message without it', () => {
+    // Act
+    const written = invokeErrorMessage('UPSTREAM_UNAVAILABLE', 'Retry later.', '7');
+    // Assess
+    expect(written).toBe('UPSTREAM_UNAVAILABLE: Retry later. [retryAfterSeconds=7]');
+    expect(retryAfterSecondsOf(written)).toBe(7);
+    expect(retryAfterSecondsOf('UPSTREAM_UNAVAILABLE: [retryAfterSeconds=7] Retry later.')).toBe(
+      undefined,
+    );
+    expect(retryAfterSecondsOf('UPSTREAM_UNAVAILABLE: Retry later. [retryAfterSeconds=x]')).toBe(
+      undefined,
+    );
   });
 
   it('names an unexpected error InternalError', () => {
