@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, test } from 'vitest';
-import { ENV } from '../../functions/token-broker/config.ts';
+import { ENV, settingLookalikes } from '../../functions/token-broker/config.ts';
 import type { TokenBrokerProps } from '../../infra/token-broker.ts';
 import { functionProps, synthConstruct, synthStack } from './support.ts';
 
@@ -125,5 +125,19 @@ describe('exposed resources', () => {
     expect(broker.dashboard.dashboardName).toBeDefined();
     expect(broker.storeErrorsAlarm).toBeDefined();
     expect(broker.alarms).toHaveLength(8);
+  });
+});
+
+describe('the function’s environment', () => {
+  test('holds no variable the function warns about at init as a lookalike', () => {
+    // Prepare: the default stack, with the store and the grants directory.
+    const { template } = synthStack();
+
+    // Act
+    const vars = functionProps(template).Environment.Variables as Record<string, string>;
+
+    // Assess
+    expect(Object.keys(vars).length).toBeGreaterThan(5);
+    expect(settingLookalikes(vars)).toEqual([]);
   });
 });
