@@ -70,6 +70,12 @@ export interface FleetOptions {
    * @default the fleet's simulator
    */
   readonly upstreamUrl?: string;
+  /**
+   * Where the containers reach the store's engine, given dynalite's own
+   * endpoint: a test puts a fault-injecting proxy in between. Must be on loopback.
+   * @default dynalite's endpoint
+   */
+  readonly storeEndpoint?: (dynaliteEndpoint: string) => string | Promise<string>;
   /** Called when a container exits while the fleet is not stopping. */
   readonly onContainerExit?: (container: FleetContainer, code: number | null) => void;
 }
@@ -117,6 +123,8 @@ interface FleetParts {
   simulator?: UpstreamSimulator;
   accounts?: LocalAccounts;
   dynalite?: LocalDynalite;
+  /** Where the containers reach dynalite ({@link FleetOptions.storeEndpoint}). */
+  storeEndpoint?: string;
   front?: Front;
   /** Containers started so far, for the next one's name. */
   started: number;
@@ -150,7 +158,7 @@ const inheritedEnv = (): Record<string, string> =>
 
 /** A container's environment: the inherited one, the options' settings, and where the fleet's parts are. */
 function containerEnv(parts: FleetParts) {
-  const { options, simulator, dynalite, inherited } = parts;
+  const { options, simulator, dynalite, inherited, storeEndpoint } = parts;
   return {
     ...inherited,
     // As in Lambda: one request at a time leaves nothing to gather.
@@ -162,7 +170,7 @@ function containerEnv(parts: FleetParts) {
     ...fleetAccountsEnv(parts.accounts),
     ...(dynalite
       ? {
-          [DYNAMODB_ENDPOINT_ENV]: dynalite.endpoint,
+          [DYNAMODB_ENDPOINT_ENV]: storeEndpoint ?? dynalite.endpoint,
           [LOCAL_ENV.storeEngine]: 'the fleet’s embedded dynalite',
         }
       : {}),
@@ -211,7 +219,10 @@ async function startParts(
   const simulator = await startUpstreamSimulator(delay);
   parts.simulator = simulator;
   parts.accounts = await startFleetAccounts(options.accounts, delay);
-  if (storeOn(options) || options.grants) parts.dynalite = await startLocalDynalite();
+  if (storeOn(options) || options.grants) {
+    parts.dynalite = await startLocalDynalite();
+    parts.storeEndpoint = await options.storeEndpoint?.(parts.dynalite.endpoint);
+  }
   // Started together, as a scaling fleet's are: they race to create the tables and the key.
   const starts = await Promise.allSettled(
     Array.from({ length: count }, () => startContainer(parts)),
