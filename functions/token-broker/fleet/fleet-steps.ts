@@ -176,14 +176,16 @@ async function writeTokens(
 /**
  * Logs in for `ids` without the store: it failed this run, or an unusable
  * item was taken over once already. Nothing more is asked of the store for
- * them, so a failing store costs no more time once it has failed.
+ * them but an enforced budget's reservation, so a failing store costs no
+ * more time once it has failed, and an unreadable budget is decided by its
+ * rule, not skipped.
  */
 export async function direct(
   ctx: FleetContext,
   run: FleetRun,
   ids: readonly string[],
 ): Promise<void> {
-  if (ids.length === 0) return;
+  if (ids.length === 0 || !(await reserve(ctx, run, ids))) return;
   const { outcomes, failure } = await logIn(ctx, run, ids);
   if (failure !== undefined) fail(run, ids, failure.error);
   else for (const id of ids) settle(run, id, outcomes.get(id) ?? NO_TOKEN);

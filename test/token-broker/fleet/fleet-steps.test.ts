@@ -183,6 +183,35 @@ describe('direct and fail', () => {
     });
   });
 
+  it.each([
+    ['refused', async (): Promise<boolean> => false, 'error:UPSTREAM_BUDGET_EXCEEDED'],
+    [
+      'unknown',
+      (): Promise<boolean> => Promise.reject(new Error('down')),
+      'error:UPSTREAM_UNAVAILABLE',
+    ],
+  ] as const)(
+    'fails when an enforced budget’s reservation is %s: no direct login (issue 20 #6)',
+    async (_case, reserveLogins, outcome) => {
+      // Prepare: the read failed, so the direct login is all that is left.
+      const budget = {
+        perHour: 10,
+        enforce: true,
+        principalPercent: 100,
+        onStoreFault: 'closed',
+        batchSize: 20,
+      } as const;
+      const h = fleetHarness({ settings: { budget }, store: { reserveLogins } });
+      const run = h.runOf(devices(2));
+      // Act
+      await direct(h.ctx, run, ['pk/d0', 'pk/d1']);
+      // Assess
+      expect(h.callsOf('reserveLogins')).toHaveLength(1);
+      expect(h.logins).toEqual([]);
+      expect(await h.settled(run)).toEqual({ 'pk/d0': outcome, 'pk/d1': outcome });
+    },
+  );
+
   it('rejects only the devices named', async () => {
     // Prepare
     const h = fleetHarness();
