@@ -47,7 +47,13 @@ const UNPROCESSED_FIRST_DELAY_MS = 20;
 
 interface Waiting extends PromiseWithResolvers<Item[]> {
   readonly read: BatchGetRead;
+  /** Set once its batch was left keys unprocessed: giving up after that is their fault, not a slow call's. */
+  unprocessed?: boolean;
 }
+
+/** The fault of keys still unprocessed when their reader gave up. */
+const unprocessedKeys = (cause: unknown) =>
+  new TokenStoreError('A read left keys unprocessed', 'UNPROCESSED_KEYS', { cause });
 
 /**
  * Creates the reader on `client`.
@@ -75,7 +81,10 @@ export function createBatchGet(client: DynamoDBClient): BatchGet {
         );
       }
     }
-    fetchAll(client, batch, live.signal).then(
+    const leftUnprocessed = () => {
+      for (const waiting of batch) waiting.unprocessed = true;
+    };
+    fetchAll(client, batch, live.signal, leftUnprocessed).then(
       (found) => {
         for (const { read, resolve } of batch) {
           const wanted = new Set(read.keys);
@@ -94,7 +103,10 @@ export function createBatchGet(client: DynamoDBClient): BatchGet {
     get(read) {
       const waiting: Waiting = { ...Promise.withResolvers<Item[]>(), read };
       if (read.signal.aborted) return Promise.reject(read.signal.reason);
-      const quit = () => waiting.reject(read.signal.reason);
+      const quit = () =>
+        waiting.reject(
+          waiting.unprocessed ? unprocessedKeys(read.signal.reason) : read.signal.reason,
+        );
       read.signal.addEventListener('abort', quit, { once: true });
       const done = () => read.signal.removeEventListener('abort', quit);
       waiting.promise.then(done, done);
@@ -106,7 +118,12 @@ export function createBatchGet(client: DynamoDBClient): BatchGet {
 }
 
 /** Every item the batch asks for, by table, in calls of at most 100 distinct keys. */
-async function fetchAll(client: DynamoDBClient, batch: readonly Waiting[], signal: AbortSignal) {
+async function fetchAll(
+  client: DynamoDBClient,
+  batch: readonly Waiting[],
+  signal: AbortSignal,
+  leftUnprocessed: () => void,
+) {
   const wanted = new Map<string, { keyName: string; keys: Set<string>; consistent: boolean }>();
   for (const { read } of batch) {
     const table = wanted.get(read.table) ?? {
@@ -135,7 +152,9 @@ async function fetchAll(client: DynamoDBClient, batch: readonly Waiting[], signa
   }
   if (size > 0) calls.push(call);
   const found = new Map<string, Item[]>();
-  for (const items of await Promise.all(calls.map((c) => fetchCall(client, c, signal)))) {
+  for (const items of await Promise.all(
+    calls.map((c) => fetchCall(client, c, signal, leftUnprocessed)),
+  )) {
     for (const [table, list] of Object.entries(items)) {
       found.set(table, [...(found.get(table) ?? []), ...list]);
     }
@@ -148,6 +167,7 @@ async function fetchCall(
   client: DynamoDBClient,
   request: Record<string, KeysAndAttributes>,
   signal: AbortSignal,
+  leftUnprocessed: () => void,
 ): Promise<Record<string, Item[]>> {
   const items: Record<string, Item[]> = {};
   let left: Record<string, KeysAndAttributes> | undefined = request;
@@ -167,8 +187,9 @@ async function fetchCall(
     left = unprocessed.length > 0 ? Object.fromEntries(unprocessed) : undefined;
     if (left === undefined) break;
     // DynamoDB asks for backoff; keys still unprocessed at the deadline are a fault, not misses.
+    leftUnprocessed();
     await sleep(delay, undefined, { signal }).catch((cause: unknown) => {
-      throw new TokenStoreError('A read left keys unprocessed', 'UNPROCESSED_KEYS', { cause });
+      throw unprocessedKeys(cause);
     });
   }
   return items;

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchGet } from '../../../functions/token-broker/store/batch-get.ts';
 import { ensureTable } from '../../../functions/token-broker/store/ensure-table.ts';
 import { type Dynalite, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
+import { startDynamoDbFaultProxy } from '../../support/dynamodb-fault-proxy.ts';
+import { endpointEngine } from '../../support/fleet.ts';
 
 const OTHER = 'batch-get-other';
 let engine: Dynalite;
@@ -124,5 +126,50 @@ describe('createBatchGet', () => {
 
     // Assess
     for (const read of reads) await expect(read).rejects.toBeInstanceOf(Error);
+  });
+
+  it('asks again for keys left unprocessed, with backoff, until they are read', async () => {
+    // Prepare
+    const proxy = await startDynamoDbFaultProxy(engine.endpoint);
+    proxy.fault('BatchGetItem', 'unprocessed', { times: 3 });
+    const reader = createBatchGet(endpointEngine(proxy.endpoint).newClient());
+
+    // Act
+    const read = reader.get({
+      table: TEST_TABLE,
+      keyName: 'pk',
+      keys: ['t3', 't4'],
+      consistent: true,
+      signal: signal(),
+    });
+
+    // Assess
+    expect((await read).map((item) => item.pk?.S).sort()).toEqual(['t3', 't4']);
+    expect(proxy.count('BatchGetItem')).toBe(4);
+    await proxy.close();
+  });
+
+  it('fails with UNPROCESSED_KEYS, not a timeout, when keys stay unprocessed until the caller gives up', async () => {
+    // Prepare
+    const proxy = await startDynamoDbFaultProxy(engine.endpoint);
+    proxy.fault('BatchGetItem', 'unprocessed');
+    const reader = createBatchGet(endpointEngine(proxy.endpoint).newClient());
+
+    // Act
+    const read = reader.get({
+      table: TEST_TABLE,
+      keyName: 'pk',
+      keys: ['t5'],
+      consistent: true,
+      signal: AbortSignal.timeout(200),
+    });
+
+    // Assess
+    await expect(read).rejects.toMatchObject({
+      name: 'TokenStoreError',
+      reason: 'UNPROCESSED_KEYS',
+    });
+    expect(proxy.count('BatchGetItem')).toBeGreaterThan(2);
+    await proxy.close();
   });
 });
