@@ -86,13 +86,43 @@ const FINGERPRINTS = new WeakMap<Buffer, Map<string, string>>();
 /** Device ids joined by commas, the form the saved queries match with a regex. */
 export const idList = (devices: readonly DeviceKey[]): string => devices.map(deviceId).join(',');
 
-/** The requested devices each source covers: `viaClaim`, `viaDirectory`. */
-export function grantedVia(grants: Grants | undefined, devices: readonly DeviceKey[]) {
+/**
+ * {@link idList} of `subset`, a part of `devices` in the same order, reusing
+ * `devicesText` (the list of all of `devices`) when `subset` is all of them:
+ * the common case, where joining it again would cost as much as the rest.
+ */
+export function idListOf(
+  subset: readonly DeviceKey[],
+  devices: readonly DeviceKey[],
+  devicesText: string,
+): string {
+  const same =
+    subset.length === devices.length &&
+    subset.every((d, i) => {
+      const other = devices[i] as DeviceKey;
+      return d.productKey === other.productKey && d.deviceName === other.deviceName;
+    });
+  return same ? devicesText : idList(subset);
+}
+
+/**
+ * The requested devices each source covers: `viaClaim`, `viaDirectory`.
+ * `requested` is {@link idList} of `devices`.
+ */
+export function grantedVia(
+  grants: Grants | undefined,
+  devices: readonly DeviceKey[],
+  requested: string,
+) {
   const claim = grants?.sources?.claim ?? grants;
   const directory = grants?.sources?.directory;
-  return {
-    viaClaim: claim === undefined ? '' : idList(devices.filter((d) => isGranted(claim, d))),
-    viaDirectory:
-      directory === undefined ? '' : idList(devices.filter((d) => isGranted(directory, d))),
-  };
+  const via = (source: Grants | undefined) =>
+    source === undefined
+      ? ''
+      : idListOf(
+          devices.filter((d) => isGranted(source, d)),
+          devices,
+          requested,
+        );
+  return { viaClaim: via(claim), viaDirectory: via(directory) };
 }

@@ -9,7 +9,7 @@ import type { TokenResult } from './contract.ts';
 import { type DeviceKey, deviceId } from './device.ts';
 import { DEVICE_FAILURE_CODES } from './errors.ts';
 import { METRICS, type Metrics, NO_METRICS } from './metrics.ts';
-import { canServe, serveRule } from './token.ts';
+import { canServe, expiryText, serveRule } from './token.ts';
 import type { TokenCache } from './token-cache.ts';
 import {
   type BrokerStats,
@@ -224,7 +224,7 @@ function answer(
         productKey,
         deviceName,
         visualToken: outcome.token.visualToken,
-        expiresAt: new Date(outcome.token.expiresAt).toISOString(),
+        expiresAt: expiryText(outcome.token),
         expiresIn: Math.max(0, Math.floor((outcome.token.expiresAt - at) / 1000)),
       });
     } else {

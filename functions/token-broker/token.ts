@@ -81,3 +81,22 @@ export const serveRule = (
   refresh
     ? { now, minValidityMs, refreshedSince: now - refreshIntervalMs }
     : { now, minValidityMs };
+
+// toISOString costs about half a microsecond, once per token served: an L1
+// hit serves the same held object again and again, so its text is kept.
+const EXPIRY_TEXT = new WeakMap<HeldToken, string>();
+
+/**
+ * `token.expiresAt` as an ISO 8601 string, as the wire contract sends it.
+ * Only for a token {@link canServe} accepted, whose expiry is finite.
+ * @example
+ * expiryText({ visualToken, expiresAt: 0 }); // '1970-01-01T00:00:00.000Z'
+ */
+export function expiryText(token: HeldToken): string {
+  let text = EXPIRY_TEXT.get(token);
+  if (text === undefined) {
+    text = new Date(token.expiresAt).toISOString();
+    EXPIRY_TEXT.set(token, text);
+  }
+  return text;
+}

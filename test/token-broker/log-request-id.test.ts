@@ -68,10 +68,20 @@ describe('log lines written while serving a request', () => {
     const logger = createLogger({ write: (l) => lines.push(l), now: () => 0 });
     // Act
     withRequestId('outer', () => logger.info('own', { requestId: 'inner' }));
+    withRequestId('outer', () => logger.warn('bare'));
+    withRequestId('outer', () => logger.info('fields', { count: 1 }));
     logger.info('outside');
     // Assess
     expect(lines.map((l) => JSON.parse(l))).toEqual([
       { timestamp: '1970-01-01T00:00:00.000Z', level: 'info', message: 'own', requestId: 'inner' },
+      { timestamp: '1970-01-01T00:00:00.000Z', level: 'warn', message: 'bare', requestId: 'outer' },
+      {
+        timestamp: '1970-01-01T00:00:00.000Z',
+        level: 'info',
+        message: 'fields',
+        requestId: 'outer',
+        count: 1,
+      },
       { timestamp: '1970-01-01T00:00:00.000Z', level: 'info', message: 'outside' },
     ]);
   });

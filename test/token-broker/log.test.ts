@@ -22,6 +22,21 @@ describe('logger', () => {
       { timestamp: '1970-01-01T00:00:00.000Z', level: 'warn', message: 'bare' },
     ]);
   });
+  it('stamps each line with its own millisecond when the clock moves on or back', () => {
+    // Prepare
+    const lines: string[] = [];
+    const clock = [1_000, 1_000, 2_500, 1_000];
+    const logger = createLogger({ write: (l) => lines.push(l), now: () => clock.shift() ?? 0 });
+    // Act
+    for (let i = 0; i < 4; i += 1) logger.info('tick');
+    // Assess
+    expect(lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp)).toEqual([
+      '1970-01-01T00:00:01.000Z',
+      '1970-01-01T00:00:01.000Z',
+      '1970-01-01T00:00:02.500Z',
+      '1970-01-01T00:00:01.000Z',
+    ]);
+  });
 });
 
 describe('describeError', () => {

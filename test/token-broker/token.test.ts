@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canServe, serveRule } from '../../functions/token-broker/token.ts';
+import { canServe, expiryText, serveRule } from '../../functions/token-broker/token.ts';
 import { fakeVisualToken } from '../support/fakes.ts';
 
 const T0 = Date.UTC(2026, 11, 3, 12);
@@ -57,5 +57,21 @@ describe('canServe: the one rule of L1, L2 and the answer', () => {
     // Assess
     expect(forOther).toBe(false);
     expect(unchecked).toBe(true);
+  });
+});
+
+describe('expiryText', () => {
+  it('gives each held token its own expiry, and the same text when asked again', () => {
+    // Prepare
+    const first = { visualToken: 'a', expiresAt: 0 };
+    const second = { visualToken: 'a', expiresAt: Date.UTC(2026, 11, 4, 5, 6, 7, 8) };
+    // Act
+    const texts = [expiryText(first), expiryText(second), expiryText(first)];
+    // Assess
+    expect(texts).toEqual([
+      '1970-01-01T00:00:00.000Z',
+      '2026-12-04T05:06:07.008Z',
+      '1970-01-01T00:00:00.000Z',
+    ]);
   });
 });

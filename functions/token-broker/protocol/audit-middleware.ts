@@ -2,8 +2,8 @@
  * Writes the audit line of every token request, served or refused
  * (audit.ts): the fields the stack's saved Logs Insights queries read.
  */
-import { fingerprintOf, grantedVia, idList } from '../audit.ts';
-import type { IssuedToken, TokenResult } from '../contract.ts';
+import { fingerprintOf, grantedVia, idList, idListOf } from '../audit.ts';
+import { deviceId, type IssuedToken, type TokenResult } from '../contract.ts';
 import { ForbiddenDeviceError } from '../errors.ts';
 import { EVENT_KINDS } from '../event-mapping.ts';
 import type { Logger } from '../log.ts';
@@ -45,6 +45,7 @@ export function auditMiddleware(options: AuditOptions): ProtocolMiddleware {
     const tokens: IssuedToken[] = result.tokens ?? [];
     const key = tokens.length > 0 ? await fingerprintKey?.().catch(() => undefined) : undefined;
     const { identity } = req;
+    const requested = idList(req.devices);
     logger.info('token audit', {
       requestId: req.requestId,
       kind: req.kind,
@@ -56,17 +57,17 @@ export function auditMiddleware(options: AuditOptions): ProtocolMiddleware {
           : `user:${identity.sub}`,
       groups: (identity?.groups ?? []).join(','),
       refresh: req.refresh,
-      requested: idList(req.devices),
-      served: idList(tokens),
+      requested,
+      served: idListOf(tokens, req.devices, requested),
       refused,
       failed: idList(result.failures ?? []),
-      ...grantedVia(grants, req.devices),
+      ...grantedVia(grants, req.devices, requested),
       outcome,
       status,
       fingerprints:
         key === undefined
           ? ''
-          : tokens.map((t) => `${idList([t])}=${fingerprintOf(key, t.visualToken)}`).join(','),
+          : tokens.map((t) => `${deviceId(t)}=${fingerprintOf(key, t.visualToken)}`).join(','),
     });
   };
   return {
