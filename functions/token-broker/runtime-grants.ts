@@ -28,7 +28,13 @@ export const batchGetOf = (client: DynamoDBClient): BatchGet => {
 export function grantSource(
   config: BrokerConfig,
   overrides: { readonly grantsDirectory?: { readonly client: DynamoDBClient } },
-  parts: { readonly now: () => number; readonly logger: Logger; readonly metrics: Metrics },
+  parts: {
+    readonly now: () => number;
+    readonly logger: Logger;
+    readonly metrics: Metrics;
+    /** What the token store's read waits for; see `DirectoryGrantSourceOptions.readAfter`. */
+    readonly readAfter?: () => Promise<unknown>;
+  },
 ): GrantSource {
   const claims = createClaimGrantSource({
     claimName: config.deviceScopeClaim,

@@ -188,7 +188,15 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
     broker,
     logger,
     maxDevicesPerRequest: config.maxDevicesPerRequest,
-    grantSource: grantSource(config, overrides, { now, logger, metrics }),
+    grantSource: grantSource(config, overrides, {
+      now,
+      logger,
+      metrics,
+      // The store's read waits for each account's credentials and the key.
+      ...(store && {
+        readAfter: () => Promise.allSettled([...chains.values()].map((c) => c.account.current())),
+      }),
+    }),
     groupsClaim: config.groupsClaim,
     fingerprintKey: store
       ? () => store.keys.get().then(auditKeyOfStore)

@@ -36,6 +36,15 @@ export interface DirectoryGrantSourceOptions {
   readonly cacheMs: number;
   /** Time limit of one read, before the allowance per key (`TOKEN_STORE_TIMEOUT_MS`). */
   readonly timeoutMs: number;
+  /**
+   * What the token store's read of the same request waits for: its key and
+   * the account's credentials. The directory read waits for it too, so that
+   * on a cold container, where those come from Secrets Manager first, the
+   * two reads still share one BatchGetItem; once they are cached it settles
+   * in the same turn. It costs no time, as the request waits for both anyway.
+   * @default none: the read starts at once (no token store to join)
+   */
+  readonly readAfter?: () => Promise<unknown>;
   /** Clock, epoch ms. */
   readonly now: () => number;
   readonly logger: Logger;
@@ -109,7 +118,16 @@ export function createDirectoryGrantSource(options: DirectoryGrantSourceOptions)
     async grantsFor(identity) {
       const principals = identity.kind === IDENTITY_KINDS.iam ? [] : principalsOf(identity);
       // Started first, so that the read is queued in this turn, with the store's.
-      const read = principals.length > 0 ? entriesOf(principals) : undefined;
+      const { readAfter } = options;
+      const read =
+        principals.length === 0
+          ? undefined
+          : readAfter === undefined
+            ? entriesOf(principals)
+            : readAfter().then(
+                () => entriesOf(principals),
+                () => entriesOf(principals),
+              );
       read?.catch(() => {});
       const claim = await claims.grantsFor(identity);
       if (read === undefined) return claim;

@@ -7,6 +7,7 @@
  * Also: the audit line's fingerprint is the one an operator computes with
  * the store key's secret (audit.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrantsClient } from '../../../clients/grants-client.ts';
 import {
@@ -48,8 +49,14 @@ afterAll(async () => {
   await engine?.close();
 });
 
-/** A container wired as index.ts wires one: one DynamoDB client for the store and the directory. */
-function container(directory: boolean) {
+/**
+ * A container wired as index.ts wires one: one DynamoDB client for the store
+ * and the directory. With `secretsMs`, Secrets Manager takes that long to
+ * answer, as on a cold start, where the store's read must wait for its key.
+ */
+function container(directory: boolean, secretsMs = 0) {
+  const slow = (value: string) =>
+    secretsMs === 0 ? value : () => sleep(secretsMs).then(() => value);
   const logger = captureLogger();
   const config = loadConfig(
     {
@@ -63,8 +70,8 @@ function container(directory: boolean) {
   );
   const client = engine.newClient();
   const { handler } = createRuntime(config, {
-    secretSource: fakeSecretSource(JSON.stringify(DEV_ACCOUNT)),
-    tokenStore: { client, keySource: fakeSecretSource('k'.repeat(43)) },
+    secretSource: fakeSecretSource(slow(JSON.stringify(DEV_ACCOUNT))),
+    tokenStore: { client, keySource: fakeSecretSource(slow('k'.repeat(43))) },
     ...(directory ? { grantsDirectory: { client } } : {}),
     logger,
     metrics: NO_METRICS,
@@ -141,6 +148,29 @@ describe('grants directory round trips, with the token store on', () => {
 
     // Assess
     expect(claimCalls.BatchGetItem).toBeGreaterThan(0);
+    expect(directoryCalls).toEqual(claimCalls);
+  });
+
+  it('adds no DynamoDB call to the first request of a cold container, whose secrets come late', async () => {
+    // Prepare
+    const claimOnly = container(false, 30);
+    const withDirectory = container(true, 30);
+    await new GrantsClient({ tableName: GRANTS, client: engine.newClient() }).add('user:cora', [
+      'pkR/cam-cold',
+    ]);
+    let answer: HttpResponse | undefined;
+
+    // Act
+    const claimCalls = await requestsOf(() =>
+      claimOnly.ask({ sub: 'sam', devices: 'pkR/cam-cold-claim' }, 'cam-cold-claim'),
+    );
+    const directoryCalls = await requestsOf(async () => {
+      answer = await withDirectory.ask({ sub: 'cora' }, 'cam-cold');
+    });
+
+    // Assess
+    expect(answer?.statusCode).toBe(200);
+    expect(claimCalls.BatchGetItem).toBe(1);
     expect(directoryCalls).toEqual(claimCalls);
   });
 
