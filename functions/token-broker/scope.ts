@@ -52,9 +52,10 @@ export const DIRECT_INVOKE_GRANTS: Grants = Object.freeze({
  * Splits a claim value into entries. Accepts a JSON array (a JWT claim), a
  * space- or comma-separated string (Cognito custom attributes are strings), a
  * JSON array serialised into a string, and the `[a b]` form API Gateway's
- * HTTP API JWT authorizer flattens an array claim into.
+ * HTTP API JWT authorizer flattens an array claim into. `separators`
+ * splits the string forms.
  */
-export function claimEntries(claim: unknown): unknown[] {
+export function claimEntries(claim: unknown, separators = /[\s,]+/): unknown[] {
   if (Array.isArray(claim)) return claim;
   if (typeof claim !== 'string') return [];
   const text = claim.trim();
@@ -67,10 +68,10 @@ export function claimEntries(claim: unknown): unknown[] {
       // Not JSON: the authorizer's `[a b]` flattening, handled below.
     }
     // Stryker disable next-line Regex: splitting on each separator adds '' entries, which are skipped.
-    return text.slice(1, -1).split(/[\s,]+/);
+    return text.slice(1, -1).split(separators);
   }
   // Stryker disable next-line Regex: splitting on each separator adds '' entries, which are skipped.
-  return text.split(/[\s,]+/);
+  return text.split(separators);
 }
 
 /** Parses the grant claim of a verified identity. Never throws. */

@@ -9,9 +9,13 @@ import { type CallerIdentity, IDENTITY_KINDS } from '../grants/grant-source.ts';
 import { claimEntries } from '../scope.ts';
 import { type BrokerRequest, mapped, type ProtocolMiddleware } from './broker-request.ts';
 
-/** The group names a claim value lists, in any of the grant claim's forms. */
+/**
+ * The group names a claim value lists, in any of the grant claim's forms,
+ * but split on whitespace only: a group name may hold a comma (Cognito's
+ * may), and `ops,admin` read as two groups would hand out `admin`'s grants.
+ */
 const groupsOf = (claim: unknown): string[] =>
-  claimEntries(claim).filter((g): g is string => typeof g === 'string' && g !== '');
+  claimEntries(claim, /\s+/).filter((g): g is string => typeof g === 'string' && g !== '');
 
 /** The identity of `req`, with groups from the claim `groupsClaim`. */
 export function identityOf(req: BrokerRequest, groupsClaim: string): CallerIdentity {
