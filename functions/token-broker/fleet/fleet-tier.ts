@@ -15,7 +15,7 @@ import { keyedId, type StoreKeys } from '../store/token-crypto.ts';
 import type { StoreSnapshot, TokenStore } from '../store/token-store.ts';
 import { NO_TOKEN, type Outcome, type SourceRequest, type TokenSource } from '../token-source.ts';
 import type { UpstreamAccount } from '../upstream/upstream-account.ts';
-import { checkBudgetSpent, checkSharedCircuit } from './fleet-guards.ts';
+import { budgetUnknown, checkBudgetSpent, checkSharedCircuit } from './fleet-guards.ts';
 import {
   afterLogin,
   callOptions,
@@ -119,8 +119,14 @@ function resolve(tier: Tier, devices: readonly DeviceKey[], request: SourceReque
   const done = (async () => {
     const run = await open(tier, request, byId, waiters);
     if (run !== undefined) return complete(tier, run);
-    // No store key: the store cannot be used at all. A waiter resolved
-    // with a pending outcome follows it, whatever settles it later.
+    // No store key: the store cannot be used at all, nor an enforced
+    // budget read, which then fails closed unless its rule says open.
+    const { budget } = tier.ctx.settings;
+    if (budget.enforce && budget.perHour > 0 && budget.onStoreFault !== 'open') {
+      tier.ctx.metrics.add(METRICS.budgetExceeded, devices.length);
+      throw budgetUnknown();
+    }
+    // A waiter resolved with a pending outcome follows it, whatever settles it later.
     for (const [id, outcome] of tier.deps.inner.resolve(devices, request)) {
       waiters.get(id)?.resolve(outcome);
     }

@@ -61,6 +61,30 @@ describe('createFleetTier guards', () => {
     expect(t.logins).toEqual([]);
   });
 
+  it.each([
+    ['closed', 'error:UPSTREAM_UNAVAILABLE', 2, 0],
+    ['open', 'token', 0, 1],
+  ] as const)(
+    'fails when the store key cannot be read and the budget is enforced: %s, by its rule',
+    async (onStoreFault, outcome, refused, logins) => {
+      // Prepare: without its key the store, and so the budget, cannot be read.
+      const budget = { ...SETTINGS.budget, perHour: 10, enforce: true, onStoreFault };
+      const t = tier({
+        settings: { budget },
+        keys: () => Promise.reject(new Error('Secrets Manager is down')),
+      });
+      // Act
+      const out = await t.ask([D0, D1]);
+      // Assess
+      expect(Object.values(out).map((o) => (o.split(':')[0] === 'error' ? o : 'token'))).toEqual([
+        outcome,
+        outcome,
+      ]);
+      expect(t.sum('LoginBudgetExceeded')).toBe(refused);
+      expect(t.logins).toHaveLength(logins);
+    },
+  );
+
   it("publishes the hour's total only when the budget is on and the counter exists", async () => {
     // Prepare
     const off = tier({ store: { read: async () => snapshotOf({ loginsThisHour: 3 }) } });
