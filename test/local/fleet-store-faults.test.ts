@@ -72,12 +72,12 @@ describe('a token in hand while the store hangs (#3)', () => {
       // Act: the waiters poll the dead holder's lease until their deadline rule makes them log in.
       const answers = await Promise.all(waiters.map((w) => ask(w.url, ['orphan'])));
 
-      // Assess: served before the 10 s invocation ends, never 504.
+      // Assess: served before the 10 s invocation ends, never 504. The
+      // broker answers 504 itself at its deadline, so the status is the
+      // check; a bound on the wall time would only add a margin that a
+      // loaded machine eats (about 9.3 s of 10 here).
       expect(answers.map((a) => a.status)).toEqual([200, 200]);
-      for (const a of answers) {
-        expect(a.tokens.has('orphan')).toBe(true);
-        expect(a.ms).toBeLessThan(9900);
-      }
+      for (const a of answers) expect(a.tokens.has('orphan')).toBe(true);
       expect(f.proxy.faulted('UpdateItem')).toBeGreaterThanOrEqual(2);
     },
     TIMEOUT,
