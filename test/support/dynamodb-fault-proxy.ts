@@ -2,14 +2,18 @@
  * A fault-injecting DynamoDB endpoint for the fleet's real-process tests
  * (issue 20): a loopback proxy in front of a real engine (dynalite) that
  * counts every request by operation and, per rule, hangs it, answers a 500
- * or a throttle, or answers a BatchGetItem with every key unprocessed, as
- * DynamoDB does under load. Without a rule a request passes through unchanged.
+ * or a throttle, answers a BatchGetItem with every key unprocessed, as
+ * DynamoDB does under load, or streams an answer of {@link HUGE_ANSWER_BYTES}.
+ * Without a rule a request passes through unchanged.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What a rule does to a request it matches. */
-export type FaultKind = 'hang' | 'error500' | 'throttle' | 'unprocessed';
+export type FaultKind = 'hang' | 'error500' | 'throttle' | 'unprocessed' | 'huge';
+
+/** The size of a `huge` answer: 64 MiB, as in issue 20 #9. */
+export const HUGE_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /** One rule: the operation it applies to, what it does, and how often. */
 export interface FaultRule {
@@ -88,9 +92,31 @@ async function forward(
   }
 }
 
+/**
+ * A 200 answer of {@link HUGE_ANSWER_BYTES}, chunked with no declared length
+ * (the harder case: only counting bytes can bound it), written as fast as
+ * the client reads, until it has all been sent or the client hangs up.
+ */
+function hugeAnswer(res: ServerResponse) {
+  res.writeHead(200, { 'content-type': JSON_TYPE });
+  const chunk = Buffer.alloc(1024 * 1024, 0x20);
+  let sent = 0;
+  const more = () => {
+    while (sent < HUGE_ANSWER_BYTES && !res.destroyed) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', more);
+    }
+    res.end();
+  };
+  res.on('close', () => res.removeAllListeners('drain'));
+  more();
+}
+
 /** Applies `kind` to one request; `hang` answers nothing until the client gives up. */
 function applyFault(kind: FaultKind, res: ServerResponse, body: Buffer) {
-  if (kind === 'error500') errorAnswer(res, 500, 'InternalServerError', 'Internal server error');
+  if (kind === 'huge') hugeAnswer(res);
+  else if (kind === 'error500')
+    errorAnswer(res, 500, 'InternalServerError', 'Internal server error');
   else if (kind === 'throttle') {
     errorAnswer(res, 400, 'ProvisionedThroughputExceededException', 'Throughput exceeded');
   } else if (kind === 'unprocessed') unprocessedAnswer(res, body);
