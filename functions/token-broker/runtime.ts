@@ -184,6 +184,7 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
   const routes = routesOf(config);
   const catchAll = Object.keys(routes).length === 1 && routes[ANY_PRODUCT] !== undefined;
   const broker = chains.size === 1 && catchAll ? first.broker : routerOf(chains, routes, logger);
+  let ready: Promise<unknown> | undefined;
   const handler = createHandler({
     broker,
     logger,
@@ -192,9 +193,11 @@ export function createRuntime(config: BrokerConfig, overrides: RuntimeOverrides)
       now,
       logger,
       metrics,
-      // The store's read waits for each account's credentials and the key.
+      // The store's read waits for each account's credentials and the key,
+      // which only a cold container lacks: asked for once, as the router warms.
       ...(store && {
-        readAfter: () => Promise.allSettled([...chains.values()].map((c) => c.account.current())),
+        readAfter: () =>
+          (ready ??= Promise.allSettled([...chains.values()].map((c) => c.account.current()))),
       }),
     }),
     groupsClaim: config.groupsClaim,

@@ -41,7 +41,9 @@ export interface DirectoryGrantSourceOptions {
    * the account's credentials. The directory read waits for it too, so that
    * on a cold container, where those come from Secrets Manager first, the
    * two reads still share one BatchGetItem; once they are cached it settles
-   * in the same turn. It costs no time, as the request waits for both anyway.
+   * in the same turn. It costs a token request no time, as it waits for both
+   * anyway; the runtime asks for it once, so only a cold container's first
+   * requests (a listing too) wait.
    * @default none: the read starts at once (no token store to join)
    */
   readonly readAfter?: () => Promise<unknown>;

@@ -197,3 +197,47 @@ describe('grants directory round trips, with the token store on', () => {
     expect(logger.lines.join('\n')).not.toContain(token);
   });
 });
+
+describe('grants directory waiting for the store’s secrets', () => {
+  it('fails when it asks Secrets Manager on every request: once, on the cold start, and not per listing', async () => {
+    // Prepare: a secret that never comes, so no account is ever warm.
+    const config = loadConfig(
+      {
+        SECRET_ID: 'broker/dev',
+        UPSTREAM_URL: upstreamUrl,
+        TOKEN_TABLE: TEST_TABLE,
+        TOKEN_STORE_KEY_SECRET_ID: 'broker/store-key',
+        GRANTS_TABLE: GRANTS,
+      },
+      { allowLoopbackHttp: true },
+    );
+    const client = engine.newClient();
+    const secret = fakeSecretSource(() => Promise.reject(new Error('Secrets Manager is down')));
+    const { handler } = createRuntime(config, {
+      secretSource: secret,
+      tokenStore: { client, keySource: fakeSecretSource('k'.repeat(43)) },
+      grantsDirectory: { client },
+      logger: captureLogger(),
+      metrics: NO_METRICS,
+    });
+    const get = httpApiEvent({ method: 'GET', claims: { sub: 'lena' } });
+    const listing = {
+      ...get,
+      routeKey: 'GET /tokens/devices',
+      rawPath: '/tokens/devices',
+      requestContext: {
+        ...get.requestContext,
+        http: { ...get.requestContext.http, path: '/tokens/devices' },
+      },
+    };
+
+    // Act
+    const answers: HttpResponse[] = [];
+    for (let i = 0; i < 3; i += 1)
+      answers.push((await handler(listing, lambdaContext())) as HttpResponse);
+
+    // Assess
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    expect(secret.reads).toBe(1);
+  });
+});
