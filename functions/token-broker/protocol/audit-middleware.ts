@@ -55,7 +55,8 @@ export function auditMiddleware(options: AuditOptions): ProtocolMiddleware {
             ? 'direct'
             : ''
           : `user:${identity.sub}`,
-      groups: (identity?.groups ?? []).join(','),
+      // Spaces: a group name may hold a comma, never whitespace.
+      groups: (identity?.groups ?? []).join(' '),
       refresh: req.refresh,
       requested,
       served: idListOf(tokens, req.devices, requested),

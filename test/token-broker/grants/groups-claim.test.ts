@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BrokerRequest } from '../../../functions/token-broker/protocol/broker-request.ts';
 import { identityOf } from '../../../functions/token-broker/protocol/identity-middleware.ts';
+import { httpApiEvent, lambdaContext } from '../../support/events.ts';
+import { handlerHarness } from '../../support/handler-harness.ts';
 
 /** The groups `identityOf` finds in a verified JWT whose `cognito:groups` is `value`. */
 const groupsOf = (value: unknown) =>
@@ -30,5 +32,24 @@ describe('the groups claim', () => {
     // Assess
     expect(flattened).toEqual(['ops,admin', 'night']);
     expect(plain).toEqual(['ops,admin']);
+  });
+});
+
+describe('the audit line’s groups', () => {
+  it('fails when joined by commas: names are joined by spaces, so `ops,admin` stays one group', async () => {
+    // Prepare
+    const { handler, logger } = handlerHarness();
+    const event = httpApiEvent({
+      body: { devices: [{ productKey: 'pk', deviceName: 'cam1' }] },
+      claims: { sub: 'alice', devices: 'pk/*', 'cognito:groups': '[ops,admin night]' },
+    });
+    // Act
+    const response = (await handler(event, lambdaContext())) as { statusCode: number };
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const audit = logger.lines
+      .map((l) => JSON.parse(l) as { message: string; groups?: string })
+      .find((l) => l.message === 'token audit');
+    expect(audit?.groups).toBe('ops,admin night');
   });
 });
