@@ -111,11 +111,14 @@ export function settingLookalikes(env: Env, alsoKnown: readonly string[] = []): 
   const word = (name: string) => name.split('_')[0];
   // Families from the settings only: `AWS_` is not ours because an extra name begins so.
   const inFamily = (name: string) => settings.filter((s) => word(s) === word(name)).length > 1;
+  // Another tool's own copy of a setting's name (DD_LOG_LEVEL) is not a typo.
+  const namespaced = (name: string) => settings.some((s) => name.endsWith(`_${s}`));
   return Object.keys(env).flatMap((name) => {
+    // Lambda's own (AWS_, LAMBDA_, _): no setting begins so, and skipping
+    // them keeps the init check to a few milliseconds.
+    if (known.includes(name) || namespaced(name) || /^(AWS_|LAMBDA_|_)/.test(name)) return [];
     const nearest = nearestName(name, known);
-    return known.includes(name) || (nearest === undefined && !inFamily(name))
-      ? []
-      : [{ name, nearest }];
+    return nearest === undefined && !inFamily(name) ? [] : [{ name, nearest }];
   });
 }
 

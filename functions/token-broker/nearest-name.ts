@@ -20,11 +20,15 @@ const fold = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
  */
 export function nearestName(name: string, known: readonly string[]): string | undefined {
   const a = fold(name);
+  const length = [...a].length;
   let best: string | undefined;
   let within = Math.min(2, a.length >> 2);
   for (const candidate of known) {
     if (candidate === name) return undefined;
     const b = [...fold(candidate)];
+    // The distance is at least the difference in length: most names are
+    // skipped here, which keeps the Lambda's init check to a millisecond or two.
+    if (Math.abs(b.length - length) > within) continue;
     // The distance table, one row at a time: row[j] is the distance of a's prefix to b's first j.
     let row = [...b.keys(), b.length];
     for (const char of a) {

@@ -59,4 +59,13 @@ describe('settingLookalikes', () => {
       { name: 'CIRCUIT_BREAKER_LIMIT', nearest: undefined },
     ]);
   });
+
+  it('fails when another tool’s copy of a setting is taken for a typo: DD_LOG_LEVEL', () => {
+    // Prepare
+    const env = { DD_LOG_LEVEL: 'debug', X_SECRET_ID: 'y', LOG_LEVLE: 'info' };
+    // Act
+    const found = settingLookalikes(env);
+    // Assess: the typo is still caught.
+    expect(found).toEqual([{ name: 'LOG_LEVLE', nearest: 'LOG_LEVEL' }]);
+  });
 });
