@@ -87,23 +87,17 @@ const FINGERPRINTS = new WeakMap<Buffer, Map<string, string>>();
 export const idList = (devices: readonly DeviceKey[]): string => devices.map(deviceId).join(',');
 
 /**
- * {@link idList} of `subset`, a part of `devices` in the same order, reusing
- * `devicesText` (the list of all of `devices`) when `subset` is all of them:
- * the common case, where joining it again would cost as much as the rest.
+ * {@link idList} of `subset`, a part of `devices` (which holds no device
+ * twice), reusing `devicesText`, the list of all of `devices`, when `subset`
+ * is as long and so holds the same devices: the common case, where joining
+ * them again would cost as much as the rest of the line. The order may then
+ * be the request's; the saved queries match a device anywhere in the list.
  */
-export function idListOf(
+export const idListOf = (
   subset: readonly DeviceKey[],
   devices: readonly DeviceKey[],
   devicesText: string,
-): string {
-  const same =
-    subset.length === devices.length &&
-    subset.every((d, i) => {
-      const other = devices[i] as DeviceKey;
-      return d.productKey === other.productKey && d.deviceName === other.deviceName;
-    });
-  return same ? devicesText : idList(subset);
-}
+): string => (subset.length === devices.length ? devicesText : idList(subset));
 
 /**
  * The requested devices each source covers: `viaClaim`, `viaDirectory`.

@@ -83,7 +83,8 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       // requestId of `fields` wins over the scope's; an undefined one is left
       // out. Copied only when the scope's must be added.
       const scoped = requestScope.getStore();
-      const own = scoped === undefined || (fields !== undefined && 'requestId' in fields);
+      const own =
+        scoped === undefined || (fields !== undefined && Object.hasOwn(fields, 'requestId'));
       const head = `{"timestamp":"${timestamp()}","level":"${level}","message":${JSON.stringify(message)}`;
       const rest = JSON.stringify(own ? (fields ?? {}) : { requestId: scoped, ...fields });
       write(rest === '{}' ? `${head}}` : `${head},${rest.slice(1)}`);
