@@ -119,7 +119,8 @@ describe('a table writer', () => {
       expect(answer.status).toBe(200);
       expect(answer.tokens.size).toBe(50);
       expect(deviceLogins(f.fleet) - logins).toBe(50);
-      expect(f.proxy.count('UpdateItem') - writes).toBeLessThanOrEqual(150);
+      // 100 here; the slack is for an SDK retry on a loaded machine, not a write per poll.
+      expect(f.proxy.count('UpdateItem') - writes).toBeLessThanOrEqual(110);
       const after = await tokenItems(f.table, devices);
       expect(
         [...after.values()].filter((i) => i.ct?.B !== undefined && i.lu === undefined),
