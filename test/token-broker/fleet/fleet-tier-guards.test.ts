@@ -62,13 +62,15 @@ describe('createFleetTier guards', () => {
   });
 
   it.each([
-    ['closed', 'error:UPSTREAM_UNAVAILABLE', 2, 0],
-    ['open', 'token', 0, 1],
+    ['enforced, closed', true, 10, 'closed', 'error:UPSTREAM_UNAVAILABLE', 2, 0],
+    ['enforced, open', true, 10, 'open', 'token', 0, 1],
+    ['counted only', false, 10, 'closed', 'token', 0, 1],
+    ['enforced at no limit', true, 0, 'closed', 'token', 0, 1],
   ] as const)(
-    'fails when the store key cannot be read and the budget is enforced: %s, by its rule',
-    async (onStoreFault, outcome, refused, logins) => {
+    'fails when the store key cannot be read and the budget is %s, by its rule',
+    async (_case, enforce, perHour, onStoreFault, outcome, refused, logins) => {
       // Prepare: without its key the store, and so the budget, cannot be read.
-      const budget = { ...SETTINGS.budget, perHour: 10, enforce: true, onStoreFault };
+      const budget = { ...SETTINGS.budget, perHour, enforce, onStoreFault };
       const t = tier({
         settings: { budget },
         keys: () => Promise.reject(new Error('Secrets Manager is down')),
