@@ -5,9 +5,15 @@
  * login through by default; LOGIN_BUDGET_ON_STORE_FAULT=open logs in when
  * the budget cannot be read at all.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultKind } from '../support/dynamodb-fault-proxy.ts';
-import { ask, deviceLogins, type FaultyFleet, startFaultyFleet } from '../support/fleet-store.ts';
+import {
+  ask,
+  deviceLogins,
+  type FaultyFleet,
+  faultyFleetPerSuite,
+  startFaultyFleet,
+} from '../support/fleet-store.ts';
 
 const TIMEOUT = 60_000;
 
@@ -31,32 +37,21 @@ async function spentFleet(env: Record<string, string>): Promise<FaultyFleet> {
 }
 
 describe('an enforced, spent budget the store cannot read (fail closed, the default)', () => {
-  let f: FaultyFleet;
-  let url: string;
-
-  beforeAll(async () => {
-    f = await spentFleet({});
-    url = f.fleet.containers[0]?.url ?? '';
-  }, TIMEOUT);
-
-  afterEach(() => f.proxy.heal());
-
-  afterAll(async () => {
-    await f?.close();
-  }, TIMEOUT);
+  const suite = faultyFleetPerSuite(() => spentFleet({}), TIMEOUT);
+  const url = () => suite.f.fleet.containers[0]?.url ?? '';
 
   it(
     'fails when a new device is asked for with the store healthy: 429 (the control)',
     async () => {
       // Prepare
-      const logins = deviceLogins(f.fleet);
+      const logins = deviceLogins(suite.f.fleet);
 
       // Act
-      const answer = await ask(url, ['healthy']);
+      const answer = await ask(url(), ['healthy']);
 
       // Assess
       expect(answer.status).toBe(429);
-      expect(deviceLogins(f.fleet)).toBe(logins);
+      expect(deviceLogins(suite.f.fleet)).toBe(logins);
     },
     TIMEOUT,
   );
@@ -65,16 +60,16 @@ describe('an enforced, spent budget the store cannot read (fail closed, the defa
     'fails when BatchGetItem answers %s: no login, the counter still refuses (429)',
     async (kind) => {
       // Prepare
-      const logins = deviceLogins(f.fleet);
-      f.proxy.fault('BatchGetItem', kind);
+      const logins = deviceLogins(suite.f.fleet);
+      suite.f.proxy.fault('BatchGetItem', kind);
 
       // Act
-      const answers = [await ask(url, [`new-${kind}`]), await ask(url, [`other-${kind}`])];
+      const answers = [await ask(url(), [`new-${kind}`]), await ask(url(), [`other-${kind}`])];
 
       // Assess
       expect(answers.map((a) => a.status)).toEqual([429, 429]);
-      expect(deviceLogins(f.fleet)).toBe(logins);
-      expect(f.proxy.faulted('BatchGetItem')).toBeGreaterThan(0);
+      expect(deviceLogins(suite.f.fleet)).toBe(logins);
+      expect(suite.f.proxy.faulted('BatchGetItem')).toBeGreaterThan(0);
     },
     TIMEOUT,
   );
@@ -83,52 +78,44 @@ describe('an enforced, spent budget the store cannot read (fail closed, the defa
     'fails when no store call succeeds: 503 with Retry-After 5, no login',
     async () => {
       // Prepare
-      const logins = deviceLogins(f.fleet);
-      f.proxy.fault('BatchGetItem', 'error500');
-      f.proxy.fault('UpdateItem', 'error500');
+      const logins = deviceLogins(suite.f.fleet);
+      suite.f.proxy.fault('BatchGetItem', 'error500');
+      suite.f.proxy.fault('UpdateItem', 'error500');
 
       // Act
-      const answer = await ask(url, ['dark']);
+      const answer = await ask(url(), ['dark']);
 
       // Assess
       expect(answer.status).toBe(503);
       expect(answer.retryAfter).toBe('5');
-      expect(deviceLogins(f.fleet)).toBe(logins);
+      expect(deviceLogins(suite.f.fleet)).toBe(logins);
     },
     TIMEOUT,
   );
 });
 
 describe('an enforced, spent budget the store cannot read, with LOGIN_BUDGET_ON_STORE_FAULT=open', () => {
-  let f: FaultyFleet;
-  let url: string;
-
-  beforeAll(async () => {
-    f = await spentFleet({ LOGIN_BUDGET_ON_STORE_FAULT: 'open' });
-    url = f.fleet.containers[0]?.url ?? '';
-  }, TIMEOUT);
-
-  afterEach(() => f.proxy.heal());
-
-  afterAll(async () => {
-    await f?.close();
-  }, TIMEOUT);
+  const suite = faultyFleetPerSuite(
+    () => spentFleet({ LOGIN_BUDGET_ON_STORE_FAULT: 'open' }),
+    TIMEOUT,
+  );
+  const url = () => suite.f.fleet.containers[0]?.url ?? '';
 
   it(
     'logs in when no store call succeeds: the budget is unknown, and open lets it through',
     async () => {
       // Prepare
-      const logins = deviceLogins(f.fleet);
-      f.proxy.fault('BatchGetItem', 'error500');
-      f.proxy.fault('UpdateItem', 'error500');
+      const logins = deviceLogins(suite.f.fleet);
+      suite.f.proxy.fault('BatchGetItem', 'error500');
+      suite.f.proxy.fault('UpdateItem', 'error500');
 
       // Act
-      const answer = await ask(url, ['open-door']);
+      const answer = await ask(url(), ['open-door']);
 
       // Assess
       expect(answer.status).toBe(200);
       expect(answer.tokens.has('open-door')).toBe(true);
-      expect(deviceLogins(f.fleet)).toBe(logins + 1);
+      expect(deviceLogins(suite.f.fleet)).toBe(logins + 1);
     },
     TIMEOUT,
   );
@@ -137,15 +124,15 @@ describe('an enforced, spent budget the store cannot read, with LOGIN_BUDGET_ON_
     'fails when only the read fails: the counter is readable, and spent (429)',
     async () => {
       // Prepare
-      const logins = deviceLogins(f.fleet);
-      f.proxy.fault('BatchGetItem', 'error500');
+      const logins = deviceLogins(suite.f.fleet);
+      suite.f.proxy.fault('BatchGetItem', 'error500');
 
       // Act
-      const answer = await ask(url, ['counted']);
+      const answer = await ask(url(), ['counted']);
 
       // Assess
       expect(answer.status).toBe(429);
-      expect(deviceLogins(f.fleet)).toBe(logins);
+      expect(deviceLogins(suite.f.fleet)).toBe(logins);
     },
     TIMEOUT,
   );

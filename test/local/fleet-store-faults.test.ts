@@ -5,11 +5,11 @@
  * back by a hanging store (#3), and unprocessed keys are retried, then
  * reported as a store fault (#6).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ask,
   deviceLogins,
-  type FaultyFleet,
+  faultyFleetPerSuite,
   names,
   startFaultyFleet,
   until,
@@ -21,28 +21,22 @@ const TIMEOUT = 60_000;
 const WRITES_AND_RELEASES = /"UpdateExpression":"(SET #ct|REMOVE #lh, #lu")/;
 
 describe('a token in hand while the store hangs (#3)', () => {
-  let f: FaultyFleet;
-
-  beforeAll(async () => {
-    // A store allowed to be slow (5 s a call), and logins of 2.5 s within a 4 s attempt.
-    f = await startFaultyFleet(3, {
-      upstreamLatencyMs: 2500,
-      env: { TOKEN_STORE_TIMEOUT_MS: '5000', UPSTREAM_TIMEOUT_MS: '4000' },
-    });
-  }, TIMEOUT);
-
-  afterEach(() => f.proxy.heal());
-
-  afterAll(async () => {
-    await f?.close();
-  }, TIMEOUT);
+  // A store allowed to be slow (5 s a call), and logins of 2.5 s within a 4 s attempt.
+  const suite = faultyFleetPerSuite(
+    () =>
+      startFaultyFleet(3, {
+        upstreamLatencyMs: 2500,
+        env: { TOKEN_STORE_TIMEOUT_MS: '5000', UPSTREAM_TIMEOUT_MS: '4000' },
+      }),
+    TIMEOUT,
+  );
 
   it(
     'answers 200 about 1 s after the login when the token write and the release hang',
     async () => {
       // Prepare
-      f.proxy.fault('UpdateItem', 'hang', { match: WRITES_AND_RELEASES });
-      const url = f.fleet.containers[2]?.url ?? '';
+      suite.f.proxy.fault('UpdateItem', 'hang', { match: WRITES_AND_RELEASES });
+      const url = suite.f.fleet.containers[2]?.url ?? '';
 
       // Act
       const answer = await ask(url, ['fresh']);
@@ -50,7 +44,7 @@ describe('a token in hand while the store hangs (#3)', () => {
       // Assess: 2.5 s of login, at most 1 s of store; waiting on the store's own 5 s would be 7.5 s.
       expect(answer.status).toBe(200);
       expect(answer.tokens.has('fresh')).toBe(true);
-      expect(f.proxy.faulted('UpdateItem')).toBeGreaterThan(0);
+      expect(suite.f.proxy.faulted('UpdateItem')).toBeGreaterThan(0);
       expect(answer.ms).toBeLessThan(7000);
     },
     TIMEOUT,
@@ -60,14 +54,14 @@ describe('a token in hand while the store hangs (#3)', () => {
     'answers every waiter 200 within the invocation when the lease holder is killed and writes hang',
     async () => {
       // Prepare: the holder takes the lease, and is killed during its 2.5 s login.
-      const [holder, ...waiters] = f.fleet.containers;
-      const leases = f.proxy.count('UpdateItem');
+      const [holder, ...waiters] = suite.f.fleet.containers;
+      const leases = suite.f.proxy.count('UpdateItem');
       const held = ask(holder?.url ?? '', ['orphan']);
-      await until(() => f.proxy.count('UpdateItem') > leases);
+      await until(() => suite.f.proxy.count('UpdateItem') > leases);
       await new Promise((resolve) => setTimeout(resolve, 300));
       process.kill(holder?.pid ?? 0, 'SIGKILL');
       expect((await held).status).toBe(0);
-      f.proxy.fault('UpdateItem', 'hang', { match: WRITES_AND_RELEASES });
+      suite.f.proxy.fault('UpdateItem', 'hang', { match: WRITES_AND_RELEASES });
 
       // Act: the waiters poll the dead holder's lease until their deadline rule makes them log in.
       const answers = await Promise.all(waiters.map((w) => ask(w.url, ['orphan'])));
@@ -78,35 +72,25 @@ describe('a token in hand while the store hangs (#3)', () => {
       // loaded machine eats (about 9.3 s of 10 here).
       expect(answers.map((a) => a.status)).toEqual([200, 200]);
       for (const a of answers) expect(a.tokens.has('orphan')).toBe(true);
-      expect(f.proxy.faulted('UpdateItem')).toBeGreaterThanOrEqual(2);
+      expect(suite.f.proxy.faulted('UpdateItem')).toBeGreaterThanOrEqual(2);
     },
     TIMEOUT,
   );
 });
 
 describe('unprocessed keys (#6)', () => {
-  let f: FaultyFleet;
-
-  beforeAll(async () => {
-    f = await startFaultyFleet(2);
-  }, TIMEOUT);
-
-  afterEach(() => f.proxy.heal());
-
-  afterAll(async () => {
-    await f?.close();
-  }, TIMEOUT);
+  const suite = faultyFleetPerSuite(() => startFaultyFleet(2), TIMEOUT);
 
   it(
     'serves devices that L2 holds without a login when keys come back unprocessed three times',
     async () => {
       // Prepare: c1 logs in and stores them; c2 has none in L1.
-      const [c1, c2] = f.fleet.containers;
+      const [c1, c2] = suite.f.fleet.containers;
       const devices = names(5, 'held');
       const first = await ask(c1?.url ?? '', devices);
-      const logins = deviceLogins(f.fleet);
-      const reads = f.proxy.count('BatchGetItem');
-      f.proxy.fault('BatchGetItem', 'unprocessed', { times: 3 });
+      const logins = deviceLogins(suite.f.fleet);
+      const reads = suite.f.proxy.count('BatchGetItem');
+      suite.f.proxy.fault('BatchGetItem', 'unprocessed', { times: 3 });
 
       // Act
       const second = await ask(c2?.url ?? '', devices);
@@ -114,9 +98,9 @@ describe('unprocessed keys (#6)', () => {
       // Assess: the same tokens, read on the fourth try.
       expect(second.status).toBe(200);
       expect(second.tokens).toEqual(first.tokens);
-      expect(deviceLogins(f.fleet)).toBe(logins);
-      expect(f.proxy.faulted('BatchGetItem')).toBe(3);
-      expect(f.proxy.count('BatchGetItem') - reads).toBe(4);
+      expect(deviceLogins(suite.f.fleet)).toBe(logins);
+      expect(suite.f.proxy.faulted('BatchGetItem')).toBe(3);
+      expect(suite.f.proxy.count('BatchGetItem') - reads).toBe(4);
     },
     TIMEOUT,
   );
@@ -125,13 +109,13 @@ describe('unprocessed keys (#6)', () => {
     'fails over to a direct login when keys stay unprocessed, with a warning and a store error, and no lease',
     async () => {
       // Prepare
-      const [c1, c2] = f.fleet.containers;
+      const [c1, c2] = suite.f.fleet.containers;
       const devices = names(5, 'stuck');
       await ask(c1?.url ?? '', devices);
       const errors = (await c2?.stats())?.storeErrors ?? 0;
-      const writes = f.proxy.count('UpdateItem');
-      const reads = f.proxy.count('BatchGetItem');
-      f.proxy.fault('BatchGetItem', 'unprocessed');
+      const writes = suite.f.proxy.count('UpdateItem');
+      const reads = suite.f.proxy.count('BatchGetItem');
+      suite.f.proxy.fault('BatchGetItem', 'unprocessed');
 
       // Act
       const answer = await ask(c2?.url ?? '', devices);
@@ -139,8 +123,8 @@ describe('unprocessed keys (#6)', () => {
       // Assess: retried, then one store fault; the items are not force-leased.
       expect(answer.status).toBe(200);
       expect(answer.tokens.size).toBe(5);
-      expect(f.proxy.count('BatchGetItem') - reads).toBeGreaterThan(2);
-      expect(f.proxy.count('UpdateItem')).toBe(writes);
+      expect(suite.f.proxy.count('BatchGetItem') - reads).toBeGreaterThan(2);
+      expect(suite.f.proxy.count('UpdateItem')).toBe(writes);
       expect((await c2?.stats())?.storeErrors).toBe(errors + 1);
       const warnings = (c2?.output() ?? '')
         .split('\n')

@@ -10,6 +10,7 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 import {
   FLEET_TABLE,
@@ -57,6 +58,35 @@ export async function startFaultyFleet(
       await started.close();
     },
   };
+}
+
+/** A describe block's faulty fleet, read as `suite.f` once its tests run. */
+export interface FaultySuite {
+  readonly f: FaultyFleet;
+}
+
+/**
+ * A faulty fleet for the describe block that calls this: started before its
+ * tests, every fault rule dropped after each, and stopped after all.
+ * @example
+ * const suite = faultyFleetPerSuite(() => startFaultyFleet(2));
+ * it('…', async () => suite.f.proxy.fault('BatchGetItem', 'hang'));
+ */
+export function faultyFleetPerSuite(start: () => Promise<FaultyFleet>, timeoutMs = 60_000) {
+  let started: FaultyFleet | undefined;
+  beforeAll(async () => {
+    started = await start();
+  }, timeoutMs);
+  afterEach(() => started?.proxy.heal());
+  afterAll(async () => {
+    await started?.close();
+  }, timeoutMs);
+  return {
+    get f() {
+      if (started === undefined) throw new Error('the faulty fleet has not started');
+      return started;
+    },
+  } satisfies FaultySuite;
 }
 
 /** What one token request answered, and how long it took. */
