@@ -5,23 +5,16 @@
  * split by account, each account logs in with its own credentials at its
  * own data centre, and one account's trouble stays that account's.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { issueDevToken } from '../../functions/local/dev-issuer.ts';
+import { describe, expect, it } from 'vitest';
 import type { LocalAccount } from '../../functions/local/local-account-set.ts';
 import { devAccountOf } from '../../functions/local/local-accounts.ts';
 import { banner } from '../../functions/local/ready-line.ts';
-import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import {
   DEV_ACCOUNT,
   DEV_SIGNATURE_ACCOUNT,
   type SimulatorLogin,
 } from '../../functions/local/upstream-simulator.ts';
-import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
-import { captureLogger } from '../support/fakes.ts';
+import { localServerPerTest } from '../support/local-server.ts';
 
 interface Answer {
   readonly status: number;
@@ -29,37 +22,19 @@ interface Answer {
   readonly failures: { productKey: string; deviceName: string; code: string }[];
 }
 
-let server: LocalServer | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  server = undefined;
-  dir = undefined;
-});
+const startLocal = localServerPerTest();
 
 /** Starts the local server with `env`; returns its accounts and a poster of device lists. */
 async function start(env: Record<string, string>) {
-  dir = await mkdtemp(join(tmpdir(), 'vtb-accounts-'));
-  const keyFile = pathToFileURL(join(dir, 'key.json'));
-  const started = await startLocalServer({
-    metrics: NO_METRICS,
-    env: { LOCAL_ACCOUNTS: 'cn,eu', UPSTREAM_MAX_RETRIES: '1', ...env },
-    port: 0,
-    keyFile,
-    logger: captureLogger(),
+  const { server: started, post: postRaw } = await startLocal({
+    LOCAL_ACCOUNTS: 'cn,eu',
+    UPSTREAM_MAX_RETRIES: '1',
+    ...env,
   });
-  server = started;
-  const token = await issueDevToken({ keyFile });
   const [cn, eu] = started.accounts?.accounts ?? [];
   if (cn === undefined || eu === undefined) throw new Error('no accounts started');
   const post = async (devices: object[]): Promise<Answer> => {
-    const response = await fetch(`${started.url}/tokens`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ devices }),
-      signal: AbortSignal.timeout(20_000),
-    });
+    const response = await postRaw(devices, AbortSignal.timeout(20_000));
     const body = (await response.json()) as Partial<Answer>;
     return { status: response.status, tokens: body.tokens ?? [], failures: body.failures ?? [] };
   };

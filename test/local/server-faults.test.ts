@@ -2,42 +2,19 @@
  * The fault and signature switches of `npm start`, through the real local
  * server and its built-in simulator.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { issueDevToken } from '../../functions/local/dev-issuer.ts';
+import { describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
-import { captureLogger } from '../support/fakes.ts';
+import { localServerPerTest } from '../support/local-server.ts';
 
+const startLocal = localServerPerTest();
 let server: LocalServer | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-  server = undefined;
-  dir = undefined;
-});
 
+/** Starts the server on `env`; the poster of device lists. */
 async function start(env: Record<string, string>) {
-  dir = await mkdtemp(join(tmpdir(), 'vtb-'));
-  const keyFile = pathToFileURL(join(dir, 'key.json'));
-  server = await startLocalServer({
-    metrics: NO_METRICS,
-    env,
-    port: 0,
-    keyFile,
-    logger: captureLogger(),
-  });
-  const token = await issueDevToken({ keyFile });
-  return (devices: object[]) =>
-    fetch(`${server?.url}/tokens`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ devices }),
-    });
+  const started = await startLocal(env);
+  server = started.server;
+  return (devices: object[]) => started.post(devices);
 }
 
 const device = { productKey: 'wkNCAsnnlsYSnI6n', deviceName: '2ac4d7cffa' };

@@ -11,7 +11,7 @@ import { issueDevToken } from '../../functions/local/dev-issuer.ts';
 import { openLocalGrantsTable } from '../../functions/local/local-grants.ts';
 import { loopbackSdkConfig } from '../../functions/local/local-store.ts';
 import { loadConfig } from '../../functions/token-broker/config.ts';
-import { type Dynalite, startDynalite } from '../support/dynalite.ts';
+import { type Dynalite, requestsDuring, startDynalite } from '../support/dynalite.ts';
 import { type SpawnedServer, spawnServer } from '../support/spawn-server.ts';
 
 const TOKENS = 'shared-client-tokens';
@@ -34,17 +34,8 @@ afterAll(async () => {
   await engine?.close();
 });
 
-/** DynamoDB requests `act` made, by operation, as the engine received them. */
-async function requestsOf(act: () => Promise<unknown>) {
-  const before = new Map(engine.requests);
-  await act();
-  const delta: Record<string, number> = {};
-  for (const [op, n] of engine.requests) {
-    const d = n - (before.get(op) ?? 0);
-    if (d > 0) delta[op] = d;
-  }
-  return delta;
-}
+/** DynamoDB requests `act` made, by operation. */
+const requestsOf = (act: () => Promise<unknown>) => requestsDuring(engine, act);
 
 /** `POST /tokens` for one device, as `sub` with `claims`; the status. */
 async function ask(sub: string, deviceName: string, claims: Record<string, unknown> = {}) {

@@ -1,11 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Client } from 'aliyun-api-gateway';
 import { afterEach, describe, expect, it } from 'vitest';
-import { issueDevToken } from '../../functions/local/dev-issuer.ts';
-import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { CONTROL_MAX_BODY_BYTES, CONTROL_PATH } from '../../functions/local/simulator-control.ts';
 import { parseSimulatorFault } from '../../functions/local/simulator-faults.ts';
 import { parseTokenLifetime } from '../../functions/local/simulator-tokens.ts';
@@ -14,9 +8,8 @@ import {
   startUpstreamSimulator,
   type UpstreamSimulator,
 } from '../../functions/local/upstream-simulator.ts';
-import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { LOGIN_PATH } from '../../functions/token-broker/upstream/login-client.ts';
-import { captureLogger } from '../support/fakes.ts';
+import { localServerPerTest } from '../support/local-server.ts';
 import { rawRequest } from '../support/raw-http.ts';
 
 let simulator: UpstreamSimulator | undefined;
@@ -189,31 +182,11 @@ describe('upstream simulator, signed by Alibaba Cloud’s own SDK (aliyun-api-ga
 });
 
 describe('short-lived simulator tokens, to try renewal in a minute', () => {
-  let server: LocalServer | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    server = undefined;
-    dir = undefined;
-  });
+  const startLocal = localServerPerTest();
 
   async function tokensFrom(env: Record<string, string>) {
-    dir = await mkdtemp(join(tmpdir(), 'vtb-sim-'));
-    const keyFile = pathToFileURL(join(dir, 'key.json'));
-    server = await startLocalServer({
-      env,
-      port: 0,
-      keyFile,
-      logger: captureLogger(),
-      metrics: NO_METRICS,
-    });
-    const token = await issueDevToken({ keyFile });
-    const response = await fetch(`${server.url}/tokens`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ devices: [{ productKey: 'pkA', deviceName: 'dev1' }] }),
-    });
+    const { post } = await startLocal(env);
+    const response = await post([{ productKey: 'pkA', deviceName: 'dev1' }]);
     return (await response.json()) as { tokens: Array<{ expiresIn: number }> };
   }
 

@@ -43,6 +43,26 @@ export interface Dynalite {
   close(): Promise<void>;
 }
 
+/**
+ * The DynamoDB requests `act` made of `engine`, by operation, as the engine
+ * received them; operations it did not use are left out.
+ * @example
+ * expect(await requestsDuring(engine, () => ask())).toEqual({ BatchGetItem: 1 });
+ */
+export async function requestsDuring(
+  engine: Pick<Dynalite, 'requests'>,
+  act: () => Promise<unknown>,
+): Promise<Record<string, number>> {
+  const before = new Map(engine.requests);
+  await act();
+  const delta: Record<string, number> = {};
+  for (const [op, n] of engine.requests) {
+    const d = n - (before.get(op) ?? 0);
+    if (d > 0) delta[op] = d;
+  }
+  return delta;
+}
+
 /** Starts dynalite on 127.0.0.1, port 0, and creates {@link TEST_TABLE}. */
 export async function startDynalite(): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

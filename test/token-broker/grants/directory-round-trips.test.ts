@@ -27,7 +27,12 @@ import { NO_METRICS } from '../../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../../functions/token-broker/runtime.ts';
 import { ensureTable } from '../../../functions/token-broker/store/ensure-table.ts';
 import { deriveStoreKeys } from '../../../functions/token-broker/store/token-crypto.ts';
-import { type Dynalite, startDynalite, TEST_TABLE } from '../../support/dynalite.ts';
+import {
+  type Dynalite,
+  requestsDuring,
+  startDynalite,
+  TEST_TABLE,
+} from '../../support/dynalite.ts';
 import { httpApiEvent, lambdaContext } from '../../support/events.ts';
 import { captureLogger, fakeSecretSource } from '../../support/fakes.ts';
 
@@ -85,16 +90,7 @@ function container(directory: boolean, secretsMs = 0) {
 }
 
 /** DynamoDB requests `act` made, by operation. */
-async function requestsOf(act: () => Promise<unknown>) {
-  const before = new Map(engine.requests);
-  await act();
-  const delta: Record<string, number> = {};
-  for (const [op, n] of engine.requests) {
-    const d = n - (before.get(op) ?? 0);
-    if (d > 0) delta[op] = d;
-  }
-  return delta;
-}
+const requestsOf = (act: () => Promise<unknown>) => requestsDuring(engine, act);
 
 describe('grants directory round trips, with the token store off', () => {
   it('adds one BatchGetItem, the directory read, to a request', async () => {
