@@ -13,7 +13,7 @@ import { loadConfig } from '../../functions/token-broker/config.ts';
 import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { createSecretsManagerReader } from '../../functions/token-broker/secrets-manager-reader.ts';
-import { type Dynalite, startDynalite, TEST_TABLE } from '../support/dynalite.ts';
+import { type Dynalite, sdkConfigFor, startDynalite, TEST_TABLE } from '../support/dynalite.ts';
 import { lambdaContext } from '../support/events.ts';
 import { captureLogger } from '../support/fakes.ts';
 import {
@@ -56,11 +56,7 @@ describe('several accounts at cold start', () => {
       { allowLoopbackHttp: true },
     );
     const secrets = createSecretsManagerReader(
-      new SecretsManagerClient({
-        endpoint: sm.url,
-        region: 'eu-west-1',
-        credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-      }),
+      new SecretsManagerClient({ ...sdkConfigFor(sm.url) }),
     );
     const { handler } = createRuntime(config, {
       metrics: NO_METRICS,

@@ -15,7 +15,7 @@ import { NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { createSecretsManagerReader } from '../../functions/token-broker/secrets-manager-reader.ts';
 import { secretsManagerSource } from '../../functions/token-broker/secrets-manager-source.ts';
-import { type Dynalite, startDynalite, TEST_TABLE } from '../support/dynalite.ts';
+import { type Dynalite, sdkConfigFor, startDynalite, TEST_TABLE } from '../support/dynalite.ts';
 import { lambdaContext } from '../support/events.ts';
 import { captureLogger } from '../support/fakes.ts';
 import {
@@ -50,11 +50,7 @@ async function setup(env: Record<string, string> = {}, now?: () => number) {
     { SECRET_ID: 'broker/dev', UPSTREAM_URL: sim.url, ...env },
     { allowLoopbackHttp: true },
   );
-  const client = new SecretsManagerClient({
-    endpoint: sm.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-  });
+  const client = new SecretsManagerClient({ ...sdkConfigFor(sm.url) });
   const { handler } = createRuntime(config, {
     metrics: NO_METRICS,
     secretSource: secretsManagerSource(client, config.secretId),
@@ -118,11 +114,7 @@ describe('Secrets Manager budget', () => {
       { allowLoopbackHttp: true },
     );
     const secrets = createSecretsManagerReader(
-      new SecretsManagerClient({
-        endpoint: sm.url,
-        region: 'eu-west-1',
-        credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-      }),
+      new SecretsManagerClient({ ...sdkConfigFor(sm.url) }),
     );
     const logger = captureLogger();
     const { handler } = createRuntime(config, {

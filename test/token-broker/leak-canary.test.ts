@@ -31,6 +31,7 @@ import { createLogger } from '../../functions/token-broker/log.ts';
 import { createEmfMetrics, NO_METRICS } from '../../functions/token-broker/metrics.ts';
 import { createRuntime } from '../../functions/token-broker/runtime.ts';
 import { secretsManagerSource } from '../../functions/token-broker/secrets-manager-source.ts';
+import { sdkConfigFor } from '../support/dynalite.ts';
 import { httpApiEvent, lambdaContext } from '../support/events.ts';
 import { fakeSecretSource } from '../support/fakes.ts';
 import { startFakeSecretsManager } from '../support/secrets-manager-server.ts';
@@ -269,12 +270,7 @@ describe('every path, with canaries planted', () => {
     const endpoint = await startFakeSecretsManager(APP_CODE_SECRET);
     try {
       const sim = await simulator(APP_CODE_ACCOUNT);
-      const client = new SecretsManagerClient({
-        endpoint: endpoint.url,
-        region: 'eu-west-1',
-        maxAttempts: 1,
-        credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-      });
+      const client = new SecretsManagerClient({ ...sdkConfigFor(endpoint.url), maxAttempts: 1 });
       for (const fault of [
         'notFound',
         'accessDenied',

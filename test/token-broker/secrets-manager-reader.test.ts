@@ -9,6 +9,7 @@ import {
   CredentialsUnavailableError,
 } from '../../functions/token-broker/errors.ts';
 import { createSecretsManagerReader } from '../../functions/token-broker/secrets-manager-reader.ts';
+import { sdkConfigFor } from '../support/dynalite.ts';
 import {
   type FakeSecretsManager,
   startFakeSecretsManager,
@@ -21,14 +22,7 @@ afterEach(async () => {
 });
 
 const readerAt = (url: string) =>
-  createSecretsManagerReader(
-    new SecretsManagerClient({
-      endpoint: url,
-      region: 'eu-west-1',
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-test-secret-key' },
-    }),
-  );
+  createSecretsManagerReader(new SecretsManagerClient({ ...sdkConfigFor(url), maxAttempts: 1 }));
 
 const outcome = (p: Promise<string>) =>
   p.then(
