@@ -20,10 +20,8 @@ import {
   type BrokerMetricName,
   brokerMetric,
   type TokenBrokerAlarmOptions,
+  WATCH_PERIOD,
 } from './broker-alarms.ts';
-
-/** Period of the per-account alarms and graphs, as the fleet-wide ones. */
-const PERIOD = Duration.minutes(5);
 
 /** What the per-account alarms and rows watch. */
 export interface AccountWatchTargets {
@@ -61,7 +59,7 @@ export function accountAlarms(
   if (!watchesAccounts(t)) return [];
   return t.accounts.flatMap((account) => {
     const m = (name: BrokerMetricName, statistic: string) =>
-      accountMetric(t.function, name, account, { period: PERIOD, statistic });
+      accountMetric(t.function, name, account, { period: WATCH_PERIOD, statistic });
     const alarms: Array<[string, string, TokenBrokerAlarmOptions]> = [
       [
         account,
@@ -102,7 +100,7 @@ export function accountDashboardRows(t: AccountWatchTargets): IWidget[][] {
   if (!watchesAccounts(t)) return [];
   return t.accounts.map((account) => {
     const m = (name: BrokerMetricName, statistic: string, options: MetricOptions) =>
-      accountMetric(t.function, name, account, { period: PERIOD, statistic, ...options });
+      accountMetric(t.function, name, account, { period: WATCH_PERIOD, statistic, ...options });
     const hour = { period: Duration.hours(1) };
     return [
       new GraphWidget({

@@ -22,11 +22,9 @@ import {
   type BrokerMetricName,
   brokerMetric,
   type TokenBrokerAlarmOptions,
+  WATCH_PERIOD,
 } from './broker-alarms.ts';
 import { grantsDirectoryRow } from './broker-grants-watch.ts';
-
-/** Period of every graph but the hourly login count. */
-const PERIOD = Duration.minutes(5);
 
 /** What the dashboard shows. */
 export interface BrokerDashboardTargets {
@@ -49,7 +47,7 @@ export interface BrokerDashboardTargets {
 }
 
 /** The store alarms' evaluation: StoreErrors ≥ 1 in each of 3 periods of 5 minutes. */
-export const STORE_ERRORS_ALARM = { threshold: 1, periods: 3, period: PERIOD } as const;
+export const STORE_ERRORS_ALARM = { threshold: 1, periods: 3, period: WATCH_PERIOD } as const;
 
 /** Creates the dashboard, named by CloudFormation (one per stack and construct). */
 export function createBrokerDashboard(
@@ -58,7 +56,7 @@ export function createBrokerDashboard(
   t: BrokerDashboardTargets,
 ): Dashboard {
   const m = (name: BrokerMetricName, statistic: string, options: MetricOptions = {}) =>
-    brokerMetric(t.function, name, { period: PERIOD, statistic, ...options });
+    brokerMetric(t.function, name, { period: WATCH_PERIOD, statistic, ...options });
   const graph = (title: string, left: IMetric[], right: IMetric[] = [], width = 12) =>
     new GraphWidget({ title, left, right, width, height: 6 });
 
@@ -92,9 +90,9 @@ export function createBrokerDashboard(
               [
                 m('storeErrors', 'Sum', { label: 'Store errors' }),
                 new MathExpression({
-                  expression: `SEARCH('{${BROKER_METRICS.namespace},${BROKER_METRICS.dimension},${ERROR_CODE_DIMENSION}} MetricName="${BROKER_METRICS.storeErrors}" ${BROKER_METRICS.dimension}="${t.function.functionName}"', 'Sum', ${PERIOD.toSeconds()})`,
+                  expression: `SEARCH('{${BROKER_METRICS.namespace},${BROKER_METRICS.dimension},${ERROR_CODE_DIMENSION}} MetricName="${BROKER_METRICS.storeErrors}" ${BROKER_METRICS.dimension}="${t.function.functionName}"', 'Sum', ${WATCH_PERIOD.toSeconds()})`,
                   label: 'by reason',
-                  period: PERIOD,
+                  period: WATCH_PERIOD,
                 }),
               ],
               [
@@ -115,8 +113,8 @@ export function createBrokerDashboard(
         ],
       ),
       graph('Function duration (ms)', [
-        t.function.metricDuration({ period: PERIOD, statistic: 'p50', label: 'p50' }),
-        t.function.metricDuration({ period: PERIOD, statistic: 'p99', label: 'p99' }),
+        t.function.metricDuration({ period: WATCH_PERIOD, statistic: 'p50', label: 'p50' }),
+        t.function.metricDuration({ period: WATCH_PERIOD, statistic: 'p99', label: 'p99' }),
       ]),
     ],
   ];
@@ -133,7 +131,7 @@ function ratio(id: string, label: string, hits: IMetric, misses: IMetric): MathE
     expression: `100 * ${id}h / (${id}h + ${id}m)`,
     usingMetrics: { [`${id}h`]: hits, [`${id}m`]: misses },
     label,
-    period: PERIOD,
+    period: WATCH_PERIOD,
   });
 }
 
@@ -184,7 +182,7 @@ export function tokenStoreAlarms(
       'LoginBudgetAlarm',
       {
         metric: brokerMetric(t.function, 'fleetLoginsThisHour', {
-          period: Duration.minutes(5),
+          period: WATCH_PERIOD,
           statistic: 'Maximum',
         }),
         threshold: t.loginBudgetPerHour,

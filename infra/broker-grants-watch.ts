@@ -3,10 +3,9 @@
  * row on the function's `GrantsUnavailable` metric, made only with
  * `grantsTable` on, since the function emits it only then.
  */
-import { Duration } from 'aws-cdk-lib';
 import { GraphWidget, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { brokerMetric, type TokenBrokerAlarmOptions } from './broker-alarms.ts';
+import { brokerMetric, type TokenBrokerAlarmOptions, WATCH_PERIOD } from './broker-alarms.ts';
 
 /**
  * The alarm's evaluation: any request in 5 minutes whose directory lookup
@@ -16,7 +15,7 @@ import { brokerMetric, type TokenBrokerAlarmOptions } from './broker-alarms.ts';
 export const GRANTS_UNAVAILABLE_ALARM = {
   threshold: 1,
   periods: 1,
-  period: Duration.minutes(5),
+  period: WATCH_PERIOD,
 } as const;
 
 /** The grants directory's alarm, by id, for `addAlarm` to create. */
