@@ -47,6 +47,9 @@ export function checkSharedCircuit(snapshot: StoreSnapshot, at: number, maxOpenM
   );
 }
 
+/** Whether `budget` refuses logins past its limit: enforced, with a limit. */
+export const isEnforced = (budget: BudgetSettings): boolean => budget.enforce && budget.perHour > 0;
+
 /** Throws when an enforced budget is already spent, as the snapshot counts it. */
 export function checkBudgetSpent(
   snapshot: StoreSnapshot,
@@ -54,8 +57,7 @@ export function checkBudgetSpent(
   at: number,
 ): void {
   const spent = snapshot.loginsThisHour;
-  if (!budget.enforce || budget.perHour <= 0 || spent === undefined || spent < budget.perHour)
-    return;
+  if (!isEnforced(budget) || spent === undefined || spent < budget.perHour) return;
   throw budgetSpent(budget, at);
 }
 

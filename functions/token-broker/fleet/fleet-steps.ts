@@ -9,7 +9,13 @@ import type { LeaseOutcomes, LeaseRequest, StoreEntry } from '../store/token-sto
 import { canServe, type HeldToken, serveRule } from '../token.ts';
 import { NO_TOKEN, type Outcome } from '../token-source.ts';
 import type { AccountIdentity } from '../upstream/upstream-account.ts';
-import { budgetSpent, budgetUnknown, loginsFor, reservationFor } from './fleet-guards.ts';
+import {
+  budgetSpent,
+  budgetUnknown,
+  isEnforced,
+  loginsFor,
+  reservationFor,
+} from './fleet-guards.ts';
 import {
   afterLogin,
   callOptions,
@@ -84,7 +90,7 @@ export async function lease(
  */
 async function reserve(ctx: FleetContext, run: FleetRun, ids: readonly string[]): Promise<boolean> {
   const { budget } = ctx.settings;
-  if (!budget.enforce || budget.perHour <= 0) return true;
+  if (!isEnforced(budget)) return true;
   const reservation = reservationFor(ids.length, budget, run.principalKey);
   const ok = await run.store.reserveLogins(run.account, reservation, callOptions(ctx, run));
   if (ok === true || (ok === undefined && budget.onStoreFault === 'open')) return true;

@@ -15,7 +15,7 @@ import { keyedId, type StoreKeys } from '../store/token-crypto.ts';
 import type { StoreSnapshot, TokenStore } from '../store/token-store.ts';
 import { NO_TOKEN, type Outcome, type SourceRequest, type TokenSource } from '../token-source.ts';
 import type { UpstreamAccount } from '../upstream/upstream-account.ts';
-import { budgetUnknown, checkBudgetSpent, checkSharedCircuit } from './fleet-guards.ts';
+import { budgetUnknown, checkBudgetSpent, checkSharedCircuit, isEnforced } from './fleet-guards.ts';
 import {
   afterLogin,
   callOptions,
@@ -122,7 +122,7 @@ function resolve(tier: Tier, devices: readonly DeviceKey[], request: SourceReque
     // No store key: the store cannot be used at all, nor an enforced
     // budget read, which then fails closed unless its rule says open.
     const { budget } = tier.ctx.settings;
-    if (budget.enforce && budget.perHour > 0 && budget.onStoreFault !== 'open') {
+    if (isEnforced(budget) && budget.onStoreFault !== 'open') {
       tier.ctx.metrics.add(METRICS.budgetExceeded, devices.length);
       throw budgetUnknown();
     }
